@@ -1,0 +1,31 @@
+"""The finished avatar: everything the exporters and renderers need, passed between stages as one value."""
+
+from dataclasses import dataclass, field
+
+from headcast.fitting.types import FitResult
+from headcast.headmodel.base import LinearHeadModel
+from headcast.landmarks.types import Landmarks, Photo
+from headcast.texture.types import UVTexture
+
+
+@dataclass(frozen=True, eq=False)
+class Avatar:
+    """One reconstructed head.
+
+    Attributes:
+        photo: the input photo as processed.
+        landmarks: detector output for the chosen face.
+        fit: fitted identity, expression, pose and camera.
+        texture: UV texture atlas.
+        model: the head model used.
+        timings: wall seconds per stage (``detect``, ``fit``, ``texture``, ``export``, ...).
+        warnings: remarks for the user (several faces found, image downscaled, ...).
+    """
+
+    photo: Photo
+    landmarks: Landmarks
+    fit: FitResult
+    texture: UVTexture
+    model: LinearHeadModel
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""The ``headcast`` command line."""

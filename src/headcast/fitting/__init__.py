@@ -1,0 +1,1 @@
+"""Fitting the morphable head to landmarks: camera, pose, identity, expression."""

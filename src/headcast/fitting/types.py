@@ -1,0 +1,30 @@
+"""The fitting stage's output."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.geometry.camera import Camera
+from headcast.headmodel.base import HeadParams
+
+
+@dataclass(frozen=True, eq=False)
+class FitResult:
+    """A head fitted to one photo.
+
+    Attributes:
+        params: identity, expression and pose.
+        camera: intrinsics for the photo (``Photo.pixels`` size).
+        landmarks_2d: ``(478, 2)`` the fitted model's MediaPipe-landmark points projected into the photo, pixels.
+        landmarks68_2d: ``(68, 2)`` the fitted model's iBUG-68 points projected into the photo, pixels.
+        nme: normalised mean error of ``landmarks_2d`` vs the detector (outer-eye-corner distance).
+        iterations: solver iterations used, per stage.
+    """
+
+    params: HeadParams
+    camera: Camera
+    landmarks_2d: NDArray[np.float64]
+    landmarks68_2d: NDArray[np.float64]
+    nme: float
+    iterations: dict[str, int] = field(default_factory=dict)

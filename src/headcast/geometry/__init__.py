@@ -1,0 +1,1 @@
+"""Pure geometric maths (rotations, pinhole projection, mesh helpers). Conventions: docs/conventions.md."""

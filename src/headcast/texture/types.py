@@ -1,0 +1,22 @@
+"""The texture stage's output."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, eq=False)
+class UVTexture:
+    """A texture atlas for the head model.
+
+    Attributes:
+        image: ``(S, S, 3)`` uint8 sRGB, row 0 = top (texel row = (1 − v) · S for atlas coordinate v).
+        uv: ``(U, 2)`` float32 atlas coordinates in [0, 1]², origin bottom-left, one per model UV
+            (replaces the model's multi-tile UVs; same indexing as ``LinearHeadModel.uv``).
+        coverage: ``(S, S)`` float32 in [0, 1]: how much of each texel came from the photo (0 = completed).
+    """
+
+    image: NDArray[np.uint8]
+    uv: NDArray[np.float32]
+    coverage: NDArray[np.float32]
