@@ -1,0 +1,139 @@
+"""The face-avatar pipeline: photo → landmarks → fit → texture → avatar → files.
+
+Everything is configured by one :class:`PipelineSettings` passed in; :func:`load_pipeline` loads the model files
+once (reused across a batch) and :func:`make_avatar` runs the stages, timing each.
+"""
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from headcast.assets import AssetSettings
+from headcast.avatar import Avatar
+from headcast.export.bundle import BundleManifest, write_bundle
+from headcast.export.settings import ExportSettings
+from headcast.fitting.correspondence import Correspondence, load_correspondence
+from headcast.fitting.fit import fit_head
+from headcast.fitting.settings import FitSettings
+from headcast.geometry.camera import camera_from_fov
+from headcast.headmodel.base import LinearHeadModel
+from headcast.headmodel.ict import load_ict_facekit
+from headcast.landmarks.detector import FaceDetector, detect_landmarks
+from headcast.landmarks.image_io import load_photo
+from headcast.landmarks.settings import DetectorSettings, PhotoSettings
+from headcast.landmarks.types import Photo
+from headcast.render.context import Renderer
+from headcast.render.raster import RenderSettings
+from headcast.render.views import preview_image, render_avatar, turntable_image
+from headcast.texture.bake import bake_texture
+from headcast.texture.settings import TextureSettings
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """Pictures written beside the 3D files.
+
+    Attributes:
+        preview_max_side: the preview render's longer side, pixels (the photo's camera, scaled).
+        turntable_yaws_deg: yaw angles of the turntable views, degrees.
+        turntable_size: side of each turntable view, pixels.
+    """
+
+    preview_max_side: int = 640
+    turntable_yaws_deg: tuple[float, ...] = (-90.0, -60.0, -30.0, 0.0, 30.0, 60.0, 90.0)
+    turntable_size: int = 320
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """All settings of one run, per stage."""
+
+    assets: AssetSettings = field(default_factory=AssetSettings)
+    photo: PhotoSettings = field(default_factory=PhotoSettings)
+    detector: DetectorSettings = field(default_factory=DetectorSettings)
+    fit: FitSettings = field(default_factory=FitSettings)
+    texture: TextureSettings = field(default_factory=TextureSettings)
+    views: ViewSettings = field(default_factory=ViewSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
+
+
+@dataclass(eq=False)
+class Pipeline:
+    """Loaded resources reused across photos: the head model, its landmark embedding, detector and renderer."""
+
+    settings: PipelineSettings
+    model: LinearHeadModel
+    correspondence: Correspondence
+    detector: FaceDetector
+    renderer: Renderer
+
+    def close(self) -> None:
+        """Release the detector (MediaPipe graph)."""
+        self.detector.close()
+
+
+def load_pipeline(settings: PipelineSettings | None = None) -> Pipeline:
+    """Load and verify the model files named by ``settings.assets``.
+
+    Raises:
+        headcast.errors.AssetError: a model file is missing or corrupt (the message says where to get it).
+    """
+    settings = PipelineSettings() if settings is None else settings
+    model = load_ict_facekit(settings.assets, settings.fit.num_identity)
+    detector = FaceDetector(settings.detector, settings.assets)
+    return Pipeline(settings, model, load_correspondence(), detector, Renderer())
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def make_avatar(pipeline: Pipeline, photo: Path | bytes | Photo) -> Avatar:
+    """Run detection, fitting and texturing on one photo.
+
+    Raises:
+        headcast.errors.InputImageError: not a readable image.
+        headcast.errors.NoFaceError: no face in the photo.
+        headcast.errors.MultipleFacesError: several faces and ``detector.faces == "error"``.
+    """
+    s = pipeline.settings
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    with _timed(timings, "load"):
+        img = photo if isinstance(photo, Photo) else load_photo(photo, s.photo)
+    warnings.extend(img.notes)
+    with _timed(timings, "detect"):
+        landmarks = detect_landmarks(img, pipeline.detector, s.detector)
+    if landmarks.num_faces > 1:
+        warnings.append(f"{landmarks.num_faces} faces found; the largest was used")
+    with _timed(timings, "fit"):
+        camera = camera_from_fov(img.width, img.height, s.fit.fov_deg)
+        fit = fit_head(landmarks, pipeline.model, camera, s.fit, pipeline.correspondence)
+    with _timed(timings, "texture"):
+        texture = bake_texture(img, fit, pipeline.model, s.texture, landmarks=landmarks, renderer=pipeline.renderer)
+    return Avatar(img, landmarks, fit, texture, pipeline.model, timings, tuple(warnings))
+
+
+def write_outputs(pipeline: Pipeline, avatar: Avatar, out_dir: Path | str) -> BundleManifest:
+    """Render the preview and turntable and write the bundle (GLB, OBJ/MTL/PNG, params.json, pictures, zip)."""
+    views = pipeline.settings.views
+    timings = dict(avatar.timings)
+    with _timed(timings, "render"):
+        cam = avatar.fit.camera
+        scale = min(1.0, views.preview_max_side / max(cam.width, cam.height))
+        rendered = render_avatar(avatar, camera=cam.scaled(scale), renderer=pipeline.renderer,
+                                 settings=RenderSettings(supersample=2))
+        preview = preview_image(avatar.photo, rendered)
+        turntable = turntable_image(
+            avatar.model, avatar.fit.params, avatar.texture, yaws_deg=views.turntable_yaws_deg,
+            size=views.turntable_size, renderer=pipeline.renderer,
+        )
+    timed = Avatar(avatar.photo, avatar.landmarks, avatar.fit, avatar.texture, avatar.model, timings, avatar.warnings)
+    return write_bundle(timed, out_dir, pipeline.settings.export, {"preview.png": preview, "turntable.png": turntable})
