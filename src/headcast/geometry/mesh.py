@@ -37,9 +37,9 @@ def vertex_normals(vertices: NDArray[np.floating], triangles: NDArray[np.integer
     v = np.asarray(vertices, dtype=np.float64)
     t = np.asarray(triangles)
     fn = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])
-    n = np.zeros_like(v)
-    for k in range(3):
-        np.add.at(n, t[:, k], fn)
+    idx = t.reshape(-1)
+    rep = np.repeat(fn, 3, axis=0)
+    n = np.stack([np.bincount(idx, weights=rep[:, c], minlength=len(v)) for c in range(3)], axis=1)
     norm = np.linalg.norm(n, axis=1, keepdims=True)
     return (n / np.where(norm == 0, 1.0, norm)).astype(np.float32)
 
