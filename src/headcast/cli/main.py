@@ -1,0 +1,253 @@
+"""``headcast`` command line: ``headcast make PHOTO_OR_DIR`` and ``headcast version``.
+
+The parser is built inside :func:`build_parser` (nothing runs at import). ``make`` loads the pipeline once
+(``headcast.pipeline``, imported lazily so ``headcast version`` and ``--help`` stay fast), then makes one
+avatar per photo. A folder is a batch: one output subfolder per photo, a progress bar on stderr, failures
+reported and skipped, a summary at the end, exit status non-zero when any photo failed. ``--json`` prints a
+machine-readable summary on stdout (everything else then goes to stderr).
+
+Exit status: 0 success; for a single photo, the :class:`headcast.errors.HeadcastError`'s ``exit_code``
+(3 unreadable image, 4 no face, 5 missing model file, 6 several faces with ``--faces error``); 1 for a batch
+with failures or an unexpected error; 2 for bad arguments; 130 when interrupted.
+"""
+
+import argparse
+import dataclasses
+import importlib
+import json
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import headcast
+from headcast.assets import AssetSettings
+from headcast.errors import HeadcastError, InputImageError
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+EXIT_BATCH_FAILED = 1
+EXIT_UNEXPECTED = 1
+EXIT_INTERRUPTED = 130
+DEBUG_HINT = "rerun with --debug for the full traceback"
+
+
+@dataclass(frozen=True)
+class PhotoResult:
+    """Outcome of one photo.
+
+    Attributes:
+        photo: the input file.
+        out_dir: where its bundle was (or would have been) written.
+        seconds: wall time for this photo.
+        exit_code: 0 on success, else the error's exit code.
+        error: the error message on failure.
+        warnings: the avatar's remarks for the user.
+        files: ``BundleManifest.to_json()`` of the written bundle on success.
+    """
+
+    photo: Path
+    out_dir: Path
+    seconds: float
+    exit_code: int = 0
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    files: dict[str, Any] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the avatar was made and written."""
+        return self.exit_code == 0
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready record."""
+        return {
+            "photo": str(self.photo),
+            "out_dir": str(self.out_dir),
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "exit_code": self.exit_code,
+            "error": self.error,
+            "warnings": list(self.warnings),
+            "bundle": self.files,
+        }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``headcast`` argument parser."""
+    parser = argparse.ArgumentParser(
+        prog="headcast", description="One portrait photo in, a textured, animatable 3D head out."
+    )
+    parser.add_argument("--version", action="version", version=f"headcast {headcast.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    make = sub.add_parser(
+        "make",
+        help="make an avatar from a photo, or one per photo in a folder",
+        description="Make avatar.glb, head.obj/.mtl, texture.png, params.json, previews and avatar.zip.",
+    )
+    make.add_argument(
+        "input", type=Path, metavar="PHOTO_OR_DIR", help="a portrait photo, or a folder of them"
+    )
+    make.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("out"),
+        metavar="OUT",
+        help="output folder (default: out); a batch writes one subfolder per photo",
+    )
+    make.add_argument("--json", action="store_true", help="print a machine-readable summary on stdout")
+    make.add_argument(
+        "--assets",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="model-file folder (else HEADCAST_ASSETS, ...)",
+    )
+    make.add_argument(
+        "--faces",
+        choices=("largest", "error"),
+        default="largest",
+        help="several faces in a photo: use the largest (default) or fail",
+    )
+    make.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    make.set_defaults(handler=_cmd_make)
+
+    version = sub.add_parser("version", help="print versions of headcast and its main dependencies")
+    version.set_defaults(handler=_cmd_version)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (the console script passes it to ``sys.exit``)."""
+    args = build_parser().parse_args(argv)
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return int(args.handler(args))
+    except HeadcastError as err:
+        print(f"headcast: error: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("headcast: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        print(f"headcast: unexpected error: {type(err).__name__}: {err}", file=sys.stderr)
+        if not debug:
+            print(f"headcast: {DEBUG_HINT}", file=sys.stderr)
+        return EXIT_UNEXPECTED
+
+
+def _cmd_version(args: argparse.Namespace) -> int:
+    print(f"headcast {headcast.__version__} (Python {platform.python_version()}, {platform.system()})")
+    return 0
+
+
+def find_photos(folder: Path) -> list[Path]:
+    """Image files directly inside ``folder`` (by suffix, case-insensitive), sorted by name."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def batch_out_dirs(photos: Sequence[Path], out: Path) -> list[Path]:
+    """One subfolder of ``out`` per photo, named by its stem (``stem_ext`` when two photos share a stem)."""
+    stems = [p.stem for p in photos]
+    return [
+        out / (p.stem if stems.count(p.stem) == 1 else f"{p.stem}_{p.suffix.lstrip('.')}") for p in photos
+    ]
+
+
+def _pipeline_settings(pipeline: Any, assets: Path | None, faces: str) -> Any:
+    """``PipelineSettings`` with the asset folder and face policy from the command line."""
+    settings = pipeline.PipelineSettings()
+    return dataclasses.replace(
+        settings,
+        assets=AssetSettings(assets_dir=assets),
+        detector=dataclasses.replace(settings.detector, faces=faces),
+    )
+
+
+def _make_one(pipeline_module: Any, loaded: Any, photo: Path, out_dir: Path, debug: bool) -> PhotoResult:
+    start = time.perf_counter()
+    try:
+        avatar = pipeline_module.make_avatar(loaded, photo)
+        manifest = pipeline_module.write_outputs(loaded, avatar, out_dir)
+    except HeadcastError as err:
+        return PhotoResult(photo, out_dir, time.perf_counter() - start, err.exit_code, str(err))
+    except Exception as err:
+        if debug:
+            traceback.print_exc()
+        message = f"unexpected error: {type(err).__name__}: {err}" + ("" if debug else f" ({DEBUG_HINT})")
+        return PhotoResult(photo, out_dir, time.perf_counter() - start, EXIT_UNEXPECTED, message)
+    return PhotoResult(
+        photo,
+        out_dir,
+        time.perf_counter() - start,
+        warnings=tuple(avatar.warnings),
+        files=manifest.to_json(),
+    )
+
+
+def _report(results: Sequence[PhotoResult], batch: bool, as_json: bool, stream: TextIO) -> None:
+    """Print the JSON summary (stdout) and the human-readable one (``stream``)."""
+    ok = sum(r.ok for r in results)
+    if as_json:
+        summary = {
+            "version": headcast.__version__,
+            "ok": ok == len(results),
+            "succeeded": ok,
+            "failed": len(results) - ok,
+            "results": [r.to_json() for r in results],
+        }
+        print(json.dumps(summary, indent=2), file=sys.stdout)
+    for r in results:
+        for w in r.warnings:
+            print(f"headcast: warning: {r.photo.name}: {w}", file=stream)
+        if r.ok:
+            print(f"{r.photo.name}: wrote {r.out_dir} ({r.seconds:.1f} s)", file=stream)
+        else:
+            print(f"{r.photo.name}: failed: {r.error}", file=stream if batch else sys.stderr)
+    if batch:
+        print(f"{ok} of {len(results)} photos succeeded, {len(results) - ok} failed", file=stream)
+
+
+def _cmd_make(args: argparse.Namespace) -> int:
+    source: Path = args.input
+    if source.is_dir():
+        photos = find_photos(source)
+        if not photos:
+            raise InputImageError(f"no photos ({', '.join(PHOTO_SUFFIXES)}) in folder {source}")
+        out_dirs, batch = batch_out_dirs(photos, args.output), True
+    elif source.is_file():
+        photos, out_dirs, batch = [source], [args.output], False
+    else:
+        raise InputImageError(f"{source} does not exist: give a photo or a folder of photos")
+
+    from tqdm import tqdm  # imported here: keeps `headcast version` and --help light
+
+    pipeline_module = importlib.import_module("headcast.pipeline")
+    loaded = pipeline_module.load_pipeline(_pipeline_settings(pipeline_module, args.assets, args.faces))
+    results: list[PhotoResult] = []
+    progress = tqdm(total=len(photos), disable=not batch, file=sys.stderr, unit="photo", dynamic_ncols=True)
+    try:
+        with progress:
+            for photo, out_dir in zip(photos, out_dirs, strict=True):
+                progress.set_postfix_str(photo.name)
+                result = _make_one(pipeline_module, loaded, photo, out_dir, args.debug)
+                if batch and not result.ok:
+                    progress.write(f"{photo.name}: failed: {result.error}", file=sys.stderr)
+                results.append(result)
+                progress.update()
+    finally:
+        close = getattr(loaded, "close", None)  # Pipeline.close releases the detector
+        if callable(close):
+            close()
+
+    _report(results, batch, args.json, sys.stderr if args.json else sys.stdout)
+    if not batch:
+        return results[0].exit_code
+    return 0 if all(r.ok for r in results) else EXIT_BATCH_FAILED

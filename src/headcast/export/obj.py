@@ -1,0 +1,100 @@
+"""Wavefront OBJ + MTL + PNG writer: the fitted head as a static textured mesh.
+
+Convention:
+    Vertices in metres in the **model frame** (+x the head's left, +y up, +z forward) with identity and the
+    fitted expression applied (no head pose). UVs are texture atlas coordinates with OBJ's bottom-left origin,
+    exactly as ``UVTexture.uv``; faces are counter-clockwise from outside, 1-based ``v/vt/vn``. The material
+    is a white diffuse (``Kd 1 1 1``) modulated by ``map_Kd``, so the texture shows at its own brightness.
+"""
+
+from dataclasses import dataclass
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+
+import headcast
+from headcast.avatar import Avatar
+from headcast.export.images import png_bytes
+from headcast.export.mesh import material_mask, safe_normals
+from headcast.export.settings import ExportSettings
+from headcast.geometry.mesh import vertex_normals
+from headcast.headmodel.base import pose_head
+
+MATERIAL_NAME = "head"
+
+
+@dataclass(frozen=True)
+class ObjFiles:
+    """Paths written by :func:`write_obj`."""
+
+    obj: Path
+    mtl: Path
+    texture: Path
+
+
+def mtl_text(texture_name: str) -> str:
+    """MTL source of the single white-diffuse material that maps ``texture_name``."""
+    return (
+        f"# headcast {headcast.__version__}\n"
+        f"newmtl {MATERIAL_NAME}\n"
+        "Ka 0.000000 0.000000 0.000000\n"
+        "Kd 1.000000 1.000000 1.000000\n"
+        "Ks 0.000000 0.000000 0.000000\n"
+        "Ns 10.000000\n"
+        "d 1.000000\n"
+        "illum 1\n"
+        f"map_Kd {texture_name}\n"
+    )
+
+
+def write_obj(
+    obj_path: Path | str,
+    avatar: Avatar,
+    settings: ExportSettings | None = None,
+    texture_name: str = "texture.png",
+) -> ObjFiles:
+    """Write ``<stem>.obj``, ``<stem>.mtl`` and the texture PNG side by side.
+
+    Args:
+        obj_path: the OBJ file to write; the MTL gets the same stem, the PNG ``texture_name``, same folder.
+        avatar: the avatar (model, fitted identity and expression, texture).
+        settings: export settings (excluded overlay materials, PNG compression).
+        texture_name: file name of the texture PNG, referenced by ``map_Kd``.
+
+    Returns:
+        The three paths written.
+    """
+    settings = ExportSettings() if settings is None else settings
+    obj_path = Path(obj_path)
+    folder = obj_path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    mtl_path = obj_path.with_suffix(".mtl")
+    texture_path = folder / texture_name
+
+    model = avatar.model
+    keep = ~material_mask(model, settings.exclude_materials)
+    tris, tri_uvs = model.triangles[keep], model.triangle_uvs[keep]
+    used_v, v_index = np.unique(tris, return_inverse=True)  # compact: drop vertices of excluded shells
+    used_uv, uv_index = np.unique(tri_uvs, return_inverse=True)
+    v_index, uv_index = v_index.reshape(tris.shape) + 1, uv_index.reshape(tris.shape) + 1
+
+    vertices = pose_head(model, avatar.fit.params, frame="model").vertices.astype(np.float64)
+    normals = safe_normals(vertex_normals(vertices, tris)[used_v])
+    corners = np.stack([v_index, uv_index, v_index], axis=2).reshape(len(tris), 9)
+
+    out = StringIO()
+    out.write(
+        f"# headcast {headcast.__version__}: {model.name} head, model frame, metres, +y up, +z forward\n"
+        f"mtllib {mtl_path.name}\no head\n"
+    )
+    np.savetxt(out, vertices[used_v], fmt="v %.6f %.6f %.6f")
+    np.savetxt(out, avatar.texture.uv[used_uv], fmt="vt %.6f %.6f")
+    np.savetxt(out, normals, fmt="vn %.4f %.4f %.4f")
+    out.write(f"usemtl {MATERIAL_NAME}\ns 1\n")
+    np.savetxt(out, corners, fmt="f %d/%d/%d %d/%d/%d %d/%d/%d")
+
+    obj_path.write_text(out.getvalue(), encoding="utf-8")
+    mtl_path.write_text(mtl_text(texture_name), encoding="utf-8")
+    texture_path.write_bytes(png_bytes(avatar.texture.image, settings.png_compress_level))
+    return ObjFiles(obj_path, mtl_path, texture_path)

@@ -1,0 +1,30 @@
+"""Settings of the bundle writers (GLB, OBJ, params.json, zip)."""
+
+from dataclasses import dataclass
+
+# ICT FaceKit's transparent overlay shells: exporting them opaque would hide the eyes.
+OVERLAY_MATERIALS: tuple[str, ...] = ("M_EyeOcclusion", "M_EyeBlend", "M_LacrimalFluid")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    """How the avatar is written.
+
+    Attributes:
+        exclude_materials: model materials whose triangles are left out of every mesh export.
+        double_sided_materials: materials exported as a separate double-sided glTF primitive (thin shells).
+        morph_epsilon_m: a morph-target position delta shorter than this (metres) is dropped from the sparse
+            accessor; the error this adds to a posed vertex is at most ``morph_epsilon_m · Σ|w|``.
+        normal_targets: also write per-target normal deltas (right shading of expressions; ~35 % larger GLB).
+        normal_epsilon: normal deltas shorter than this (unit-vector units; 0.01 ≈ 0.6°) are dropped.
+        roughness: glTF PBR roughness factor of the skin material (metallic is 0).
+        png_compress_level: zlib level 0–9 for the written PNGs.
+    """
+
+    exclude_materials: tuple[str, ...] = OVERLAY_MATERIALS
+    double_sided_materials: tuple[str, ...] = ("M_EyeLashes",)
+    morph_epsilon_m: float = 1e-5
+    normal_targets: bool = True
+    normal_epsilon: float = 1e-2
+    roughness: float = 0.7
+    png_compress_level: int = 6

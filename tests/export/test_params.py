@@ -1,0 +1,101 @@
+"""params.json: schema, round trip to the same mesh, pixel-unit conversion, and clear errors."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from exporthelp import make_avatar, random_texture
+
+from headcast.avatar import Avatar
+from headcast.export.params import ParamsFileError, load_params_document, read_params, write_params
+from headcast.geometry.camera import project
+from headcast.headmodel.base import LinearHeadModel, pose_head
+
+# JSON stores float64 with repr (round-trip exact); the mesh is float32: compare at 1e-7 m (0.1 µm).
+ROUND_TRIP_ATOL_M = 1e-7
+
+
+def test_round_trip_gives_the_same_mesh(tmp_path: Path, tiny_avatar: Avatar) -> None:
+    path = write_params(tmp_path / "params.json", tiny_avatar)
+    params, camera = read_params(path, tiny_avatar.model)
+    for frame in ("model", "camera"):
+        again = pose_head(tiny_avatar.model, params, frame=frame).vertices
+        expected = pose_head(tiny_avatar.model, tiny_avatar.fit.params, frame=frame).vertices
+        np.testing.assert_allclose(again, expected, atol=ROUND_TRIP_ATOL_M, rtol=0)
+    assert camera == tiny_avatar.fit.camera
+
+
+def test_document_fields(tmp_path: Path, tiny_avatar: Avatar) -> None:
+    raw = json.loads(write_params(tmp_path / "params.json", tiny_avatar, {"detect": 1.5}).read_text())
+    assert raw["model"] == "tiny-test"
+    assert list(raw["expression"]) == ["jawOpen", "mouthSmile_L", "eyeBlink_R"]
+    assert raw["expression"]["mouthSmile_L"] == 0.4
+    assert np.array(raw["landmarks68_2d"]).shape == (68, 2)
+    assert raw["camera"]["extrinsics"] == raw["head_pose"]["matrix"]
+    assert np.allclose(raw["head_pose"]["matrix"], tiny_avatar.fit.params.pose.matrix)
+    assert set(raw["camera"]["intrinsics"]) == {"fx", "fy", "cx", "cy", "width", "height"}
+    assert raw["image"] == {"source": "someone.jpg", "width": 64, "height": 48, "processing_scale": 1.0}
+    assert raw["timings"] == {"detect": 1.5}
+    assert raw["software"]["name"] == "headcast" and raw["schema_version"] == 1
+
+
+def test_pixels_refer_to_the_input_photo(tmp_path: Path, tiny: LinearHeadModel) -> None:
+    """A photo processed at half size: intrinsics and landmarks are written in full-size pixels."""
+    avatar = make_avatar(tiny, np.zeros(2), np.zeros(3), random_texture(len(tiny.uv)), scale=0.5)
+    path = write_params(tmp_path / "params.json", avatar)
+    doc = load_params_document(path)
+    _, camera = read_params(path)
+    assert (camera.width, camera.height) == (128, 96)
+    assert camera.fx == pytest.approx(2 * avatar.fit.camera.fx)
+    np.testing.assert_allclose(doc.landmarks68_2d, 2 * avatar.fit.landmarks68_2d)
+    # projecting with the written camera lands on twice the processed-image pixels
+    point = pose_head(tiny, avatar.fit.params, frame="camera").vertices[:1]
+    np.testing.assert_allclose(project(point, camera), 2 * project(point, avatar.fit.camera), rtol=1e-12)
+    assert doc.warnings == ["image downscaled"]
+
+
+def test_reader_checks_the_model(tmp_path: Path, tiny_avatar: Avatar, tiny: LinearHeadModel) -> None:
+    path = write_params(tmp_path / "params.json", tiny_avatar)
+    raw = json.loads(path.read_text())
+    raw["model"] = "other-model"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(ParamsFileError, match="other-model"):
+        read_params(path, tiny)
+    params, _ = read_params(path)  # without a model: file order, no check
+    assert params.expression.tolist() == [0.7, 0.4, 0.25]
+
+
+def test_reader_orders_expression_like_the_model(tmp_path: Path, tiny_avatar: Avatar) -> None:
+    path = write_params(tmp_path / "params.json", tiny_avatar)
+    raw = json.loads(path.read_text())
+    raw["expression"] = dict(reversed(list(raw["expression"].items())))
+    path.write_text(json.dumps(raw))
+    params, _ = read_params(path, tiny_avatar.model)
+    assert params.expression.tolist() == [0.7, 0.4, 0.25]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.pop("identity"), "identity"),
+        (lambda d: d["head_pose"]["matrix"][0].__setitem__(3, 9.0), "matrix does not match"),
+        (lambda d: d.__setitem__("landmarks68_2d", d["landmarks68_2d"][:5]), "landmarks68_2d"),
+        (lambda d: d["camera"]["intrinsics"].__setitem__("fx", -1.0), "fx"),
+    ],
+)
+def test_reader_rejects_invalid_files(tmp_path: Path, tiny_avatar: Avatar, edit, message: str) -> None:
+    path = write_params(tmp_path / "params.json", tiny_avatar)
+    raw = json.loads(path.read_text())
+    edit(raw)
+    path.write_text(json.dumps(raw))
+    with pytest.raises(ParamsFileError, match=message):
+        read_params(path)
+
+
+def test_reader_reports_missing_and_non_json_files(tmp_path: Path) -> None:
+    with pytest.raises(ParamsFileError, match="cannot read"):
+        read_params(tmp_path / "nope.json")
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ParamsFileError, match=r"not a valid headcast params\.json"):
+        read_params(tmp_path / "bad.json")
