@@ -1,0 +1,24 @@
+"""Helpers of the evaluation tests: optional-package skips and fixture-photo loading."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from PIL import Image
+
+
+def require_package(module: str) -> None:
+    """Skip unless ``module`` is installed (found without importing it: some of these packages' ``__init__``
+    import torchvision or MTCNN)."""
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"optional package '{module}' is not installed (see docs/dependencies.md, 'Evaluation')")
+
+
+def load_rgb(path: Path, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
+    """A fixture photo as ``(H, W, 3)`` uint8 RGB, optionally resized (PIL bilinear) to ``size = (W, H)``."""
+    im = Image.open(path).convert("RGB")
+    if size is not None:
+        im = im.resize(size, Image.Resampling.BILINEAR)
+    return np.asarray(im, dtype=np.uint8).copy()
