@@ -1,0 +1,517 @@
+"""Fit the linear head model to MediaPipe landmarks: head pose, identity and expression.
+
+Model (docs/conventions.md): landmark i of the model is ``X_i = T_i + A_i α + B_i w`` (model frame, metres; ``T``,
+``A``, ``B`` are the template, identity and expression bases interpolated at the landmark's embedded point),
+``P_i = R X_i + t`` in the camera frame, projected by ``u = cx − fx·Px/Pz``, ``v = cy + fy·Py/Pz``.
+
+Energy (image terms in units of the detected outer-eye-corner distance ``s``; ρ the robust loss applied to each
+residual row, see :mod:`headcast.fitting.solver`)::
+
+    E = Σ_i Σ_{u,v} ρ(ω_i (π(P_i) − q_i) / s)                 fixed landmarks (mesh, upper oval, iris)
+      + Σ_c ρ(ω_n n_c·(π(P_c) − q_c) / s) + ρ(ω_t t_c·(…))    jaw contour: across / along the detected contour
+      + Σ_i ρ(ω_z (f/d̄ (d_i − mean d) − (z_i − mean z)) / s)  MediaPipe relative depth (weak; d = −Z)
+      + λ_α ‖α‖² + λ_w ‖w − w₀‖²                              Gaussian identity prior, expression prior
+
+minimised over ``(δ, t, α, w)`` with ``0 ≤ w ≤ 1`` by :func:`headcast.fitting.solver.solve_robust_lm` — an IRLS
+Levenberg-Marquardt on the normal equations with the analytic Jacobian below. (``scipy.optimize.least_squares``
+gives the same optimum but SVD-factorises the ~1500 × 120 Jacobian at every step: 1–10 s per fit on 2 cores.)
+
+Steps: (1) expression weights ``w₀`` from MediaPipe's blendshape scores; (2) pose from ``cv2.solvePnP`` on the
+template's landmarks; (3) ``contour_rounds`` rounds of the joint solve. Before each round, each jaw-contour
+landmark is re-assigned to the vertex of its precomputed surface slice that is outermost in the image along the
+contour normal — the model's current silhouette ("landmark marching", Zhu et al., CVPR 2015, *High-fidelity pose
+and expression normalization*), because the detected jaw line is an occluding contour, not a fixed skin point.
+
+Rotation is updated as ``R = exp(δ) R₀`` with ``δ`` re-centred every round, so the Jacobian
+``∂(exp(δ)Y)/∂δ = −[exp(δ)Y]× J_l(δ)`` (left Jacobian of SO(3)) stays well conditioned.
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.fitting.blendshapes import expression_from_mediapipe
+from headcast.fitting.correspondence import (
+    MP_LEFT_EYE_OUTER,
+    MP_RIGHT_EYE_OUTER,
+    Correspondence,
+    load_correspondence,
+)
+from headcast.fitting.metrics import nme
+from headcast.fitting.settings import FitSettings
+from headcast.fitting.solver import solve_robust_lm
+from headcast.fitting.types import FitResult
+from headcast.geometry.camera import Camera, HeadPose, project
+from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
+from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+from headcast.landmarks.types import Landmarks
+
+NUM_MESH = 468
+_OPENCV_FROM_OPENGL = np.diag([1.0, -1.0, -1.0])
+
+
+@dataclass(frozen=True, eq=False)
+class PointBasis:
+    """The linear model evaluated at N points: ``X = mean + identity·α + expression·w``.
+
+    Attributes:
+        mean: ``(N, 3)`` template points, metres.
+        identity: ``(N, 3, K)`` identity basis at the points.
+        expression: ``(N, 3, E)`` expression basis at the points (the fitted subset of shapes).
+    """
+
+    mean: NDArray[np.float64]
+    identity: NDArray[np.float64]
+    expression: NDArray[np.float64]
+
+    def evaluate(self, alpha: NDArray[np.floating], weights: NDArray[np.floating]) -> NDArray[np.float64]:
+        """``(N, 3)`` points for identity ``α`` (K,) and expression weights ``w`` (E,)."""
+        return self.mean + self.identity @ np.asarray(alpha) + self.expression @ np.asarray(weights)
+
+    def take(self, rows: NDArray[np.integer]) -> "PointBasis":
+        """The basis of a subset of the points."""
+        return PointBasis(self.mean[rows], self.identity[rows], self.expression[rows])
+
+
+def point_basis(
+    model: LinearHeadModel,
+    face_ids: NDArray[np.integer],
+    barycentric: NDArray[np.floating],
+    num_identity: int,
+    expression_ids: NDArray[np.integer],
+) -> PointBasis:
+    """Interpolate the model's bases at surface points ``(triangle, barycentric)``.
+
+    Args:
+        model: the head model.
+        face_ids: ``(N,)`` triangle ids into ``model.triangles``.
+        barycentric: ``(N, 3)`` weights.
+        num_identity: first K identity modes.
+        expression_ids: ``(E,)`` expression shapes to include.
+    """
+    corners = np.asarray(model.triangles)[np.asarray(face_ids)]  # (N, 3)
+    bary = np.asarray(barycentric, dtype=np.float64)
+    mean = np.einsum("nkc,nk->nc", model.template[corners].astype(np.float64), bary)
+    ident = np.einsum("mnkc,nk->ncm", model.identity_basis[:num_identity][:, corners].astype(np.float64), bary)
+    expr = np.einsum(
+        "mnkc,nk->ncm", model.expression_basis[np.asarray(expression_ids)][:, corners].astype(np.float64), bary
+    )
+    return PointBasis(mean, ident, expr)
+
+
+def vertex_basis(
+    model: LinearHeadModel, vertex_ids: NDArray[np.integer], num_identity: int, expression_ids: NDArray[np.integer]
+) -> PointBasis:
+    """The model's bases at vertices ``(N,)``."""
+    v = np.asarray(vertex_ids)
+    return PointBasis(
+        model.template[v].astype(np.float64),
+        np.moveaxis(model.identity_basis[:num_identity][:, v].astype(np.float64), 0, -1),
+        np.moveaxis(model.expression_basis[np.asarray(expression_ids)][:, v].astype(np.float64), 0, -1),
+    )
+
+
+def skew(v: NDArray[np.floating]) -> NDArray[np.float64]:
+    """``(..., 3, 3)`` cross-product matrices ``[v]×`` with ``[v]× u = v × u`` for ``v`` of shape ``(..., 3)``."""
+    v = np.asarray(v, dtype=np.float64)
+    z = np.zeros(v.shape[:-1])
+    return np.stack(
+        [
+            np.stack([z, -v[..., 2], v[..., 1]], -1),
+            np.stack([v[..., 2], z, -v[..., 0]], -1),
+            np.stack([-v[..., 1], v[..., 0], z], -1),
+        ],
+        -2,
+    )
+
+
+def so3_left_jacobian(phi: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Left Jacobian of SO(3): ``exp(φ + ε) ≈ exp(J_l(φ) ε) exp(φ)``.
+
+    ``J_l(φ) = I + (1 − cos θ)/θ² [φ]× + (θ − sin θ)/θ³ [φ]×²`` with ``θ = ‖φ‖`` (series near 0).
+
+    Args:
+        phi: ``(3,)`` rotation vector, radians.
+
+    Returns:
+        ``(3, 3)``.
+    """
+    p = np.asarray(phi, dtype=np.float64)
+    theta = float(np.linalg.norm(p))
+    k = skew(p)
+    if theta < 1e-6:
+        return np.eye(3) + 0.5 * k + k @ k / 6.0
+    return np.eye(3) + (1 - np.cos(theta)) / theta**2 * k + (theta - np.sin(theta)) / theta**3 * (k @ k)
+
+
+def projection_jacobian(points_cam: NDArray[np.floating], camera: Camera) -> NDArray[np.float64]:
+    """``(N, 2, 3)`` derivative of :func:`headcast.geometry.camera.project` w.r.t. camera-frame points ``(N, 3)``.
+
+    With ``u = cx − fx X/Z`` and ``v = cy + fy Y/Z``: ``∂u/∂(X, Y, Z) = (−fx/Z, 0, fx X/Z²)``,
+    ``∂v/∂(X, Y, Z) = (0, fy/Z, −fy Y/Z²)``.
+    """
+    p = np.asarray(points_cam, dtype=np.float64)
+    x, y, z = p[:, 0], p[:, 1], p[:, 2]
+    j = np.zeros((len(p), 2, 3))
+    j[:, 0, 0] = -camera.fx / z
+    j[:, 0, 2] = camera.fx * x / z**2
+    j[:, 1, 1] = camera.fy / z
+    j[:, 1, 2] = -camera.fy * y / z**2
+    return j
+
+
+def initial_pose(model_points: NDArray[np.floating], image_points: NDArray[np.floating], camera: Camera) -> HeadPose:
+    """Head pose from 2D-3D correspondences with ``cv2.solvePnP`` (EPnP, then Levenberg-Marquardt refinement).
+
+    OpenCV's camera looks down +z with y down; the pose is converted to the OpenGL camera frame with
+    ``D = diag(1, −1, −1)``: ``R = D R_cv``, ``t = D t_cv``.
+
+    Args:
+        model_points: ``(N, 3)`` model-frame points, metres (N ≥ 6).
+        image_points: ``(N, 2)`` their pixels.
+        camera: intrinsics.
+    """
+    obj = np.ascontiguousarray(model_points, dtype=np.float64)
+    img = np.ascontiguousarray(image_points, dtype=np.float64)
+    k = camera.matrix
+    ok, rvec, tvec = cv2.solvePnP(obj, img, k, None, flags=cv2.SOLVEPNP_EPNP)
+    if ok:
+        ok, rvec, tvec = cv2.solvePnP(
+            obj, img, k, None, rvec, tvec, useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE
+        )
+    r_cv = np.asarray(cv2.Rodrigues(rvec)[0], dtype=np.float64) if ok else np.eye(3)
+    t_cv = np.asarray(tvec, dtype=np.float64).reshape(3) if ok else np.array([0.0, 0.0, 1.0])
+    if not ok or t_cv[2] <= 0:  # degenerate: a frontal head at a plausible distance
+        width = float(np.ptp(img[:, 0])) or 1.0
+        depth = camera.fx * float(np.ptp(obj[:, 0])) / width
+        center = img.mean(axis=0)
+        r_cv = _OPENCV_FROM_OPENGL.copy()
+        t_cv = np.array(
+            [(center[0] - camera.cx) * depth / camera.fx, (center[1] - camera.cy) * depth / camera.fy, depth]
+        )
+    rot = _OPENCV_FROM_OPENGL @ r_cv
+    return HeadPose(matrix_to_axis_angle(rot), _OPENCV_FROM_OPENGL @ t_cv)
+
+
+@dataclass(frozen=True, eq=False)
+class _Terms:
+    """Fixed data of one solver round (see the module docstring for the energy)."""
+
+    fixed: PointBasis  # fixed landmarks
+    fixed_target: NDArray[np.float64]  # (F, 2)
+    fixed_weight: NDArray[np.float64]  # (F,)
+    contour: PointBasis
+    contour_target: NDArray[np.float64]  # (C, 2)
+    contour_normal: NDArray[np.float64]  # (C, 2)
+    contour_tangent: NDArray[np.float64]  # (C, 2)
+    depth_rows: NDArray[np.int64]  # rows of `fixed` used by the depth term
+    depth: PointBasis  # `fixed` restricted to depth_rows
+    depth_target: NDArray[np.float64]  # (D,) z − mean z, pixels
+    depth_scale: float  # f / d̄, pixels per metre
+    rotation0: NDArray[np.float64]  # (3, 3)
+    camera: Camera
+    scale: float  # outer-eye distance, pixels
+    w0: NDArray[np.float64]
+    settings: FitSettings
+
+
+def _split(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], ...]:
+    return x[:3], x[3:6], x[6 : 6 + k], x[6 + k :]
+
+
+def scalar_jacobian_rows(
+    basis: PointBasis,
+    rot: NDArray[np.float64],
+    rx: NDArray[np.float64],
+    jl: NDArray[np.float64],
+    c: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Jacobian rows ``(N, 6 + K + E)`` of scalars ``f_i = c_i · P_i`` w.r.t. ``(δ, t, α, w)``.
+
+    With ``P_i = exp(δ) R₀ X_i + t`` and ``X_i = T_i + A_i α + B_i w``:
+    ``∂f/∂δ = (R X_i × c_i)ᵀ J_l(δ)``, ``∂f/∂t = c_i``, ``∂f/∂α = (Rᵀ c_i)ᵀ A_i``, ``∂f/∂w = (Rᵀ c_i)ᵀ B_i``.
+
+    Args:
+        basis: model at the N points.
+        rot: ``(3, 3)`` current rotation ``R = exp(δ) R₀``.
+        rx: ``(N, 3)`` rotated model points ``R X_i``.
+        jl: ``(3, 3)`` left Jacobian ``J_l(δ)``.
+        c: ``(N, 3)`` coefficient vectors (e.g. a row of the projection Jacobian).
+    """
+    cr = c @ rot  # (N, 3) = (Rᵀ c)ᵀ
+    d_rot = np.cross(rx, c) @ jl
+    d_id = np.einsum("nj,njk->nk", cr, basis.identity)
+    d_ex = np.einsum("nj,njk->nk", cr, basis.expression)
+    return np.concatenate([d_rot, c, d_id, d_ex], axis=1)
+
+
+def _residuals_and_jacobian(
+    x: NDArray[np.float64], terms: _Terms, with_jacobian: bool = True
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """Residuals ``(m,)`` (robust data rows first, then the priors) and, if asked, the ``(m, n)`` Jacobian."""
+    s = terms.settings
+    k = terms.fixed.identity.shape[2]
+    delta, t, alpha, w = _split(x, k)
+    rot = axis_angle_to_matrix(delta) @ terms.rotation0
+    jl = so3_left_jacobian(delta)
+    inv = 1.0 / terms.scale
+    res: list[NDArray[np.float64]] = []
+    jac: list[NDArray[np.float64]] = []
+
+    # fixed landmarks: u and v rows
+    rx = terms.fixed.evaluate(alpha, w) @ rot.T
+    pc = rx + t
+    juv = projection_jacobian(pc, terms.camera)
+    duv = project(pc, terms.camera) - terms.fixed_target
+    wf = terms.fixed_weight * inv
+    for axis in (0, 1):
+        res.append(wf * duv[:, axis])
+        if with_jacobian:
+            jac.append(wf[:, None] * scalar_jacobian_rows(terms.fixed, rot, rx, jl, juv[:, axis, :]))
+
+    # jaw contour: across- and along-contour components
+    if len(terms.contour_target):
+        rxc = terms.contour.evaluate(alpha, w) @ rot.T
+        pcc = rxc + t
+        juvc = projection_jacobian(pcc, terms.camera)
+        dc = project(pcc, terms.camera) - terms.contour_target
+        for direction, weight in (
+            (terms.contour_normal, s.contour_weight),
+            (terms.contour_tangent, s.contour_tangent_weight),
+        ):
+            res.append(weight * inv * np.einsum("nc,nc->n", dc, direction))
+            if with_jacobian:
+                c = np.einsum("nc,ncj->nj", direction, juvc)
+                jac.append(weight * inv * scalar_jacobian_rows(terms.contour, rot, rxc, jl, c))
+
+    # MediaPipe relative depth (weak): f/d̄ · (d_i − mean d) vs z_i − mean z, with d = −Z
+    if s.depth_weight > 0 and len(terms.depth_rows):
+        rows = terms.depth_rows
+        d = -pc[rows, 2]
+        gain = s.depth_weight * inv * terms.depth_scale
+        res.append(gain * (d - d.mean()) - s.depth_weight * inv * terms.depth_target)
+        if with_jacobian:
+            c = np.zeros((len(rows), 3))
+            c[:, 2] = -1.0
+            jd = scalar_jacobian_rows(terms.depth, rot, rx[rows], jl, c)
+            jac.append(gain * (jd - jd.mean(axis=0)))
+
+    # priors (quadratic)
+    sa, sw = np.sqrt(s.identity_prior), np.sqrt(s.expression_prior)
+    res.append(sa * alpha)
+    res.append(sw * (w - terms.w0))
+    if not with_jacobian:
+        return np.concatenate(res), None
+    m = x.size
+    j_a = np.zeros((k, m))
+    j_a[:, 6 : 6 + k] = sa * np.eye(k)
+    j_w = np.zeros((len(w), m))
+    j_w[:, 6 + k :] = sw * np.eye(len(w))
+    jac.extend([j_a, j_w])
+    return np.concatenate(res), np.concatenate(jac, axis=0)
+
+
+def _solve(x0: NDArray[np.float64], terms: _Terms, max_iterations: int) -> tuple[NDArray[np.float64], int]:
+    """One robust round (:func:`headcast.fitting.solver.solve_robust_lm`); returns ``x`` and the steps taken."""
+    k = terms.fixed.identity.shape[2]
+    n_w = len(terms.w0)
+    lower = np.concatenate([np.full(6 + k, -np.inf), np.zeros(n_w)])
+    upper = np.concatenate([np.full(6 + k, np.inf), np.ones(n_w)])
+    data_rows = 2 * len(terms.fixed_target) + 2 * len(terms.contour_target)
+    if terms.settings.depth_weight > 0:
+        data_rows += len(terms.depth_rows)
+
+    def residuals(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        return _residuals_and_jacobian(x, terms, with_jacobian=False)[0]
+
+    def jacobian(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        jmat = _residuals_and_jacobian(x, terms)[1]
+        assert jmat is not None
+        return jmat
+
+    result = solve_robust_lm(
+        residuals,
+        jacobian,
+        x0,
+        lower,
+        upper,
+        robust_rows=data_rows,
+        loss=terms.settings.loss,
+        scale=terms.settings.loss_scale,
+        max_iterations=max_iterations,
+    )
+    return result.x, result.iterations
+
+
+def contour_directions(
+    points: NDArray[np.floating], oval: NDArray[np.integer], contour: NDArray[np.integer]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Unit outward normals and tangents ``(C, 2)`` of a closed 2D oval at its ``contour`` members.
+
+    The tangent at oval point j is ``q_{j+1} − q_{j−1}`` (normalised); the normal is the tangent turned by 90°,
+    flipped to point away from the oval's centroid.
+
+    Args:
+        points: ``(N, ≥2)`` landmark pixels.
+        oval: ``(F,)`` landmark ids of the closed loop, in order.
+        contour: ``(C,)`` landmark ids (members of ``oval``).
+    """
+    q = np.asarray(points, dtype=np.float64)[:, :2]
+    loop = np.asarray(oval)
+    pos = {int(i): n for n, i in enumerate(loop)}
+    centre = q[loop].mean(axis=0)
+    normals, tangents = [], []
+    for lm in np.asarray(contour):
+        n = pos[int(lm)]
+        tan = q[loop[(n + 1) % len(loop)]] - q[loop[n - 1]]
+        tan = tan / max(float(np.linalg.norm(tan)), 1e-12)
+        nrm = np.array([tan[1], -tan[0]])
+        if nrm @ (q[lm] - centre) < 0:
+            nrm = -nrm
+        normals.append(nrm)
+        tangents.append(tan)
+    return np.array(normals).reshape(-1, 2), np.array(tangents).reshape(-1, 2)
+
+
+def silhouette_vertices(
+    model: LinearHeadModel,
+    candidates: NDArray[np.integer],
+    normals: NDArray[np.floating],
+    identity: NDArray[np.floating],
+    expression: NDArray[np.floating],
+    pose: HeadPose,
+    camera: Camera,
+) -> NDArray[np.int64]:
+    """Per contour landmark, the slice vertex outermost in the image along the contour normal.
+
+    Args:
+        model: head model.
+        candidates: ``(C, M)`` vertex ids, −1 padded (``Correspondence.contour_candidates``).
+        normals: ``(C, 2)`` outward image normals of the detected contour.
+        identity: ``(K,)`` identity coefficients.
+        expression: ``(E_all,)`` weights of all model shapes.
+        pose: current head pose.
+        camera: intrinsics.
+
+    Returns:
+        ``(C,)`` vertex ids: ``argmax_m n_c · π(R X_m + t)`` over the valid candidates of row c.
+    """
+    cand = np.asarray(candidates)
+    valid = cand >= 0
+    ids = np.where(valid, cand, cand.max())
+    verts = blend_vertices(model, identity, expression, vertex_ids=ids.reshape(-1))
+    rot = axis_angle_to_matrix(pose.rotation)
+    uv = project(verts @ rot.T + pose.translation, camera).reshape(*cand.shape, 2)
+    score = np.einsum("cmk,ck->cm", uv, np.asarray(normals, dtype=np.float64))
+    score = np.where(valid, score, -np.inf)
+    return ids[np.arange(len(cand)), np.argmax(score, axis=1)].astype(np.int64)
+
+
+def fit_head(
+    landmarks: Landmarks,
+    model: LinearHeadModel,
+    camera: Camera,
+    settings: FitSettings,
+    correspondence: Correspondence | None = None,
+) -> FitResult:
+    """Fit pose, identity and expression of ``model`` to detected landmarks (see the module docstring).
+
+    Args:
+        landmarks: MediaPipe landmarks in the pixels of the image ``camera`` describes.
+        model: the linear head model (metres).
+        camera: intrinsics, e.g. ``camera_from_fov(W, H, settings.fov_deg)``.
+        settings: weights, priors, loss and iteration limits.
+        correspondence: landmark embedding on ``model`` (default: the packaged ICT FaceKit table).
+
+    Returns:
+        the fitted parameters, the model's landmarks projected into the photo (for jaw-contour landmarks in slide
+        mode: the silhouette vertices they were matched to) and their NME against the detector.
+
+    Raises:
+        ValueError: landmarks of the wrong shape, a camera for another image size, or a table for another model.
+    """
+    corr = load_correspondence() if correspondence is None else correspondence
+    corr.check_model(model)
+    if landmarks.points.shape != (corr.num_landmarks, 3):
+        raise ValueError(f"expected ({corr.num_landmarks}, 3) landmark points, got {landmarks.points.shape}")
+    if (camera.width, camera.height) != tuple(landmarks.image_size):
+        raise ValueError(f"camera is for a {camera.width}×{camera.height} image, landmarks for {landmarks.image_size}")
+    k = min(settings.num_identity, model.num_identity)
+    expr_ids = np.array([i for i, n in enumerate(model.expression_names) if not n.startswith("PupilDilate")])
+    w_all0 = (
+        expression_from_mediapipe(landmarks.blendshape_names, landmarks.blendshapes, model)
+        if settings.expression_init == "mediapipe"
+        else np.zeros(model.num_expressions)
+    )
+    w0 = w_all0[expr_ids]
+    q = np.asarray(landmarks.points, dtype=np.float64)
+    scale = float(np.linalg.norm(q[MP_RIGHT_EYE_OUTER, :2] - q[MP_LEFT_EYE_OUTER, :2])) or 1.0
+
+    basis = point_basis(model, corr.face_ids, corr.barycentric, k, expr_ids)
+    contour = np.asarray(corr.contour)
+    is_contour = np.zeros(corr.num_landmarks, dtype=bool)
+    is_contour[contour] = True
+    fixed_ids = np.nonzero(~is_contour)[0]
+    weight = np.ones(corr.num_landmarks)
+    weight[np.setdiff1d(corr.face_oval, contour)] = settings.oval_weight
+    weight[NUM_MESH:] = settings.iris_weight
+    depth_rows = np.nonzero(fixed_ids < NUM_MESH)[0]
+    z = q[fixed_ids[depth_rows], 2]
+    normals, tangents = contour_directions(q, corr.face_oval, contour)
+
+    mesh_fixed = fixed_ids[fixed_ids < NUM_MESH]
+    pose = initial_pose(basis.take(mesh_fixed).evaluate(np.zeros(k), w0), q[mesh_fixed, :2], camera)
+    rotation0 = axis_angle_to_matrix(pose.rotation)
+    x = np.concatenate([np.zeros(3), pose.translation, np.zeros(k), w0])
+    contour_basis = basis.take(contour)
+    fixed_basis = basis.take(fixed_ids)
+    iterations: dict[str, int] = {}
+    for rnd in range(max(1, settings.contour_rounds)):
+        if settings.contour_mode == "slide":
+            w_all = w_all0.copy()
+            w_all[expr_ids] = x[6 + k :]
+            cur = HeadPose(matrix_to_axis_angle(rotation0), x[3:6])
+            chosen = silhouette_vertices(model, corr.contour_candidates, normals, x[6 : 6 + k], w_all, cur, camera)
+            contour_basis = vertex_basis(model, chosen, k, expr_ids)
+        depth_now = float(np.mean(-(fixed_basis.evaluate(x[6 : 6 + k], x[6 + k :]) @ rotation0.T + x[3:6])[:, 2]))
+        terms = _Terms(
+            fixed=fixed_basis,
+            fixed_target=q[fixed_ids, :2],
+            fixed_weight=weight[fixed_ids],
+            contour=contour_basis,
+            contour_target=q[contour, :2],
+            contour_normal=normals,
+            contour_tangent=tangents,
+            depth_rows=depth_rows,
+            depth=fixed_basis.take(depth_rows),
+            depth_target=z - z.mean(),
+            depth_scale=camera.fx / max(depth_now, 1e-6),
+            rotation0=rotation0,
+            camera=camera,
+            scale=scale,
+            w0=w0,
+            settings=settings,
+        )
+        budget = settings.max_iterations if rnd == 0 else settings.refine_iterations
+        x, steps = _solve(x, terms, budget)
+        iterations[f"round{rnd}"] = steps
+        rotation0 = axis_angle_to_matrix(x[:3]) @ rotation0
+        x[:3] = 0.0
+
+    alpha = x[6 : 6 + k].copy()
+    expression = w_all0.copy()
+    expression[expr_ids] = x[6 + k :]
+    final_pose = HeadPose(matrix_to_axis_angle(rotation0), x[3:6].copy())
+    params = HeadParams(identity=alpha, expression=expression, pose=final_pose)
+
+    points = basis.evaluate(alpha, expression[expr_ids])
+    points[contour] = contour_basis.evaluate(alpha, expression[expr_ids])
+    lm_2d = project(points @ rotation0.T + final_pose.translation, camera)
+    v68 = blend_vertices(model, alpha, expression, vertex_ids=model.landmarks68)
+    lm68_2d = project(v68 @ rotation0.T + final_pose.translation, camera)
+    error = nme(lm_2d, q[:, :2], MP_LEFT_EYE_OUTER, MP_RIGHT_EYE_OUTER)
+    return FitResult(
+        params=params, camera=camera, landmarks_2d=lm_2d, landmarks68_2d=lm68_2d, nme=error, iterations=iterations
+    )
