@@ -1,0 +1,400 @@
+"""Rasterisation with a :class:`~headcast.render.context.Renderer`: textured meshes, lines, triangle ids, UV space.
+
+Convention:
+    Geometry is given in the **camera frame** (metres, OpenGL axes, the camera looks down −z) and projected with
+    :func:`headcast.geometry.camera.opengl_projection`, so a rendered vertex lands exactly where
+    :func:`headcast.geometry.camera.project` puts it. Output images are ``(H, W, ...)`` with **row 0 at the top**
+    (the framebuffer is read bottom-up and flipped). Depth is ``-Z`` in metres (distance along the viewing axis),
+    ``inf`` where nothing was drawn. UVs have the OpenGL bottom-left origin; texture images are row 0 = top.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import moderngl
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.geometry.camera import Camera, opengl_projection
+from headcast.render import shaders
+from headcast.render.context import Renderer, default_renderer, set_uniform
+
+Shading = Literal["unlit", "lambert"]
+
+
+@dataclass(frozen=True)
+class RenderSettings:
+    """How a frame is rendered.
+
+    Attributes:
+        shading: ``"unlit"`` shows texture colours as they are; ``"lambert"`` multiplies them (in linear light)
+            by ``ambient + (1 - ambient) · max(0, n · l)``, lighting both sides of a surface.
+        light_dir: ``(3,)`` direction towards the light in the camera frame (normalised by the shader).
+        ambient: fraction of light that reaches surfaces facing away from the light, in [0, 1].
+        background: ``(r, g, b)`` in [0, 1] behind the geometry (RGB is composited over it; alpha stays coverage).
+        supersample: 2 renders 2 × 2 samples per pixel (4× supersampling) and box-filters them; 1 renders once.
+        cull_back_faces: skip triangles facing away from the camera (counter-clockwise = front).
+        line_width: width of :class:`LineSet` lines in output pixels.
+        near: near clipping distance in metres.
+        far: far clipping distance in metres.
+    """
+
+    shading: Shading = "lambert"
+    light_dir: tuple[float, float, float] = (0.3, 0.4, 1.0)
+    ambient: float = 0.45
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    supersample: Literal[1, 2] = 1
+    cull_back_faces: bool = False
+    line_width: float = 1.0
+    near: float = 0.01
+    far: float = 100.0
+
+
+@dataclass(frozen=True, eq=False)
+class MeshDraw:
+    """A triangle mesh to draw, in the camera frame.
+
+    Attributes:
+        vertices: ``(V, 3)`` camera-frame positions, metres.
+        triangles: ``(T, 3)`` vertex indices, counter-clockwise seen from outside.
+        uv: ``(V, 2)`` per-vertex or ``(T, 3, 2)`` per-corner texture coordinates (bottom-left origin);
+            None samples the texture at (0, 0).
+        texture: ``(h, w, 3|4)`` uint8 sRGB image, row 0 = top; None draws ``color`` alone.
+        normals: ``(V, 3)`` vertex normals for lambert shading; None computes area-weighted smooth normals.
+        color: ``(r, g, b)`` in [0, 1] multiplied with the texture (the flat colour when there is none).
+    """
+
+    vertices: NDArray[np.floating]
+    triangles: NDArray[np.integer]
+    uv: NDArray[np.floating] | None = None
+    texture: NDArray[np.uint8] | None = None
+    normals: NDArray[np.floating] | None = None
+    color: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+
+@dataclass(frozen=True, eq=False)
+class LineSet:
+    """Line segments with per-vertex colours, in the camera frame (e.g. hair strands as polylines).
+
+    Attributes:
+        vertices: ``(P, 3)`` camera-frame points, metres.
+        segments: ``(S, 2)`` index pairs into ``vertices`` (see :func:`polyline_segments`).
+        colors: ``(P, 3)`` per-vertex sRGB colours in [0, 1] (interpolated along each segment).
+    """
+
+    vertices: NDArray[np.floating]
+    segments: NDArray[np.integer]
+    colors: NDArray[np.floating]
+
+
+@dataclass(frozen=True, eq=False)
+class RenderResult:
+    """A rendered frame.
+
+    Attributes:
+        color: ``(H, W, 4)`` uint8: RGB composited over the background, A = coverage (255 = fully covered).
+        depth: ``(H, W)`` float32 ``-Z`` of the nearest surface in metres; ``inf`` where nothing was drawn
+            (with supersampling: the nearest of the pixel's samples).
+    """
+
+    color: NDArray[np.uint8]
+    depth: NDArray[np.float32]
+
+
+@dataclass(frozen=True, eq=False)
+class TriangleIdRender:
+    """Which triangle each pixel centre sees.
+
+    Attributes:
+        triangle_id: ``(H, W)`` int32 index into the triangles drawn; -1 for background.
+        barycentric: ``(H, W, 3)`` float32 perspective-correct weights of the triangle's three corners
+            (rows sum to 1; zeros on background).
+        depth: ``(H, W)`` float32 ``-Z`` in metres, ``inf`` on background.
+    """
+
+    triangle_id: NDArray[np.int32]
+    barycentric: NDArray[np.float32]
+    depth: NDArray[np.float32]
+
+
+@dataclass(frozen=True, eq=False)
+class UVRaster:
+    """Attributes rasterised in texture space.
+
+    Attributes:
+        values: ``(S_h, S_w, C)`` float32 interpolated attributes, row 0 = top (v = 1).
+        mask: ``(S_h, S_w)`` bool, True where a triangle covers the texel centre.
+    """
+
+    values: NDArray[np.float32]
+    mask: NDArray[np.bool_]
+
+
+def polyline_segments(lengths: Sequence[int] | NDArray[np.integer]) -> NDArray[np.int32]:
+    """Segment index pairs for polylines stored back to back.
+
+    Args:
+        lengths: ``(N,)`` number of points of each polyline (points of polyline i follow those of i − 1).
+
+    Returns:
+        ``(S, 2)`` int32 pairs ``(k, k + 1)`` within each polyline, ``S = Σ max(n_i − 1, 0)``.
+
+    Example:
+        >>> polyline_segments([3, 2]).tolist()
+        [[0, 1], [1, 2], [3, 4]]
+    """
+    n = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    total = int(n.sum())
+    keep = np.ones(total, dtype=bool)
+    keep[(np.cumsum(n) - 1)[n > 0]] = False  # the last point of each polyline starts no segment
+    a = np.flatnonzero(keep)
+    return np.stack([a, a + 1], axis=1).astype(np.int32)
+
+
+def smooth_normals(vertices: NDArray[np.floating], triangles: NDArray[np.integer]) -> NDArray[np.float32]:
+    """Area-weighted unit vertex normals (``np.bincount`` accumulation, fast for 50k triangles).
+
+    Args:
+        vertices: ``(V, 3)`` positions.
+        triangles: ``(T, 3)`` counter-clockwise triangles.
+
+    Returns:
+        ``(V, 3)`` float32 unit normals; zero for vertices used by no triangle.
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    t = np.asarray(triangles, dtype=np.int64)
+    fn = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])
+    idx = t.ravel()
+    n = np.stack([np.bincount(idx, weights=np.repeat(fn[:, c], 3), minlength=len(v)) for c in range(3)], axis=1)
+    norm = np.linalg.norm(n, axis=1, keepdims=True)
+    return (n / np.where(norm == 0, 1.0, norm)).astype(np.float32)
+
+
+def render(
+    camera: Camera,
+    meshes: Sequence[MeshDraw] = (),
+    lines: Sequence[LineSet] = (),
+    settings: RenderSettings | None = None,
+    renderer: Renderer | None = None,
+) -> RenderResult:
+    """Draw textured meshes and lines with a depth test and read the frame back.
+
+    Args:
+        camera: intrinsics; the output is ``camera.height × camera.width``.
+        meshes: triangle meshes in the camera frame.
+        lines: line sets in the camera frame, depth-tested against the meshes.
+        settings: shading, background, supersampling (``RenderSettings()`` when None).
+        renderer: GL owner; the process default when None.
+
+    Returns:
+        colour with coverage alpha and linear depth, row 0 at the top.
+    """
+    settings = RenderSettings() if settings is None else settings
+    renderer = default_renderer() if renderer is None else renderer
+    ss = int(settings.supersample)
+    cam = camera if ss == 1 else camera.scaled(ss)
+    size = (cam.width, cam.height)
+    ctx = renderer.ctx
+    fbo = renderer.framebuffer("scene", size, ((4, "f1"),), depth_texture=True)
+    fbo.use()
+    # Opaque fragments write alpha 1 over a clear alpha of 0, so alpha is coverage and, after the box filter,
+    # RGB is the render composited over the background.
+    fbo.clear(*settings.background, 0.0, depth=1.0)
+    ctx.enable(moderngl.DEPTH_TEST)
+    if settings.cull_back_faces:
+        ctx.enable(moderngl.CULL_FACE)
+        ctx.front_face = "ccw"
+        ctx.cull_face = "back"
+    else:
+        ctx.disable(moderngl.CULL_FACE)
+    proj = opengl_projection(cam, settings.near, settings.far).astype("f4")
+    for mesh in meshes:
+        _draw_mesh(renderer, mesh, proj, settings)
+    if lines:
+        ctx.line_width = float(settings.line_width) * ss
+        for line_set in lines:
+            _draw_lines(renderer, line_set, proj)
+    ctx.disable(moderngl.CULL_FACE)
+    rgba = _read(fbo, 0, 4, "f1", size)
+    depth = _linear_depth(_read(fbo, -1, 1, "f4", size)[..., 0], settings.near, settings.far)
+    if ss > 1:
+        h, w = camera.height, camera.width
+        mean = rgba.reshape(h, ss, w, ss, 4).astype(np.float32).mean(axis=(1, 3))
+        rgba = np.clip(np.rint(mean), 0, 255).astype(np.uint8)
+        depth = depth.reshape(h, ss, w, ss).min(axis=(1, 3))
+    return RenderResult(np.ascontiguousarray(rgba), np.ascontiguousarray(depth))
+
+
+def render_triangle_ids(
+    vertices: NDArray[np.floating],
+    triangles: NDArray[np.integer],
+    camera: Camera,
+    cull_back_faces: bool = False,
+    renderer: Renderer | None = None,
+    near: float = 0.01,
+    far: float = 100.0,
+) -> TriangleIdRender:
+    """Per-pixel triangle id and barycentric coordinates (visibility at pixel centres, no antialiasing).
+
+    Args:
+        vertices: ``(V, 3)`` camera-frame positions, metres.
+        triangles: ``(T, 3)`` vertex indices.
+        camera: intrinsics.
+        cull_back_faces: ignore triangles seen from behind.
+        renderer: GL owner; the process default when None.
+        near: near clipping distance, metres.
+        far: far clipping distance, metres.
+
+    Returns:
+        ids, barycentrics and depth, row 0 at the top.
+    """
+    renderer = default_renderer() if renderer is None else renderer
+    ctx = renderer.ctx
+    size = (camera.width, camera.height)
+    tris = np.asarray(triangles, dtype=np.int64)
+    pos = np.asarray(vertices, dtype=np.float32)[tris.ravel()]
+    fbo = renderer.framebuffer("ids", size, ((4, "f4"),))
+    fbo.use()
+    fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+    ctx.enable(moderngl.DEPTH_TEST)
+    if cull_back_faces:
+        ctx.enable(moderngl.CULL_FACE)
+        ctx.front_face = "ccw"
+        ctx.cull_face = "back"
+    prog = renderer.program("ids", shaders.ID_VERTEX, shaders.ID_FRAGMENT)
+    set_uniform(prog, "proj", opengl_projection(camera, near, far).astype("f4").T.tobytes())
+    vbo = ctx.buffer(pos.tobytes())
+    vao = ctx.vertex_array(prog, [(vbo, "3f", "in_pos")])
+    vao.render(moderngl.TRIANGLES)
+    vao.release()
+    vbo.release()
+    ctx.disable(moderngl.CULL_FACE)
+    out = _read(fbo, 0, 4, "f4", size)
+    tid = np.rint(out[..., 0]).astype(np.int32) - 1
+    b0, b1 = out[..., 1], out[..., 2]
+    bary = np.stack([b0, b1, 1.0 - b0 - b1], axis=-1).astype(np.float32)
+    bary[tid < 0] = 0.0
+    depth = np.where(tid >= 0, out[..., 3], np.inf).astype(np.float32)
+    return TriangleIdRender(tid, bary, depth)
+
+
+def rasterize_uv(
+    uv_corners: NDArray[np.floating],
+    attributes: NDArray[np.floating],
+    size: tuple[int, int],
+    renderer: Renderer | None = None,
+    precision: Literal["f4", "f1"] = "f4",
+) -> UVRaster:
+    """Rasterise per-corner attributes into texture space (texel centres, no antialiasing).
+
+    Args:
+        uv_corners: ``(T, 3, 2)`` target coordinates in [0, 1]² (bottom-left origin) of each triangle corner.
+        attributes: ``(T, 3, C)`` per-corner values, interpolated linearly in UV space; any C ≥ 1.
+        size: ``(width, height)`` of the output in texels.
+        renderer: GL owner; the process default when None.
+        precision: ``"f4"`` keeps float32 values; ``"f1"`` stores values in [0, 1] with 8 bits (4× less memory,
+            exact for multiples of 1/255 such as small integer labels / 255).
+
+    Returns:
+        ``(height, width, C)`` values with row 0 = v near 1 (texel row = (1 − v) · height) and the coverage mask.
+        Where triangles overlap in UV space the last one drawn wins.
+    """
+    renderer = default_renderer() if renderer is None else renderer
+    ctx = renderer.ctx
+    uv = np.ascontiguousarray(np.asarray(uv_corners, dtype=np.float32).reshape(-1, 2))
+    attrs = np.asarray(attributes, dtype=np.float32)
+    channels = attrs.shape[-1]
+    attrs = np.concatenate([attrs.reshape(-1, channels), np.ones((len(uv), 1), np.float32)], axis=1)
+    total = channels + 1  # the last channel is coverage
+    prog = renderer.program("uv", shaders.UV_VERTEX, shaders.UV_FRAGMENT)
+    ctx.disable(moderngl.DEPTH_TEST)
+    ctx.disable(moderngl.CULL_FACE)
+    uv_vbo = ctx.buffer(uv.tobytes())
+    chunks = []
+    for start in range(0, total, 4):
+        comps = min(4, total - start)
+        block = np.zeros((len(attrs), 4), dtype=np.float32)
+        block[:, :comps] = attrs[:, start : start + comps]
+        fbo = renderer.framebuffer(f"uv{comps}{precision}", size, ((comps, precision),), depth=False)
+        attr_vbo = ctx.buffer(block.tobytes())
+        vao = ctx.vertex_array(prog, [(uv_vbo, "2f", "in_uv"), (attr_vbo, "4f", "in_attr")])
+        fbo.use()
+        fbo.clear(0.0, 0.0, 0.0, 0.0)
+        vao.render(moderngl.TRIANGLES)
+        chunk = _read(fbo, 0, comps, precision, size)
+        chunks.append(chunk.astype(np.float32) / 255.0 if precision == "f1" else chunk)
+        vao.release()
+        attr_vbo.release()
+    uv_vbo.release()
+    values = np.concatenate(chunks, axis=-1) if len(chunks) > 1 else chunks[0]
+    return UVRaster(np.ascontiguousarray(values[..., :channels]), values[..., channels] > 0.5)
+
+
+def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], settings: RenderSettings) -> None:
+    ctx = renderer.ctx
+    tris = np.asarray(mesh.triangles, dtype=np.int64)
+    if len(tris) == 0:
+        return
+    verts = np.asarray(mesh.vertices, dtype=np.float32)
+    corners = tris.ravel()
+    normals = smooth_normals(verts, tris) if mesh.normals is None else np.asarray(mesh.normals, np.float32)
+    if mesh.uv is None:
+        uv = np.zeros((len(corners), 2), dtype=np.float32)
+    else:
+        uv_in = np.asarray(mesh.uv, dtype=np.float32)
+        uv = uv_in.reshape(-1, 2) if uv_in.ndim == 3 else uv_in[corners]
+    data = np.empty((len(corners), 8), dtype=np.float32)
+    data[:, 0:3] = verts[corners]
+    data[:, 3:5] = uv
+    data[:, 5:8] = normals[corners]
+    tex_img = mesh.texture if mesh.texture is not None else _WHITE
+    tex = renderer.texture(tex_img)
+    prog = renderer.program("mesh", shaders.MESH_VERTEX, shaders.MESH_FRAGMENT)
+    set_uniform(prog, "proj", proj.T.tobytes())
+    set_uniform(prog, "base_color", tuple(float(c) for c in mesh.color))
+    set_uniform(prog, "lambert", 1 if settings.shading == "lambert" else 0)
+    set_uniform(prog, "light_dir", tuple(float(c) for c in settings.light_dir))
+    set_uniform(prog, "ambient", float(settings.ambient))
+    set_uniform(prog, "tex", 0)
+    tex.use(0)
+    vbo = ctx.buffer(data.tobytes())
+    vao = ctx.vertex_array(prog, [(vbo, "3f 2f 3f", "in_pos", "in_uv", "in_normal")])
+    vao.render(moderngl.TRIANGLES)
+    vao.release()
+    vbo.release()
+
+
+def _draw_lines(renderer: Renderer, line_set: LineSet, proj: NDArray[np.float32]) -> None:
+    ctx = renderer.ctx
+    seg = np.asarray(line_set.segments, dtype=np.int64).ravel()
+    if len(seg) == 0:
+        return
+    pos = np.asarray(line_set.vertices, dtype=np.float32)[seg]
+    col = np.asarray(line_set.colors, dtype=np.float32)[seg]
+    if col.shape[1] == 3:
+        col = np.concatenate([col, np.ones((len(col), 1), np.float32)], axis=1)
+    data = np.concatenate([pos, col], axis=1).astype(np.float32)
+    prog = renderer.program("lines", shaders.LINES_VERTEX, shaders.LINES_FRAGMENT)
+    set_uniform(prog, "proj", proj.T.tobytes())
+    vbo = ctx.buffer(data.tobytes())
+    vao = ctx.vertex_array(prog, [(vbo, "3f 4f", "in_pos", "in_color")])
+    vao.render(moderngl.LINES)
+    vao.release()
+    vbo.release()
+
+
+def _linear_depth(buffer: NDArray[np.float32], near: float, far: float) -> NDArray[np.float32]:
+    """``-Z`` in metres from depth-buffer values in [0, 1] (1 = cleared → ``inf``), inverting the projection."""
+    ndc = 2.0 * buffer.astype(np.float64) - 1.0
+    lin = 2.0 * far * near / ((far + near) - ndc * (far - near))
+    return np.where(buffer < 1.0, lin, np.inf).astype(np.float32)
+
+
+def _read(fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: str, size: tuple[int, int]) -> NDArray:
+    raw = fbo.read(components=components, attachment=attachment, dtype=dtype)  # attachment -1: depth
+    arr = np.frombuffer(raw, dtype=np.uint8 if dtype == "f1" else np.float32)
+    return arr.reshape(size[1], size[0], components)[::-1]
+
+
+_WHITE = np.full((1, 1, 3), 255, dtype=np.uint8)

@@ -1,0 +1,112 @@
+"""GLSL sources (GLSL 3.30 core) for :mod:`headcast.render.raster`.
+
+The scene passes write colour only (depth comes from the depth buffer, linearised on read-back); the
+triangle-id pass writes ``-Z`` in metres to a float attachment.
+Textures are uploaded row 0 first (row 0 = top of the image), which puts the top row at t = 0; a model UV with
+the OpenGL bottom-left origin is therefore sampled at ``(u, 1 - v)``.
+"""
+
+MESH_VERTEX = """
+#version 330
+uniform mat4 proj;
+in vec3 in_pos;
+in vec2 in_uv;
+in vec3 in_normal;
+out vec2 v_uv;
+out vec3 v_normal;
+void main() {
+    v_uv = in_uv;
+    v_normal = in_normal;
+    gl_Position = proj * vec4(in_pos, 1.0);
+}
+"""
+
+MESH_FRAGMENT = """
+#version 330
+uniform sampler2D tex;
+uniform vec3 base_color;
+uniform int lambert;
+uniform vec3 light_dir;
+uniform float ambient;
+in vec2 v_uv;
+in vec3 v_normal;
+layout(location = 0) out vec4 f_color;
+void main() {
+    vec3 albedo = texture(tex, vec2(v_uv.x, 1.0 - v_uv.y)).rgb * base_color;
+    vec3 rgb = albedo;
+    if (lambert == 1) {
+        vec3 n = normalize(v_normal);
+        if (!gl_FrontFacing) n = -n;
+        float diffuse = max(dot(n, normalize(light_dir)), 0.0);
+        vec3 lin = pow(albedo, vec3(2.2)) * (ambient + (1.0 - ambient) * diffuse);
+        rgb = pow(lin, vec3(1.0 / 2.2));
+    }
+    f_color = vec4(rgb, 1.0);
+}
+"""
+
+LINES_VERTEX = """
+#version 330
+uniform mat4 proj;
+in vec3 in_pos;
+in vec4 in_color;
+out vec4 v_color;
+void main() {
+    v_color = in_color;
+    gl_Position = proj * vec4(in_pos, 1.0);
+}
+"""
+
+LINES_FRAGMENT = """
+#version 330
+in vec4 v_color;
+layout(location = 0) out vec4 f_color;
+void main() {
+    f_color = vec4(v_color.rgb, 1.0);
+}
+"""
+
+ID_VERTEX = """
+#version 330
+uniform mat4 proj;
+in vec3 in_pos;
+out vec3 v_bary;
+out float v_depth;
+void main() {
+    int k = gl_VertexID % 3;
+    v_bary = vec3(k == 0 ? 1.0 : 0.0, k == 1 ? 1.0 : 0.0, k == 2 ? 1.0 : 0.0);
+    v_depth = -in_pos.z;
+    gl_Position = proj * vec4(in_pos, 1.0);
+}
+"""
+
+ID_FRAGMENT = """
+#version 330
+in vec3 v_bary;
+in float v_depth;
+layout(location = 0) out vec4 f_out;
+void main() {
+    // triangle id + 1 is exact in float32 up to 2^24 triangles; 0 marks the background.
+    f_out = vec4(float(gl_PrimitiveID + 1), v_bary.x, v_bary.y, v_depth);
+}
+"""
+
+UV_VERTEX = """
+#version 330
+in vec2 in_uv;
+in vec4 in_attr;
+out vec4 v_attr;
+void main() {
+    v_attr = in_attr;
+    gl_Position = vec4(in_uv * 2.0 - 1.0, 0.0, 1.0);
+}
+"""
+
+UV_FRAGMENT = """
+#version 330
+in vec4 v_attr;
+layout(location = 0) out vec4 f_attr;
+void main() {
+    f_attr = v_attr;
+}
+"""

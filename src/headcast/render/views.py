@@ -1,0 +1,186 @@
+"""Pictures of a head: the avatar at the photo's camera, a photo | render | overlay preview, and turntables.
+
+All functions return ``(H, W, 3|4)`` uint8 images, row 0 at the top (docs/conventions.md).
+"""
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.avatar import Avatar
+from headcast.geometry.camera import Camera, HeadPose, camera_from_fov, transform_points
+from headcast.geometry.rotation import axis_angle_to_matrix
+from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+from headcast.landmarks.types import Photo
+from headcast.render.context import Renderer
+from headcast.render.raster import LineSet, MeshDraw, RenderResult, RenderSettings, render, smooth_normals
+from headcast.texture.atlas import opaque_triangle_mask
+from headcast.texture.types import UVTexture
+
+#: Turntable background: neutral mid grey (sRGB 128).
+GREY = (0.5, 0.5, 0.5)
+#: Default turntable look: lambert shading on grey, 2 × 2 supersampling.
+TURNTABLE_SETTINGS = RenderSettings(background=GREY, supersample=2)
+
+
+def head_mesh_draw(
+    model: LinearHeadModel,
+    vertices_cam: NDArray[np.floating],
+    texture: UVTexture,
+    normals_cam: NDArray[np.floating] | None = None,
+) -> MeshDraw:
+    """The opaque part of a head (transparent eye shells and lash cards left out) as a drawable mesh.
+
+    Args:
+        model: topology, UV indices and materials.
+        vertices_cam: ``(V, 3)`` camera-frame vertices, metres.
+        texture: atlas image and atlas UVs.
+        normals_cam: ``(V, 3)`` camera-frame unit normals; computed from the opaque triangles when None.
+    """
+    keep = opaque_triangle_mask(model)
+    tris = model.triangles[keep]
+    uv = texture.uv[model.triangle_uvs[keep]]  # (T', 3, 2) per corner: UV seams stay sharp
+    normals = smooth_normals(vertices_cam, tris) if normals_cam is None else normals_cam
+    return MeshDraw(np.asarray(vertices_cam, np.float32), tris, uv, texture.image, normals)
+
+
+def render_head(
+    model: LinearHeadModel,
+    params: HeadParams,
+    texture: UVTexture,
+    camera: Camera,
+    pose: HeadPose | None = None,
+    settings: RenderSettings | None = None,
+    strands: Sequence[LineSet] = (),
+    renderer: Renderer | None = None,
+) -> RenderResult:
+    """Render a textured head (identity and expression from ``params``) seen by ``camera``.
+
+    Args:
+        model: the head model.
+        params: identity, expression and (default) pose.
+        texture: the baked atlas.
+        camera: intrinsics of the output image.
+        pose: model-to-camera transform; ``params.pose`` when None.
+        settings: shading, background, supersampling (``RenderSettings()`` when None).
+        strands: line sets in the **model** frame (e.g. hair), moved with the head.
+        renderer: GL owner; the process default when None.
+    """
+    settings = RenderSettings() if settings is None else settings
+    pose = params.pose if pose is None else pose
+    verts = transform_points(blend_vertices(model, params.identity, params.expression), pose)
+    lines = [replace(s, vertices=transform_points(s.vertices, pose)) for s in strands]
+    return render(camera, [head_mesh_draw(model, verts, texture)], lines, settings, renderer)
+
+
+def render_avatar(
+    avatar: Avatar,
+    camera: Camera | None = None,
+    pose: HeadPose | None = None,
+    settings: RenderSettings | None = None,
+    renderer: Renderer | None = None,
+) -> RenderResult:
+    """Render an avatar, by default exactly as fitted to its photo (the photo's camera and the fitted pose)."""
+    cam = avatar.fit.camera if camera is None else camera
+    return render_head(avatar.model, avatar.fit.params, avatar.texture, cam, pose, settings, renderer=renderer)
+
+
+def preview_image(
+    photo: Photo, rendered: RenderResult, max_height: int = 512, overlay_alpha: float = 0.6
+) -> NDArray[np.uint8]:
+    """Side-by-side ``photo | render on grey | render blended over the photo``.
+
+    Args:
+        photo: the input photo.
+        rendered: a render at the photo's camera (any scale of it; the photo is resized to match).
+        max_height: panels are downscaled to at most this height.
+        overlay_alpha: opacity of the render in the overlay panel.
+
+    Returns:
+        ``(h, 3·w, 3)`` uint8 sRGB.
+    """
+    h, w = rendered.color.shape[:2]
+    scale = min(1.0, max_height / h)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    pic = cv2.resize(photo.pixels, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    col = cv2.resize(rendered.color, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    alpha = col[..., 3:4] / 255.0
+    rgb = col[..., :3]
+    straight = rgb / np.maximum(alpha, 1e-3)  # undo compositing over the render's own background
+    straight = np.where(alpha > 0, straight, 0.0)
+    on_grey = alpha * straight + (1.0 - alpha) * np.float32(255 * GREY[0])
+    a = overlay_alpha * alpha
+    overlay = a * straight + (1.0 - a) * pic
+    panels = [pic, on_grey, overlay]
+    return np.clip(np.rint(np.concatenate(panels, axis=1)), 0, 255).astype(np.uint8)
+
+
+def turntable_pose(model_vertices: NDArray[np.floating], yaw: float, distance: float) -> HeadPose:
+    """Pose that turns the head by ``yaw`` about its vertical axis and puts its centre ``distance`` ahead.
+
+    The axis passes through the bounding-box centre of the vertices; the head stays upright (no pitch or roll).
+
+    Args:
+        model_vertices: ``(V, 3)`` model-frame vertices, metres.
+        yaw: rotation about +y in radians (positive turns the face towards the image's right).
+        distance: metres from the camera to the head centre.
+    """
+    v = np.asarray(model_vertices, dtype=np.float64)
+    centre = 0.5 * (v.min(axis=0) + v.max(axis=0))
+    rot = np.array([0.0, yaw, 0.0])
+    r = axis_angle_to_matrix(rot)
+    return HeadPose(rot, -r @ centre + np.array([0.0, 0.0, -distance]))
+
+
+def turntable_image(
+    model: LinearHeadModel,
+    params: HeadParams,
+    texture: UVTexture,
+    yaws_deg: Sequence[float] = (-90.0, -45.0, 0.0, 45.0, 90.0),
+    size: int = 384,
+    columns: int | None = None,
+    fov_deg: float = 20.0,
+    settings: RenderSettings | None = None,
+    strands: Sequence[LineSet] = (),
+    renderer: Renderer | None = None,
+) -> NDArray[np.uint8]:
+    """A grid of views of the head turned by each yaw, seen by a fixed camera on a neutral grey background.
+
+    Args:
+        model: the head model.
+        params: identity and expression (the fitted pose is ignored: the head is upright, facing the camera at
+            yaw 0).
+        texture: the baked atlas.
+        yaws_deg: head yaw per view, degrees.
+        size: side of each square view, pixels.
+        columns: views per row (all in one row when None).
+        fov_deg: the camera's field of view; the distance is chosen so the whole head fits.
+        settings: shading and supersampling; None gives lambert shading, a grey background and 4× supersampling.
+        strands: model-frame line sets drawn with the head.
+        renderer: GL owner; the process default when None.
+
+    Returns:
+        ``(rows · size, columns · size, 3)`` uint8 sRGB.
+    """
+    settings = TURNTABLE_SETTINGS if settings is None else settings
+    verts = blend_vertices(model, params.identity, params.expression)
+    extent = verts.max(axis=0) - verts.min(axis=0)
+    radius = 0.5 * float(np.linalg.norm(extent[:2])) * 1.02
+    distance = radius / np.tan(np.deg2rad(fov_deg) / 2.0) + 0.5 * float(extent[2])
+    camera = camera_from_fov(size, size, fov_deg)
+    normals = smooth_normals(verts, model.triangles[opaque_triangle_mask(model)])
+    views = []
+    for yaw in yaws_deg:
+        pose = turntable_pose(verts, float(np.deg2rad(yaw)), distance)
+        rot = axis_angle_to_matrix(pose.rotation)
+        mesh = head_mesh_draw(model, transform_points(verts, pose), texture, normals @ rot.T)
+        lines = [replace(s, vertices=transform_points(s.vertices, pose)) for s in strands]
+        views.append(render(camera, [mesh], lines, settings, renderer).color[..., :3])
+    cols = len(views) if columns is None else max(1, int(columns))
+    rows = -(-len(views) // cols)
+    blank = np.full((size, size, 3), round(255 * settings.background[0]), dtype=np.uint8)
+    views += [blank] * (rows * cols - len(views))
+    return np.concatenate([np.concatenate(views[r * cols : (r + 1) * cols], axis=1) for r in range(rows)], axis=0)

@@ -1,0 +1,213 @@
+"""``bake_texture``: the photo projected into the face cell of the atlas, completed, plus painted materials.
+
+Steps (see DESIGN.md): project the photo through the fitted mesh (visibility, view angle, face-outline trust)
+→ measure the skin tone on visible front-facing skin → drop hair-coloured texels above the eyes → feather the
+weights and fade them out before the seam to the back of the head → complete occluded texels from the
+mirrored side → extrapolate the remaining low-frequency colour by push-pull, decaying to the skin tone, with a
+little grain → paint eyes, teeth, gums, mouth and eye sockets, lashes → copy chart borders into the gutters.
+"""
+
+from typing import Literal
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.fitting.types import FitResult
+from headcast.geometry.camera import transform_points
+from headcast.headmodel.base import LinearHeadModel, blend_vertices
+from headcast.landmarks.types import Landmarks, Photo
+from headcast.render.context import Renderer, default_renderer
+from headcast.render.raster import smooth_normals
+from headcast.texture.atlas import ICT_ATLAS, cell_pixels, opaque_triangle_mask
+from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, push_pull, skin_likelihood, to_lab
+from headcast.texture.maps import AtlasMaps, Region, atlas_maps
+from headcast.texture.materials import exposure_factor, measure_eyes, paint_eye
+from headcast.texture.project import face_trust_mask, project_photo
+from headcast.texture.settings import TextureSettings
+from headcast.texture.types import UVTexture
+
+
+def bake_texture(
+    photo: Photo,
+    fit: FitResult,
+    model: LinearHeadModel,
+    settings: TextureSettings,
+    *,
+    landmarks: Landmarks | None = None,
+    renderer: Renderer | None = None,
+) -> UVTexture:
+    """Bake a UV atlas for the fitted head from its photo.
+
+    Args:
+        photo: the photo the head was fitted to.
+        fit: fitted identity, expression, pose and camera (``fit.camera`` matches ``photo.pixels``).
+        model: the head model (ICT FaceKit materials).
+        settings: atlas size, weighting and material colours.
+        landmarks: the detector's landmarks (face outline and irises); ``fit.landmarks_2d`` when None.
+        renderer: GL owner; the process default when None.
+
+    Returns:
+        the atlas image (``settings.atlas_size``²), the atlas UV of every model UV, and the per-texel photo
+        weight (``coverage``: 1 where the colour is the photo's own view of that texel, 0 where completed or
+        painted).
+    """
+    renderer = default_renderer() if renderer is None else renderer
+    maps = atlas_maps(model, settings.atlas_size, renderer)
+    points = landmarks.points[:, :2] if landmarks is not None else fit.landmarks_2d
+    params = fit.params
+
+    verts = transform_points(blend_vertices(model, params.identity, params.expression), params.pose)
+    opaque = model.triangles[opaque_triangle_mask(model)]
+    normals = smooth_normals(verts, opaque)
+    trust = face_trust_mask(photo.pixels.shape[:2], points, settings.oval_erosion, settings.oval_feather)
+    r0, r1, c0, c1 = maps.face_box
+    proj = project_photo(
+        photo.pixels,
+        trust,
+        fit.camera,
+        verts,
+        normals,
+        opaque,
+        maps.face_triangles,
+        maps.face_uv,
+        r1 - r0,
+        settings.depth_tolerance,
+        settings.grazing_cos,
+        renderer,
+    )
+    face, weight, skin = complete_face(proj.color, proj.weight, maps, settings)
+    eyes = measure_eyes(photo.pixels, points)
+    iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
+    exposure = exposure_factor(eyes.sclera_luminance, settings.sclera)
+    image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure)
+    coverage = np.zeros((maps.size, maps.size), np.float32)
+    coverage[r0:r1, c0:c1] = weight
+    return UVTexture(image, maps.uv.copy(), coverage)
+
+
+def complete_face(
+    color: NDArray[np.float32], weight: NDArray[np.float32], maps: AtlasMaps, settings: TextureSettings
+) -> tuple[NDArray[np.float32], NDArray[np.float32], SkinTone]:
+    """Turn the raw projection of the face cell into a complete face texture.
+
+    Args:
+        color: ``(F, F, 3)`` projected photo colours, sRGB [0, 1].
+        weight: ``(F, F)`` raw photo weights.
+        maps: model maps (photo zone, mirror map, hair risk, seam fade, grain).
+        settings: feathering, mirror, hair gate, fill decay, grain.
+
+    Returns:
+        ``(F, F, 3)`` completed colours, ``(F, F)`` final photo weights (the coverage), the skin tone.
+    """
+    fsize = weight.shape[0]
+    px_scale = fsize / 1024.0
+    skin = estimate_skin_tone(color, weight, maps.skin_sample, settings.skin_fallback)
+    w = weight * maps.photo_zone
+    if settings.hair_gate and skin.samples:
+        # over the forehead, temples and cheeks: anything far from the skin tone (hair of any colour); around
+        # the mouth and chin only colours of a different hue, so that beards and stubble stay
+        # (at half resolution: the likelihoods are smoothed anyway)
+        half = (fsize // 2, fsize // 2)
+        lab = to_lab(np.asarray(cv2.resize(color, half, interpolation=cv2.INTER_AREA), np.float32))
+        like = skin_likelihood(lab, skin, smooth_px=px_scale)
+        hue_like = skin_likelihood(lab, skin, chroma_only=True, smooth_px=px_scale)
+        gate = (1.0 - maps.gate_full_half * (1.0 - like)) * (1.0 - maps.gate_hue_half * (1.0 - hue_like))
+        w = w * np.asarray(cv2.resize(gate, (fsize, fsize), interpolation=cv2.INTER_LINEAR), np.float32)
+    w = feather_weight(
+        w.astype(np.float32), round(settings.weight_erosion_px * px_scale), settings.weight_feather_px * px_scale
+    )
+    w *= maps.seam_fade
+
+    c2, w2 = color, w
+    if settings.mirror:
+        mx, my = maps.mirror_xy[..., 0], maps.mirror_xy[..., 1]
+        cm = np.asarray(cv2.remap(color, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT), np.float32)
+        wm = np.asarray(cv2.remap(w, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT), np.float32)
+        w2 = w + (1.0 - w) * wm
+        mixed = (w[..., None] * color + ((1.0 - w) * wm)[..., None] * cm) / np.maximum(w2, 1e-6)[..., None]
+        c2 = mixed.astype(np.float32)
+    # the fill only needs low frequencies: extrapolate at half resolution
+    half = (fsize // 2, fsize // 2)
+    weighted = ((c2 - skin.rgb) * w2[..., None]).astype(np.float32)
+    res_small = np.asarray(cv2.resize(weighted, half, interpolation=cv2.INTER_AREA), np.float32)
+    w_small = np.asarray(cv2.resize(w2, half, interpolation=cv2.INTER_AREA), np.float32)
+    mean_small = (res_small / np.maximum(w_small, 1e-6)[..., None]).astype(np.float32)
+    res_small = push_pull(mean_small, w_small, settings.fill_decay)
+    residual = np.asarray(cv2.resize(res_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), np.float32)
+    r0, r1, c0, c1 = maps.face_box
+    grain = 1.0 + settings.skin_noise * maps.grain[r0:r1, c0:c1]
+    fill = (skin.rgb + residual * maps.seam_fade[..., None]) * grain[..., None]
+    out = fill + w2[..., None] * (c2 - fill)
+    return np.clip(out, 0.0, 1.0), w, skin
+
+
+def paint_atlas(
+    maps: AtlasMaps,
+    face: NDArray[np.float32],
+    skin: SkinTone,
+    iris_rgb: NDArray[np.float32],
+    settings: TextureSettings,
+    exposure: float = 1.0,
+) -> NDArray[np.uint8]:
+    """Assemble the atlas: the completed face cell, skin for the back of the head, painted materials, gutters.
+
+    Args:
+        maps: model maps (regions, grain, gutter, catchlights).
+        face: ``(F, F, 3)`` completed face cell, sRGB [0, 1].
+        skin: skin tone for the back of the head and the eye sockets.
+        iris_rgb: ``(3,)`` iris colour.
+        settings: material colours.
+        exposure: brightness factor for the eye whites and teeth (see
+            :func:`~headcast.texture.materials.exposure_factor`).
+
+    Returns:
+        ``(S, S, 3)`` uint8 sRGB atlas, row 0 = top.
+    """
+    size = maps.size
+    atlas = np.empty((size, size, 3), np.uint8)
+
+    def box(name: str) -> tuple[slice, slice]:
+        a, b, c, d = cell_pixels(ICT_ATLAS[name], size)
+        return slice(a, b), slice(c, d)
+
+    atlas[box("M_Face")] = _to_uint8(face)
+    rows, cols = box("M_BackHead")
+    grain = maps.grain[rows, cols]
+    back = skin.rgb * (1.0 + settings.skin_noise * grain)[..., None]
+    region = maps.region[rows, cols]
+    mouth = region == Region.MOUTH_SOCKET
+    back[mouth] = np.asarray(settings.mouth_socket, np.float32) * (1.0 + 0.08 * grain[mouth])[:, None]
+    socket = region == Region.EYE_SOCKET
+    socket_rgb = (0.5 * skin.rgb + 0.5 * np.asarray(settings.eye_socket, np.float32)) * 0.85
+    back[socket] = socket_rgb * (1.0 + 0.05 * grain[socket])[:, None]
+    atlas[rows, cols] = _to_uint8(back)
+    for name, rgb, amount in (
+        ("M_GumsTongue", settings.gums_tongue, 0.06),
+        ("M_Teeth", tuple(max(exposure, 0.8) * np.asarray(settings.teeth)), 0.03),  # teeth are lit: dim less
+        ("M_EyeLashes", settings.lashes, 0.0),
+        ("M_LacrimalFluid", tuple(skin.rgb), 0.0),
+        ("M_EyeBlend", tuple(skin.rgb), 0.0),
+        ("M_EyeOcclusion", tuple(skin.rgb), 0.0),
+    ):
+        rows, cols = box(name)
+        colour = np.asarray(rgb, np.float32)
+        if amount:
+            atlas[rows, cols] = _to_uint8(colour * (1.0 + amount * maps.grain[rows, cols])[..., None])
+        else:
+            atlas[rows, cols] = _to_uint8(colour)
+    sclera = (exposure * settings.sclera[0], exposure * settings.sclera[1], exposure * settings.sclera[2])
+    for name in ("M_ScleraLeft", "M_ScleraRight", "M_IrisLeft", "M_IrisRight"):
+        rows, cols = box(name)
+        uv = maps.catchlight_uv.get(name) if settings.catchlight else None
+        glint = None if uv is None else (float(uv[0]), float(uv[1]))
+        kind: Literal["sclera", "iris"] = "sclera" if "Sclera" in name else "iris"
+        atlas[rows, cols] = _to_uint8(paint_eye(rows.stop - rows.start, kind, iris_rgb, sclera, settings.pupil, glint))
+    flat = atlas.reshape(-1, 3)
+    flat[maps.gutter_dst] = flat[maps.gutter_src]
+    return atlas
+
+
+def _to_uint8(rgb: NDArray[np.floating]) -> NDArray[np.uint8]:
+    """Convert sRGB in [0, 1] to uint8 (rounded, clipped)."""
+    return np.clip(np.asarray(rgb, np.float32) * 255.0 + 0.5, 0.0, 255.0).astype(np.uint8)

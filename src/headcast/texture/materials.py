@@ -1,0 +1,226 @@
+"""Procedural materials for what a portrait cannot texture well: eyes, teeth, mouth, lashes.
+
+Eye geometry of ICT FaceKit (measured on the template, see DESIGN.md): the sclera mesh is a closed sphere
+(radius ≈ 15.8 mm) whose tile maps the view angle θ from the eye's axis almost linearly to the UV radius
+(r ≈ 0.0045 · θ°); the iris (limbus radius ≈ 5.8 mm, θ ≈ 21.5°) sits at r ≈ 0.118 and a ~2 mm pupil at
+r ≈ 0.042. The iris mesh is a flat disc 0.8 mm behind the front of the sclera whose tile maps the pupil edge to
+r ≈ 0.09 and the limbus to r ≈ 0.377. The sclera is drawn opaque, so the iris is painted on it as well.
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.texture.atlas import GUTTER_TEXELS
+
+SCLERA_LIMBUS_R = 0.118
+SCLERA_PUPIL_R = 0.042
+IRIS_PUPIL_R = 0.09
+IRIS_LIMBUS_R = 0.377
+
+#: MediaPipe eye contours (subject's right eye = image left in a frontal photo, then the left eye).
+RIGHT_EYE = (33, 246, 161, 160, 159, 158, 157, 173, 133, 155, 154, 153, 145, 144, 163, 7)
+LEFT_EYE = (263, 466, 388, 387, 386, 385, 384, 398, 362, 382, 381, 380, 374, 373, 390, 249)
+#: MediaPipe iris landmarks: centre, then four points on the iris boundary.
+IRIS_A = (468, 469, 470, 471, 472)
+IRIS_B = (473, 474, 475, 476, 477)
+
+
+def cell_tile_uv(n: int) -> NDArray[np.float32]:
+    """``(n, n, 2)`` tile UV (bottom-left origin) at each texel centre of an ``n``-texel cell (row 0 = top).
+
+    Inverts the cell placement of :func:`headcast.texture.atlas.tile_to_cell` (gutter inset included).
+    """
+    inner = n - 2 * GUTTER_TEXELS
+    t = ((np.arange(n, dtype=np.float32) + 0.5) - GUTTER_TEXELS) / inner
+    u, v = np.meshgrid(t, 1.0 - t)
+    return np.stack([u, v], axis=-1)
+
+
+def smoothstep(lo: float, hi: float, x: NDArray[np.floating]) -> NDArray[np.float32]:
+    """Hermite step: 0 below ``lo``, 1 above ``hi``."""
+    t = np.clip((np.asarray(x, dtype=np.float32) - lo) / (hi - lo), 0.0, 1.0)
+    return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
+
+
+def iris_pattern(s: NDArray[np.float32], theta: NDArray[np.float32], seed: int = 3) -> NDArray[np.float32]:
+    """Relative brightness of an iris at normalised radius ``s`` (0 pupil edge, 1 limbus) and angle ``theta``.
+
+    Radial fibres (sums of sines in θ, wavering with s), a lighter collarette ring at s ≈ 0.35, a dark limbal
+    ring and a darker pupil margin. Mean ≈ 1.
+    """
+    rng = np.random.default_rng(seed)
+    fibres = np.zeros_like(s)
+    for k, amp in ((23, 0.5), (41, 0.4), (67, 0.35), (109, 0.3)):
+        phase = rng.uniform(0, 2 * np.pi)
+        fibres += amp * np.sin(k * theta + phase + 3.0 * s * rng.uniform(-1, 1))
+    fibres /= 1.55
+    collarette = np.exp(-(((s - 0.35) / 0.09) ** 2))
+    limbal = smoothstep(0.72, 1.0, s)
+    margin = 1.0 - smoothstep(0.0, 0.12, s)
+    return (1.0 + 0.16 * fibres + 0.18 * collarette - 0.45 * limbal - 0.3 * margin).astype(np.float32)
+
+
+def paint_eye(
+    n: int,
+    kind: Literal["sclera", "iris"],
+    iris_rgb: NDArray[np.floating],
+    sclera_rgb: tuple[float, float, float],
+    pupil_rgb: tuple[float, float, float],
+    catchlight_uv: tuple[float, float] | None = None,
+) -> NDArray[np.float32]:
+    """Paint one eye cell.
+
+    The result is affine in the iris colour, ``A + B · iris_rgb``; ``A`` and ``B`` depend only on the other
+    arguments and are cached, so painting a new iris colour costs a multiply-add.
+
+    Args:
+        n: cell side in texels.
+        kind: ``"sclera"`` (the outer eyeball: white with the iris and pupil painted on the cornea) or ``"iris"``
+            (the inner iris disc).
+        iris_rgb: ``(3,)`` mean iris colour, sRGB [0, 1].
+        sclera_rgb: white of the eye.
+        pupil_rgb: pupil colour.
+        catchlight_uv: tile UV of a small soft highlight (sclera only), or None.
+
+    Returns:
+        ``(n, n, 3)`` float32 sRGB.
+    """
+    const, gain = _eye_affine(n, kind, tuple(sclera_rgb), tuple(pupil_rgb), catchlight_uv)
+    out = const + gain[..., None] * np.asarray(iris_rgb, np.float32)
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+@lru_cache(maxsize=8)
+def _eye_affine(
+    n: int,
+    kind: Literal["sclera", "iris"],
+    sclera_rgb: tuple[float, ...],
+    pupil_rgb: tuple[float, ...],
+    catchlight_uv: tuple[float, float] | None,
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """``A (n, n, 3)`` and ``B (n, n)`` of :func:`paint_eye` (painted = A + B · iris colour)."""
+    pattern, in_iris, in_pupil, shade, pink = _eye_layers(n, kind)
+    if kind == "sclera":
+        # soft shading and a faint pink towards the (hidden) sides of the eyeball
+        base = np.asarray(sclera_rgb, np.float32) * shade[..., None]
+        base = base * (1.0 - pink[..., None]) + np.array([0.85, 0.62, 0.60], np.float32) * pink[..., None]
+        base_gain = np.zeros_like(pattern)
+    else:
+        base = np.zeros((*pattern.shape, 3), np.float32)
+        base_gain = np.full_like(pattern, 0.35)
+    keep = (1.0 - in_pupil)[..., None]
+    const = base * (1.0 - in_iris[..., None]) * keep + np.asarray(pupil_rgb, np.float32) * in_pupil[..., None]
+    gain = (base_gain * (1.0 - in_iris) + pattern * in_iris) * (1.0 - in_pupil)
+    if kind == "sclera" and catchlight_uv is not None:
+        uv = cell_tile_uv(n) - 0.5
+        c = np.asarray(catchlight_uv, np.float32) - 0.5
+        glint = 0.9 * np.exp(-np.sum((uv - c) ** 2, axis=-1) / (2.0 * 0.008**2))
+        const = const * (1.0 - glint[..., None]) + glint[..., None]
+        gain = gain * (1.0 - glint)
+    const.setflags(write=False)
+    gain.setflags(write=False)
+    return const.astype(np.float32), gain.astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def _eye_layers(n: int, kind: Literal["sclera", "iris"]) -> tuple[NDArray[np.float32], ...]:
+    """Colour-independent layers of an eye cell: iris pattern, iris and pupil coverage, sclera shade and pink."""
+    uv = cell_tile_uv(n) - 0.5
+    r = np.sqrt(np.sum(uv**2, axis=-1))
+    theta = np.arctan2(uv[..., 1], uv[..., 0])
+    pupil_r, limbus_r = (SCLERA_PUPIL_R, SCLERA_LIMBUS_R) if kind == "sclera" else (IRIS_PUPIL_R, IRIS_LIMBUS_R)
+    s = np.clip((r - pupil_r) / (limbus_r - pupil_r), 0.0, 1.0)
+    edge = 0.006 if kind == "sclera" else 0.02
+    layers = (
+        iris_pattern(s, theta),
+        1.0 - smoothstep(limbus_r - edge, limbus_r + edge, r),
+        1.0 - smoothstep(pupil_r - 0.6 * edge, pupil_r + 0.6 * edge, r),
+        1.0 - 0.10 * smoothstep(0.12, 0.40, r),
+        0.25 * smoothstep(0.18, 0.42, r),
+    )
+    out = tuple(np.asarray(layer, np.float32) for layer in layers)
+    for layer in out:
+        layer.setflags(write=False)  # shared by the cache
+    return out
+
+
+@dataclass(frozen=True)
+class EyeMeasurement:
+    """Eye colours measured in a photo.
+
+    Attributes:
+        iris: ``(3,)`` float32 median iris colour, sRGB [0, 1], or None when too little iris is visible.
+        sclera_luminance: 75th-percentile luminance (Rec. 601 luma of sRGB, [0, 1]) of the visible whites of
+            the eyes, or None.
+    """
+
+    iris: NDArray[np.float32] | None
+    sclera_luminance: float | None
+
+
+def measure_eyes(pixels: NDArray[np.uint8], points: NDArray[np.floating], min_pixels: int = 12) -> EyeMeasurement:
+    """Measure iris colour and the brightness of the eye whites (both eyes pooled).
+
+    Iris: pixels inside each iris circle (centre = landmark 468 / 473, radius = mean distance to the four
+    boundary landmarks) between 0.45 and 0.95 of the radius (skipping pupil and limbus), inside the eye opening
+    (eyelids excluded), without the brightest 15 % (catchlights); the median colour.
+    Sclera: pixels of the eye opening farther than 1.2 radii from the iris centre.
+
+    Args:
+        pixels: ``(H, W, 3)`` uint8 photo.
+        points: ``(478, 2+)`` MediaPipe landmarks in photo pixels.
+        min_pixels: fewer usable pixels than this gives None for that measurement.
+    """
+    pts = np.asarray(points, dtype=np.float64)[:, :2]
+    if len(pts) < 478:
+        return EyeMeasurement(None, None)
+    h, w = pixels.shape[:2]
+    iris_px, white_px = [], []
+    for iris_ids in (IRIS_A, IRIS_B):
+        centre = pts[iris_ids[0]]
+        radius = float(np.mean(np.linalg.norm(pts[list(iris_ids[1:])] - centre, axis=1)))
+        if not np.isfinite(radius) or radius < 1.0:
+            continue
+        contour = min((RIGHT_EYE, LEFT_EYE), key=lambda c: float(np.linalg.norm(pts[list(c)].mean(0) - centre)))
+        poly = pts[list(contour)]
+        x0, y0 = np.floor(np.minimum(poly.min(axis=0), centre - radius) - 1).astype(int)
+        x1, y1 = np.ceil(np.maximum(poly.max(axis=0), centre + radius) + 2).astype(int)
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1]
+        d = np.hypot(xx + 0.5 - centre[0], yy + 0.5 - centre[1])
+        opening = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(opening, [np.round((poly - [x0, y0]) * 4).astype(np.int32)], 1, shift=2)
+        inside = opening > 0
+        crop = pixels[y0:y1, x0:x1]
+        iris_px.append(crop[inside & (d > 0.45 * radius) & (d < 0.95 * radius)])
+        white_px.append(crop[inside & (d > 1.2 * radius)])
+    luma = np.array([0.299, 0.587, 0.114], np.float32)
+    iris = None
+    if iris_px and sum(len(p) for p in iris_px) >= min_pixels:
+        px = np.concatenate(iris_px).astype(np.float32) / 255.0
+        px = px[px @ luma <= np.percentile(px @ luma, 85.0)]
+        iris = np.median(px, axis=0).astype(np.float32)
+    white = None
+    if white_px and sum(len(p) for p in white_px) >= min_pixels:
+        px = np.concatenate(white_px).astype(np.float32) / 255.0
+        white = float(np.percentile(px @ luma, 75.0))
+    return EyeMeasurement(iris, white)
+
+
+def exposure_factor(sclera_luminance: float | None, sclera_rgb: tuple[float, float, float]) -> float:
+    """Brightness factor for painted whites (sclera, teeth) so that they match the photo's exposure.
+
+    ``clip(1.15 · measured / luma(sclera_rgb), 0.55, 1)``: a dim photo gets dimmer eye whites and teeth; a
+    well-exposed one keeps the configured colours. 1 when nothing was measured.
+    """
+    if sclera_luminance is None:
+        return 1.0
+    target = float(np.dot(np.asarray(sclera_rgb), [0.299, 0.587, 0.114]))
+    return float(np.clip(1.15 * sclera_luminance / max(target, 1e-3), 0.55, 1.0))

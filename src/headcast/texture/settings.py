@@ -1,0 +1,68 @@
+"""Settings of the texture stage (all colours are sRGB in [0, 1])."""
+
+from dataclasses import dataclass
+
+RGB = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class TextureSettings:
+    """How the UV atlas is baked from the photo and completed.
+
+    Attributes:
+        atlas_size: side of the square atlas in texels (a multiple of 16; 2048 gives the face 1024²).
+        grazing_cos: ``(lo, hi)``: the photo's weight ramps from 0 to 1 as cos(angle between the surface normal
+            and the direction to the camera) goes from ``lo`` to ``hi`` (smoothstep), fading out grazing views.
+        depth_tolerance: metres a texel may lie behind the nearest surface seen by the camera and still count
+            as visible.
+        oval_erosion: the detected face outline is shrunk by this fraction of the face's width before it limits
+            where the photo is used (keeps background and hair at the silhouette out of the texture).
+        oval_feather: width of the soft edge of that outline, as a fraction of the face's width.
+        weight_erosion_px: photo weights are eroded by this many face-cell texels (per 1024) before feathering,
+            so occlusion boundaries do not leak the occluder's colour.
+        weight_feather_px: Gaussian sigma (face-cell texels per 1024) of the weight feathering.
+        mirror: complete occluded face texels from the mirrored side of the face.
+        hair_gate: above the eyes (excluding brows), drop photo texels whose colour is far from the skin tone.
+        skin_noise: amplitude (relative luminance) of the synthetic grain added to completed skin.
+        fill_decay: per pyramid level, how much of the visible colour's low-frequency deviation from the skin
+            tone carries into unseen regions (0 = flat skin tone, 1 = pure push-pull extrapolation).
+        skin_fallback: skin tone used when too few skin texels are seen.
+        iris_fallback: iris colour used when the iris cannot be measured in the photo.
+        sclera: white of the eye.
+        pupil: pupil colour.
+        catchlight: paint a small soft highlight on the cornea (upper, towards the default light).
+        teeth: teeth colour.
+        gums_tongue: gums and tongue colour.
+        mouth_socket: inside of the mouth.
+        eye_socket: blend of the skin tone towards this pink for the eye sockets (conjunctiva, caruncle).
+        lashes: eyelash colour.
+    """
+
+    atlas_size: int = 2048
+    grazing_cos: tuple[float, float] = (0.3, 0.65)
+    depth_tolerance: float = 0.005
+    oval_erosion: float = 0.035
+    oval_feather: float = 0.04
+    weight_erosion_px: int = 12
+    weight_feather_px: float = 8.0
+    mirror: bool = True
+    hair_gate: bool = True
+    skin_noise: float = 0.02
+    fill_decay: float = 0.6
+    skin_fallback: RGB = (0.80, 0.62, 0.52)
+    iris_fallback: RGB = (0.33, 0.24, 0.17)
+    sclera: RGB = (0.90, 0.87, 0.84)
+    pupil: RGB = (0.02, 0.02, 0.025)
+    catchlight: bool = True
+    teeth: RGB = (0.90, 0.86, 0.78)
+    gums_tongue: RGB = (0.78, 0.40, 0.42)
+    mouth_socket: RGB = (0.28, 0.10, 0.09)
+    eye_socket: RGB = (0.80, 0.45, 0.45)
+    lashes: RGB = (0.09, 0.07, 0.06)
+
+    def __post_init__(self) -> None:
+        if self.atlas_size < 64 or self.atlas_size % 16:
+            raise ValueError(f"atlas_size must be a multiple of 16 and at least 64, got {self.atlas_size}")
+        lo, hi = self.grazing_cos
+        if not 0.0 <= lo < hi <= 1.0:
+            raise ValueError(f"grazing_cos must satisfy 0 <= lo < hi <= 1, got {self.grazing_cos}")
