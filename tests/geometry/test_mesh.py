@@ -23,3 +23,19 @@ def test_barycentric_interpolate_corners_and_centroid() -> None:
     assert np.allclose(pts, [[0, 0, 0], [1, 1, 0]])
     batched = barycentric_interpolate(np.stack([v, 2 * v]), t, np.array([0]), np.array([[0, 1, 0]]))
     assert np.allclose(batched[:, 0], [[3, 0, 0], [6, 0, 0]])
+
+
+def test_morphed_normals_match_full_recompute() -> None:
+    from headcast.geometry.mesh import morphed_normals, normal_sums
+
+    rng = np.random.default_rng(3)
+    grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2)
+    v = np.c_[grid, rng.normal(scale=0.1, size=len(grid))]
+    quads = np.array([[i * 6 + j, i * 6 + j + 1, (i + 1) * 6 + j + 1, (i + 1) * 6 + j] for i in range(5) for j in range(5)])
+    tris, _ = split_quads(quads)
+    delta = np.zeros_like(v)
+    delta[[7, 8, 20], 2] = [0.5, -0.3, 0.2]
+    expect = vertex_normals(v + delta, tris)
+    assert np.allclose(morphed_normals(v, tris, delta), expect, atol=1e-6)
+    assert np.allclose(morphed_normals(v, tris, delta, normal_sums(v, tris)), expect, atol=1e-6)
+    assert np.allclose(morphed_normals(v, tris, np.zeros_like(v)), vertex_normals(v, tris), atol=1e-6)

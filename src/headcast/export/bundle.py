@@ -102,11 +102,16 @@ def _encode(image: BundleImage, compress_level: int) -> bytes:
 
 
 def write_zip(path: Path, files: tuple[BundleFile, ...]) -> BundleFile:
-    """Write ``files`` flat into a deflated zip at ``path`` (via a temporary file, then renamed)."""
+    """Write ``files`` flat into a zip at ``path`` (via a temporary file, then renamed).
+
+    PNGs (already deflated) and the GLB (float arrays, ~10 % smaller deflated) are stored; text is deflated
+    at level 1 (fast).
+    """
     tmp = path.with_name(path.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as archive:
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for f in files:
-            archive.write(f.path, arcname=f.name)
+            stored = f.name.endswith((".png", ".glb"))
+            archive.write(f.path, arcname=f.name, compress_type=zipfile.ZIP_STORED if stored else None)
     tmp.replace(path)
     return BundleFile.at(path)
 
@@ -141,8 +146,9 @@ def write_bundle(
     out.mkdir(parents=True, exist_ok=True)
 
     start = time.perf_counter()
-    glb = write_glb(out / GLB_NAME, avatar, settings)
-    obj = write_obj(out / OBJ_NAME, avatar, settings, texture_name=TEXTURE_NAME)
+    texture_png = png_bytes(avatar.texture.image, settings.png_compress_level)
+    glb = write_glb(out / GLB_NAME, avatar, settings, texture_png)
+    obj = write_obj(out / OBJ_NAME, avatar, settings, texture_name=TEXTURE_NAME, texture_png=texture_png)
     extra = [out / name for name in encoded]
     for path, data in zip(extra, encoded.values(), strict=True):
         path.write_bytes(data)

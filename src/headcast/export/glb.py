@@ -24,7 +24,7 @@ from headcast.avatar import Avatar
 from headcast.export.images import png_bytes
 from headcast.export.mesh import SeamSplit, material_mask, safe_normals, split_uv_seams
 from headcast.export.settings import ExportSettings
-from headcast.geometry.mesh import vertex_normals
+from headcast.geometry.mesh import morphed_normals, normal_sums, vertex_normals
 from headcast.headmodel.base import LinearHeadModel, blend_vertices
 from headcast.texture.types import UVTexture
 
@@ -163,6 +163,7 @@ def build_gltf(
     expression: NDArray[np.floating],
     texture: UVTexture,
     settings: ExportSettings | None = None,
+    texture_png: bytes | None = None,
 ) -> gl.GLTF2:
     """Build the glTF document (binary blob set) of one head; see the module docstring for the frame.
 
@@ -172,6 +173,7 @@ def build_gltf(
         expression: ``(E,)`` fitted expression weights, written as ``mesh.weights``.
         texture: atlas image and per-model-UV atlas coordinates (bottom-left origin).
         settings: export settings; defaults to ``ExportSettings()``.
+        texture_png: ``texture.image`` already encoded as PNG (saves encoding it twice in a bundle).
 
     Returns:
         A ``pygltflib.GLTF2`` ready for ``save_binary``.
@@ -185,9 +187,10 @@ def build_gltf(
 
     base = blend_vertices(model, identity, np.zeros(model.num_expressions))  # (V, 3) float64, metres
     keep_tris = model.triangles[~material_mask(model, settings.exclude_materials)]
+    sums = normal_sums(base, keep_tris)
     base_normals = vertex_normals(base, keep_tris)
     target_normals = (
-        [vertex_normals(base + delta, keep_tris) for delta in model.expression_basis]
+        [morphed_normals(base, keep_tris, delta, sums) for delta in model.expression_basis]
         if settings.normal_targets
         else []
     )
@@ -232,7 +235,8 @@ def build_gltf(
             )
         )
 
-    image_view = builder.chunk.add(png_bytes(texture.image, settings.png_compress_level))
+    png = png_bytes(texture.image, settings.png_compress_level) if texture_png is None else texture_png
+    image_view = builder.chunk.add(png)
     blob = builder.chunk.blob()
     gltf = gl.GLTF2(
         asset=gl.Asset(
@@ -268,11 +272,13 @@ def build_gltf(
     return gltf
 
 
-def write_glb(path: Path | str, avatar: Avatar, settings: ExportSettings | None = None) -> Path:
+def write_glb(
+    path: Path | str, avatar: Avatar, settings: ExportSettings | None = None, texture_png: bytes | None = None
+) -> Path:
     """Write the avatar's head as a GLB (see the module docstring); returns the path written."""
     path = Path(path)
     params = avatar.fit.params
-    gltf = build_gltf(avatar.model, params.identity, params.expression, avatar.texture, settings)
+    gltf = build_gltf(avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png)
     path.parent.mkdir(parents=True, exist_ok=True)
     gltf.save_binary(str(path))
     return path

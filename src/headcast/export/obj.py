@@ -12,6 +12,7 @@ from io import StringIO
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 import headcast
 from headcast.avatar import Avatar
@@ -53,6 +54,7 @@ def write_obj(
     avatar: Avatar,
     settings: ExportSettings | None = None,
     texture_name: str = "texture.png",
+    texture_png: bytes | None = None,
 ) -> ObjFiles:
     """Write ``<stem>.obj``, ``<stem>.mtl`` and the texture PNG side by side.
 
@@ -61,6 +63,7 @@ def write_obj(
         avatar: the avatar (model, fitted identity and expression, texture).
         settings: export settings (excluded overlay materials, PNG compression).
         texture_name: file name of the texture PNG, referenced by ``map_Kd``.
+        texture_png: the texture already encoded as PNG (encoded here when None).
 
     Returns:
         The three paths written.
@@ -88,13 +91,21 @@ def write_obj(
         f"# headcast {headcast.__version__}: {model.name} head, model frame, metres, +y up, +z forward\n"
         f"mtllib {mtl_path.name}\no head\n"
     )
-    np.savetxt(out, vertices[used_v], fmt="v %.6f %.6f %.6f")
-    np.savetxt(out, avatar.texture.uv[used_uv], fmt="vt %.6f %.6f")
-    np.savetxt(out, normals, fmt="vn %.4f %.4f %.4f")
+    out.write(_rows("v %.6f %.6f %.6f\n", vertices[used_v]))
+    out.write(_rows("vt %.6f %.6f\n", avatar.texture.uv[used_uv]))
+    out.write(_rows("vn %.4f %.4f %.4f\n", normals))
     out.write(f"usemtl {MATERIAL_NAME}\ns 1\n")
-    np.savetxt(out, corners, fmt="f %d/%d/%d %d/%d/%d %d/%d/%d")
+    out.write(_rows("f %d/%d/%d %d/%d/%d %d/%d/%d\n", corners))
 
     obj_path.write_text(out.getvalue(), encoding="utf-8")
     mtl_path.write_text(mtl_text(texture_name), encoding="utf-8")
-    texture_path.write_bytes(png_bytes(avatar.texture.image, settings.png_compress_level))
+    if texture_png is None:
+        texture_png = png_bytes(avatar.texture.image, settings.png_compress_level)
+    texture_path.write_bytes(texture_png)
     return ObjFiles(obj_path, mtl_path, texture_path)
+
+
+def _rows(line_format: str, values: NDArray[np.number]) -> str:
+    """Format each row of ``values`` (N, C) with ``line_format`` (C conversions and a newline), in one C-level pass."""
+    flat = values.tolist() if values.dtype.kind == "f" else values.astype(np.int64).tolist()
+    return (line_format * len(flat)) % tuple(x for row in flat for x in row)

@@ -18,7 +18,8 @@ class ExportSettings:
         normal_targets: also write per-target normal deltas (right shading of expressions; ~35 % larger GLB).
         normal_epsilon: normal deltas shorter than this (unit-vector units; 0.01 ≈ 0.6°) are dropped.
         roughness: glTF PBR roughness factor of the skin material (metallic is 0).
-        png_compress_level: zlib level 0–9 for the written PNGs.
+        png_compress_level: zlib level 0–9 for the written PNGs (1: a 2048² texture encodes ~4× faster than
+            at 6 for a ~15 % larger file).
     """
 
     exclude_materials: tuple[str, ...] = OVERLAY_MATERIALS
@@ -27,4 +28,4 @@ class ExportSettings:
     normal_targets: bool = True
     normal_epsilon: float = 1e-2
     roughness: float = 0.7
-    png_compress_level: int = 6
+    png_compress_level: int = 1

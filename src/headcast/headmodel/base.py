@@ -139,15 +139,17 @@ def blend_vertices(
         ``(..., V, 3)`` (or ``(..., N, 3)``) float64 vertices in the model frame, metres.
     """
     ids = slice(None) if vertex_ids is None else np.asarray(vertex_ids)
-    a = np.asarray(identity, dtype=np.float64)
-    w = np.asarray(expression, dtype=np.float64)
+    # The bases are float32; products stay in float32 (no float64 copy of a 20 MB basis), sums in float64.
+    a = np.asarray(identity, dtype=np.float32)
+    w = np.asarray(expression, dtype=np.float32)
     k = a.shape[-1]
     out = model.template[ids].astype(np.float64)
     if k:
-        basis = model.identity_basis[:k][:, ids]
+        basis = model.identity_basis[:k] if vertex_ids is None else model.identity_basis[:k][:, ids]
         out = out + np.tensordot(a, basis, axes=([-1], [0]))
     if w.shape[-1]:
-        out = out + np.tensordot(w, model.expression_basis[:, ids], axes=([-1], [0]))
+        basis = model.expression_basis if vertex_ids is None else model.expression_basis[:, ids]
+        out = out + np.tensordot(w, basis, axes=([-1], [0]))
     return out
 
 
