@@ -39,6 +39,7 @@ from headcast.fitting.correspondence import (
     Correspondence,
     load_correspondence,
 )
+from headcast.fitting.mediapipe_embedding import LOWER_LID, UPPER_LID
 from headcast.fitting.metrics import nme
 from headcast.fitting.settings import FitSettings
 from headcast.fitting.solver import solve_robust_lm
@@ -439,7 +440,9 @@ def fit_head(
     if (camera.width, camera.height) != tuple(landmarks.image_size):
         raise ValueError(f"camera is for a {camera.width}×{camera.height} image, landmarks for {landmarks.image_size}")
     k = min(settings.num_identity, model.num_identity)
-    expr_ids = np.array([i for i, n in enumerate(model.expression_names) if not n.startswith("PupilDilate")])
+    expr_ids = np.array(
+        [i for i, n in enumerate(model.expression_names) if not n.startswith(settings.unfitted_expression_prefixes)]
+    )
     w_all0 = (
         expression_from_mediapipe(landmarks.blendshape_names, landmarks.blendshapes, model)
         if settings.expression_init == "mediapipe"
@@ -457,6 +460,7 @@ def fit_head(
     weight = np.ones(corr.num_landmarks)
     weight[np.setdiff1d(corr.face_oval, contour)] = settings.oval_weight
     weight[NUM_MESH:] = settings.iris_weight
+    weight[list(UPPER_LID + LOWER_LID)] = settings.lid_weight
     depth_rows = np.nonzero(fixed_ids < NUM_MESH)[0]
     z = q[fixed_ids[depth_rows], 2]
     normals, tangents = contour_directions(q, corr.face_oval, contour)

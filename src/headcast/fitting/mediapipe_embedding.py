@@ -13,9 +13,13 @@ Method (run by ``scripts/make_correspondences.py``):
    transfer to every identity and expression because the topology is shared. Lid and lip contour points are
    restricted to the matching side (upper lid/lip landmarks onto triangles that move with ``eyeBlink`` resp.
    stay when ``jawOpen`` moves, lower ones onto the others) so closed eyes and an open mouth stay consistent.
-4. The iris landmarks (468–477) go onto the model's iris triangles: the centre onto the front-most iris vertex,
+4. Lid landmarks (the 14 + 14 lid contour points and the four eye corners) are then moved onto the eye
+   opening's boundary loop of the face mesh — the lid margin a render shows — at the landmark's own x (frontal
+   view). Closest-point projection alone put the upper-lid points ~2.5 mm below the margin, inside the lid's
+   rounded edge, so fitted eyes ended up ~3.5 mm too open ("staring").
+5. The iris landmarks (468–477) go onto the model's iris triangles: the centre onto the front-most iris vertex,
    the four rim points at the canonical offsets around it.
-5. The face oval is the canonical mesh's outer boundary loop; its part below the eyes is the sliding contour.
+6. The face oval is the canonical mesh's outer boundary loop; its part below the eyes is the sliding contour.
    For each contour landmark the fitter gets a slice of model vertices (within ``slice_halfwidth`` of the plane
    through the landmark spanned by the oval's outward normal and the depth axis).
 
@@ -165,6 +169,7 @@ def build_embedding(
     barycentric = np.zeros((len(src), 3))
     fid, bary, dist = _project(aligned[mesh_ids], verts, tris, classes, point_class[mesh_ids])
     face_ids[mesh_ids], barycentric[mesh_ids] = fid, bary
+    _snap_lids_to_margin(verts, tris, face_tris, aligned, face_ids, barycentric)
     for iris, material in ((IRIS_RIGHT, "M_IrisRight"), (IRIS_LEFT, "M_IrisLeft")):
         ids = np.array(iris)
         fid_i, bary_i = _embed_iris(model, verts, aligned[ids], material)
@@ -185,6 +190,82 @@ def build_embedding(
         contour_candidates=candidates,
     )
     return EmbeddingReport(corr, dist, s, alpha, weights)
+
+
+EYE_CORNERS = {33: "outer", 133: "inner", 362: "inner", 263: "outer"}
+
+
+def _snap_lids_to_margin(
+    verts: NDArray[np.float64],
+    tris: NDArray[np.integer],
+    face_tris: NDArray[np.int64],
+    aligned: NDArray[np.float64],
+    face_ids: NDArray[np.int64],
+    barycentric: NDArray[np.float64],
+) -> None:
+    """Move lid landmarks onto the eye-opening boundary loops (in place; see step 4 of the module docstring).
+
+    Each loop is split at its extreme-x vertices into an upper and a lower chain; a lid landmark goes to the
+    point of its chain with the same x as the aligned canonical point, an eye corner to the loop's extreme-x
+    vertex. The point is written as barycentric weights on the face triangle owning that boundary edge.
+    """
+    face = tris[face_tris]
+    loops = [lp for lp in boundary_loops(face) if 10 <= len(lp) <= 200]
+    eye_loops = sorted(
+        (lp for lp in loops if abs(verts[lp, 0].mean()) > 0.015 and verts[lp, 1].mean() > verts[:, 1].mean()),
+        key=lambda lp: float(verts[lp, 0].mean()),
+    )
+    if len(eye_loops) != 2:
+        raise ValueError(f"expected two eye-opening loops on the face mesh, found {len(eye_loops)}")
+    edge_owner: dict[tuple[int, int], int] = {}
+    for t_id, tri in zip(face_tris, face, strict=True):
+        for a, b in ((tri[0], tri[1]), (tri[1], tri[2]), (tri[2], tri[0])):
+            edge_owner[(min(a, b), max(a, b))] = int(t_id)
+    for loop, side in zip(eye_loops, (-1.0, 1.0), strict=True):
+        x = verts[loop, 0]
+        i_min, i_max = int(np.argmin(x)), int(np.argmax(x))
+        ring = np.roll(loop, -i_min)
+        j = (i_max - i_min) % len(loop)
+        chain_a, chain_b = ring[: j + 1], np.r_[ring[j:], ring[:1]]
+        upper, lower = (chain_a, chain_b) if verts[chain_a, 1].mean() > verts[chain_b, 1].mean() else (chain_b, chain_a)
+        for ids, chain in ((UPPER_LID, upper), (LOWER_LID, lower)):
+            for lm in ids:
+                if np.sign(aligned[lm, 0]) == side:
+                    _place_on_chain(lm, aligned[lm, 0], chain, verts, tris, edge_owner, face_ids, barycentric)
+        for lm, kind in EYE_CORNERS.items():
+            if np.sign(aligned[lm, 0]) != side:
+                continue
+            inner_is_max = side < 0  # the right eye (-x) has its inner corner at larger x
+            vid = loop[i_max] if (kind == "inner") == inner_is_max else loop[i_min]
+            _place_on_chain(lm, verts[vid, 0], upper, verts, tris, edge_owner, face_ids, barycentric)
+
+
+def _place_on_chain(
+    landmark: int,
+    x: float,
+    chain: NDArray[np.int64],
+    verts: NDArray[np.float64],
+    tris: NDArray[np.integer],
+    edge_owner: dict[tuple[int, int], int],
+    face_ids: NDArray[np.int64],
+    barycentric: NDArray[np.float64],
+) -> None:
+    """Put ``landmark`` at the point of the polyline ``chain`` whose x equals ``x`` (clamped to its ends)."""
+    cx = verts[chain, 0]
+    order = 1.0 if cx[-1] >= cx[0] else -1.0
+    for k in range(len(chain) - 1):
+        x0, x1 = cx[k] * order, cx[k + 1] * order
+        if x0 <= x * order <= x1 or k == len(chain) - 2 or (k == 0 and x * order < x0):
+            span = x1 - x0
+            t = float(np.clip((x * order - x0) / span, 0.0, 1.0)) if span > 0 else 0.0
+            a, b = int(chain[k]), int(chain[k + 1])
+            tri_id = edge_owner[(min(a, b), max(a, b))]
+            corners = list(tris[tri_id])
+            w = np.zeros(3)
+            w[corners.index(a)] = 1.0 - t
+            w[corners.index(b)] = t
+            face_ids[landmark], barycentric[landmark] = tri_id, w
+            return
 
 
 def _landmark_classes() -> NDArray[np.int64]:

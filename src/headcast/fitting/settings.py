@@ -30,6 +30,10 @@ class FitSettings:
         contour_tangent_weight: weight of its offset along the contour (small: contour points slide).
         oval_weight: weight of the upper face-oval landmarks (forehead, often under hair).
         iris_weight: weight of the 10 iris landmarks (the model has no eye rotation, so gaze is not fitted).
+        lid_weight: weight of the 28 lid-margin landmarks (how open the eyes look depends on them).
+        unfitted_expression_prefixes: expression shapes whose names start with one of these stay at 0. Gaze
+            (``eyeLook*``, which turns ICT's eyeballs) is left neutral: landmarks barely constrain it, and fitted
+            gaze drifted outwards (wall-eyed avatars).
         depth_weight: weight of MediaPipe's relative depth (z) as a weak extra term.
         max_iterations: solver steps in the first round.
         refine_iterations: solver steps in each later round.
@@ -38,7 +42,7 @@ class FitSettings:
     fov_deg: float = 40.0
     num_identity: int = 60
     identity_prior: float = 2e-4
-    expression_prior: float = 2e-4
+    expression_prior: float = 1e-2
     expression_init: ExpressionInit = "mediapipe"
     loss: RobustLoss = "soft_l1"
     loss_scale: float = 0.02
@@ -48,6 +52,8 @@ class FitSettings:
     contour_tangent_weight: float = 0.3
     oval_weight: float = 0.5
     iris_weight: float = 0.3
+    lid_weight: float = 3.0
+    unfitted_expression_prefixes: tuple[str, ...] = ("PupilDilate", "eyeLook")
     depth_weight: float = 0.05
     max_iterations: int = 25
     refine_iterations: int = 10
