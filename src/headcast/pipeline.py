@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 from headcast.assets import AssetSettings
 from headcast.avatar import Avatar
 from headcast.export.bundle import BundleManifest, write_bundle
+from headcast.export.glb import prepare_glb_export
 from headcast.export.settings import ExportSettings
 from headcast.fitting.correspondence import Correspondence, load_correspondence
 from headcast.fitting.fit import fit_head
@@ -30,6 +31,7 @@ from headcast.render.context import Renderer
 from headcast.render.raster import RenderSettings
 from headcast.render.views import preview_image, render_avatar, turntable_image
 from headcast.texture.bake import bake_texture
+from headcast.texture.maps import atlas_maps
 from headcast.texture.settings import TextureSettings
 
 
@@ -82,7 +84,7 @@ class Pipeline:
 
 
 def load_pipeline(settings: PipelineSettings | None = None) -> Pipeline:
-    """Load and verify the model files named by ``settings.assets``.
+    """Load and verify the model files named by ``settings.assets``, and do the per-model work once.
 
     Raises:
         headcast.errors.AssetError: a model file is missing or corrupt (the message says where to get it).
@@ -90,7 +92,11 @@ def load_pipeline(settings: PipelineSettings | None = None) -> Pipeline:
     settings = PipelineSettings() if settings is None else settings
     model = load_ict_facekit(settings.assets, settings.fit.num_identity)
     detector = FaceDetector(settings.detector, settings.assets)
-    return Pipeline(settings, model, load_correspondence(), detector, Renderer())
+    renderer = Renderer()
+    # Per-model work that every photo would otherwise repeat: texel maps of the atlas, morph-target data.
+    atlas_maps(model, settings.texture.atlas_size, renderer)
+    prepare_glb_export(model, settings.export)
+    return Pipeline(settings, model, load_correspondence(), detector, renderer)
 
 
 @contextmanager
