@@ -31,7 +31,9 @@ def test_morphed_normals_match_full_recompute() -> None:
     rng = np.random.default_rng(3)
     grid = np.stack(np.meshgrid(np.arange(6.0), np.arange(6.0)), -1).reshape(-1, 2)
     v = np.c_[grid, rng.normal(scale=0.1, size=len(grid))]
-    quads = np.array([[i * 6 + j, i * 6 + j + 1, (i + 1) * 6 + j + 1, (i + 1) * 6 + j] for i in range(5) for j in range(5)])
+    quads = np.array(
+        [[i * 6 + j, i * 6 + j + 1, (i + 1) * 6 + j + 1, (i + 1) * 6 + j] for i in range(5) for j in range(5)]
+    )
     tris, _ = split_quads(quads)
     delta = np.zeros_like(v)
     delta[[7, 8, 20], 2] = [0.5, -0.3, 0.2]

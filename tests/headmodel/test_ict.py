@@ -47,7 +47,7 @@ def test_pose_head_camera_frame(ict_model) -> None:
         HeadPose(np.zeros(3), np.array([0.0, 0.0, -0.5])),
     )
     mesh = pose_head(ict_model, params, frame="camera")
-    assert np.allclose(mesh.vertices, ict_model.template + [0, 0, -0.5], atol=1e-6)
+    assert np.allclose(mesh.vertices, ict_model.template + np.array([0.0, 0.0, -0.5]), atol=1e-6)
     assert mesh.frame == "camera"
 
 

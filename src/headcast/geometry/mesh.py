@@ -95,7 +95,10 @@ def morphed_normals(
 
 
 def barycentric_interpolate(
-    vertices: NDArray[np.floating], triangles: NDArray[np.integer], face_ids: NDArray[np.integer], bary: NDArray[np.floating]
+    vertices: NDArray[np.floating],
+    triangles: NDArray[np.integer],
+    face_ids: NDArray[np.integer],
+    bary: NDArray[np.floating],
 ) -> NDArray[np.float64]:
     """Points on a mesh from (triangle id, barycentric weights).
 
