@@ -15,7 +15,11 @@ MediaPipe is imported with this module, not lazily inside a function: its first 
 frames would pin the calling frame (and a detector under construction) in memory.
 """
 
+import os
+import sys
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import mediapipe as mp
@@ -56,6 +60,25 @@ class Detection:
         return np.concatenate([xy.min(axis=0), xy.max(axis=0)])
 
 
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while MediaPipe's C++ side starts up.
+
+    Its glog/TFLite start-up notes ("Created TensorFlow Lite XNNPACK delegate", feedback-tensor warnings) go to
+    the process's stderr directly and would clutter the command line; errors still surface as Python exceptions.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 class FaceDetector:
     """A MediaPipe FaceLandmarker in IMAGE mode, created once and reused for many photos.
 
@@ -79,7 +102,9 @@ class FaceDetector:
             output_facial_transformation_matrixes=True,
         )
         self.settings = settings
-        self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        with _native_stderr_silenced():
+            self._landmarker = vision.FaceLandmarker.create_from_options(options)
+        self._warm = False
         self._finalizer = weakref.finalize(self, self._landmarker.close)
         # At interpreter exit MediaPipe's dispatcher threads are already gone, so a late close cannot succeed.
         self._finalizer.atexit = False
@@ -105,7 +130,12 @@ class FaceDetector:
             raise RuntimeError("FaceDetector is closed")
         height, width = rgb.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(rgb, dtype=np.uint8))
-        result = self._landmarker.detect(image)
+        if self._warm:
+            result = self._landmarker.detect(image)
+        else:  # the first inference logs TFLite delegate notes from native code
+            with _native_stderr_silenced():
+                result = self._landmarker.detect(image)
+            self._warm = True
         out = []
         for k, face in enumerate(result.face_landmarks):
             pts = np.array([[p.x * width, p.y * height, p.z * width] for p in face], dtype=np.float64)
