@@ -38,6 +38,9 @@ def test_missing_file_names_file_and_source(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv("HEADCAST_ASSETS", raising=False)
+    from headcast.assets import resolver
+
+    monkeypatch.setattr(resolver, "editable_checkout", lambda: None)
     with pytest.raises(AssetError) as err:
         resolve_asset("face_landmarker", AssetSettings(assets_dir=tmp_path / "nowhere"))
     msg = str(err.value)
@@ -71,3 +74,12 @@ def test_unknown_key() -> None:
 def test_real_assets_verify(asset_settings: AssetSettings) -> None:
     for key in ASSETS:
         assert resolve_asset(key, asset_settings).is_file()
+
+
+def test_editable_checkout_is_searched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from headcast.assets import resolver
+
+    monkeypatch.setattr(resolver, "editable_checkout", lambda: tmp_path / "repo")
+    dirs = candidate_dirs(AssetSettings(), cwd=tmp_path / "elsewhere", env={})
+    assert tmp_path / "shared" / "assets" in dirs
+    assert dirs.index(tmp_path / "elsewhere" / "shared" / "assets") < dirs.index(tmp_path / "shared" / "assets")

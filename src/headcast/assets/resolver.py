@@ -4,12 +4,16 @@ Search order (first folder that holds the file wins):
 
 1. ``AssetSettings.assets_dir`` when set (the CLI's ``--assets``);
 2. the environment variable ``HEADCAST_ASSETS``;
-3. ``shared/assets`` in the current directory or any parent of it, and ``../shared/assets`` beside it —
-   which finds the project's ``../shared/assets`` when run from a checkout;
-4. the user cache folder ``$XDG_CACHE_HOME/headcast/assets`` (default ``~/.cache/headcast/assets``).
+3. ``shared/assets`` in the current directory or any parent of it (finds ``../shared/assets`` when run inside a
+   checkout);
+4. ``../shared/assets`` beside the checkout headcast was installed from (editable installs record their source
+   folder in the package metadata, ``direct_url.json``), so it is found from any working directory;
+5. the user cache folder ``$XDG_CACHE_HOME/headcast/assets`` (default ``~/.cache/headcast/assets``).
 """
 
 import hashlib
+import importlib.metadata
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +49,9 @@ def candidate_dirs(settings: AssetSettings, cwd: Path | None = None, env: dict[s
         dirs.append(Path(env["HEADCAST_ASSETS"]))
     for parent in (cwd, *cwd.parents):
         dirs.append(parent / "shared" / "assets")
+    checkout = editable_checkout()
+    if checkout is not None:
+        dirs.append(checkout.parent / "shared" / "assets")
     cache = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     dirs.append(cache / "headcast" / "assets")
     seen: set[Path] = set()
@@ -54,6 +61,21 @@ def candidate_dirs(settings: AssetSettings, cwd: Path | None = None, env: dict[s
             seen.add(d)
             unique.append(d)
     return unique
+
+
+def editable_checkout() -> Path | None:
+    """The source folder of an editable install of headcast (from its ``direct_url.json``), else None."""
+    try:
+        text = importlib.metadata.distribution("headcast").read_text("direct_url.json")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    if not text:
+        return None
+    info = json.loads(text)
+    url = str(info.get("url", ""))
+    if not info.get("dir_info", {}).get("editable") or not url.startswith("file://"):
+        return None
+    return Path(url.removeprefix("file://"))
 
 
 def sha256_file(path: Path) -> str:
