@@ -1,4 +1,4 @@
-"""``headcast`` command line: ``headcast make PHOTO_OR_DIR`` and ``headcast version``.
+"""``headcast`` command line: ``headcast make PHOTO_OR_DIR``, ``headcast eval PHOTOS_DIR`` and ``headcast version``.
 
 The parser is built inside :func:`build_parser` (nothing runs at import). ``make`` loads the pipeline once
 (``headcast.pipeline``, imported lazily so ``headcast version`` and ``--help`` stay fast), then makes one
@@ -115,7 +115,63 @@ def build_parser() -> argparse.ArgumentParser:
         help="several faces in a photo: use the largest (default) or fail",
     )
     make.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    feeling = make.add_mutually_exclusive_group()
+    feeling.add_argument(
+        "--emotion",
+        default=None,
+        metavar="SPEC",
+        help="set the avatar's emotion, e.g. happiness=0.8,surprise=0.3 (names: happiness, sadness, anger, fear, "
+        "surprise, disgust, contempt; omitted = 0); default: keep the photo's own expression",
+    )
+    feeling.add_argument("--neutral", action="store_true", help="reset the expression to neutral in the exports")
     make.set_defaults(handler=_cmd_make)
+
+    train_emotion = sub.add_parser(
+        "train-emotion",
+        help="retrain the emotion-slider networks (seeded; reproduces the packaged weights on a CPU)",
+        description="Train the emotion MLPs from the written-down prototypes (headcast.emotion, docs/emotion.md).",
+    )
+    train_emotion.add_argument(
+        "-o", "--output", type=Path, default=None, metavar="DIR",
+        help="where the JSON weight files go (default: the package's headcast/emotion/data)",
+    )
+    train_emotion.add_argument("--steps", type=int, default=None, metavar="N", help="optimiser steps (default 4000)")
+    train_emotion.add_argument(
+        "--check", action="store_true", help="train and compare with the packaged files instead of writing"
+    )
+    train_emotion.add_argument(
+        "--assets", type=Path, default=None, metavar="DIR", help="model-file folder (else HEADCAST_ASSETS, ...)"
+    )
+    train_emotion.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    train_emotion.set_defaults(handler=_cmd_train_emotion)
+
+    evaluate = sub.add_parser(
+        "eval",
+        help="measure avatars against their photos (../shared/docs/EVALUATION.md)",
+        description="Run the pipeline on every photo of a folder and write report.json, report.md and plots.",
+    )
+    evaluate.add_argument("photos", type=Path, metavar="PHOTOS_DIR", help="a folder of portrait photos")
+    evaluate.add_argument("--out", type=Path, required=True, metavar="REPORT_DIR", help="where the report goes")
+    evaluate.add_argument(
+        "--fast", action="store_true", help="3 photos and 2 synthetic heads (CI); every metric is still computed"
+    )
+    evaluate.add_argument("--limit", type=int, default=None, metavar="N", help="evaluate at most N photos")
+    evaluate.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        metavar="BUNDLES_DIR",
+        help="evaluate the fits in BUNDLES_DIR/<photo stem>/ (from headcast make) instead of re-running them",
+    )
+    evaluate.add_argument(
+        "--synthetic", type=int, default=None, metavar="N", help="synthetic ground-truth heads (default 10; fast 2)"
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the synthetic heads (default 0)")
+    evaluate.add_argument(
+        "--assets", type=Path, default=None, metavar="DIR", help="model-file folder (else HEADCAST_ASSETS, ...)"
+    )
+    evaluate.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    evaluate.set_defaults(handler=_cmd_eval)
 
     version = sub.add_parser("version", help="print versions of headcast and its main dependencies")
     version.set_defaults(handler=_cmd_version)
@@ -171,10 +227,16 @@ def _pipeline_settings(pipeline: Any, assets: Path | None, faces: str) -> Any:
     )
 
 
-def _make_one(pipeline_module: Any, loaded: Any, photo: Path, out_dir: Path, debug: bool) -> PhotoResult:
+def _make_one(
+    pipeline_module: Any, loaded: Any, photo: Path, out_dir: Path, debug: bool, emotion: Any = None
+) -> PhotoResult:
     start = time.perf_counter()
     try:
         avatar = pipeline_module.make_avatar(loaded, photo)
+        if emotion is not None:  # (EmotionIntensities, EmotionMLP) from --emotion / --neutral
+            from headcast.emotion import avatar_with_emotion
+
+            avatar = avatar_with_emotion(avatar, *emotion)
         manifest = pipeline_module.write_outputs(loaded, avatar, out_dir)
     except HeadcastError as err:
         return PhotoResult(photo, out_dir, time.perf_counter() - start, err.exit_code, str(err))
@@ -215,8 +277,25 @@ def _report(results: Sequence[PhotoResult], batch: bool, as_json: bool, stream: 
         print(f"{ok} of {len(results)} photos succeeded, {len(results) - ok} failed", file=stream)
 
 
+def _emotion_choice(args: argparse.Namespace) -> Any:
+    """``(EmotionIntensities, EmotionMLP)`` for ``--emotion`` / ``--neutral``; None keeps the photo's expression."""
+    if getattr(args, "emotion", None) is None and not getattr(args, "neutral", False):
+        return None
+    from headcast.emotion import NEUTRAL, load_packaged_model, parse_emotion
+
+    emotion = NEUTRAL if args.emotion is None else parse_emotion(args.emotion)
+    return emotion, load_packaged_model()
+
+
+def _cmd_train_emotion(args: argparse.Namespace) -> int:
+    from headcast.emotion.training_run import train_packaged_models
+
+    return train_packaged_models(AssetSettings(assets_dir=args.assets), args.output, args.steps, args.check)
+
+
 def _cmd_make(args: argparse.Namespace) -> int:
     source: Path = args.input
+    emotion = _emotion_choice(args)  # parsed before any work: a bad --emotion fails fast (exit 2)
     if source.is_dir():
         photos = find_photos(source)
         if not photos:
@@ -237,7 +316,7 @@ def _cmd_make(args: argparse.Namespace) -> int:
         with progress:
             for photo, out_dir in zip(photos, out_dirs, strict=True):
                 progress.set_postfix_str(photo.name)
-                result = _make_one(pipeline_module, loaded, photo, out_dir, args.debug)
+                result = _make_one(pipeline_module, loaded, photo, out_dir, args.debug, emotion)
                 if batch and not result.ok:
                     progress.write(f"{photo.name}: failed: {result.error}", file=sys.stderr)
                 results.append(result)
@@ -251,3 +330,56 @@ def _cmd_make(args: argparse.Namespace) -> int:
     if not batch:
         return results[0].exit_code
     return 0 if all(r.ok for r in results) else EXIT_BATCH_FAILED
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    """``headcast eval``: pipeline + metrics over a folder, report written to ``--out``."""
+    import shlex
+
+    from headcast.eval.report import ReportContext, write_report
+    from headcast.eval.runner import FAST_SYNTHETIC, EvalSettings, choose_photos, run_evaluation
+    from headcast.eval.synthetic import SyntheticSettings
+
+    source: Path = args.photos
+    if not source.is_dir():
+        raise InputImageError(f"{source} is not a folder of photos")
+    photos = choose_photos(find_photos(source), args.fast, args.limit)
+    if not photos:
+        raise InputImageError(f"no photos ({', '.join(PHOTO_SUFFIXES)}) in folder {source}")
+    if args.reuse is not None and not args.reuse.is_dir():
+        raise InputImageError(f"--reuse {args.reuse} is not a folder of bundles")
+    count = args.synthetic if args.synthetic is not None else (FAST_SYNTHETIC if args.fast else 10)
+    settings = EvalSettings(synthetic=SyntheticSettings(count=max(0, count), seed=args.seed))
+    pipeline_module = importlib.import_module("headcast.pipeline")
+    pipeline_settings = _pipeline_settings(pipeline_module, args.assets, "largest")
+    loaded = pipeline_module.load_pipeline(pipeline_settings)
+    try:
+        run = run_evaluation(
+            loaded, photos, settings, reuse_dir=args.reuse, progress=lambda m: print(m, file=sys.stderr, flush=True)
+        )
+    finally:
+        loaded.close()
+    ctx = ReportContext(
+        command=shlex.join(["headcast", *sys.argv[1:]]) if sys.argv[1:2] == ["eval"] else _eval_command(args),
+        photos_dir=source,
+        settings=settings,
+        pipeline_settings=dataclasses.asdict(pipeline_settings),
+    )
+    path = write_report(run, ctx, args.out)
+    ok = sum(r.ok for r in run.images)
+    print(f"evaluated {ok} of {len(run.images)} photos in {run.total_seconds:.0f} s; report: {path}")
+    return 0 if ok else EXIT_BATCH_FAILED
+
+
+def _eval_command(args: argparse.Namespace) -> str:
+    """The equivalent command line of an in-process ``main([...])`` call."""
+    import shlex
+
+    parts = ["headcast", "eval", str(args.photos), "--out", str(args.out)]
+    parts += ["--fast"] if args.fast else []
+    parts += ["--limit", str(args.limit)] if args.limit is not None else []
+    parts += ["--reuse", str(args.reuse)] if args.reuse is not None else []
+    parts += ["--synthetic", str(args.synthetic)] if args.synthetic is not None else []
+    parts += ["--seed", str(args.seed)] if args.seed else []
+    parts += ["--assets", str(args.assets)] if args.assets is not None else []
+    return shlex.join(parts)

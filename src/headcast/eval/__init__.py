@@ -25,6 +25,11 @@ Layers, bottom up:
   Pure functions next to them do the maths: ``head_mask``/``hair_mask``/``skin_mask``, ``head_crop``, ``psnr``,
   ``ssim``, ``difd``.
 
+* The run behind ``headcast eval``: ``tem`` (manual ``.tem`` annotations), ``stats`` (median / mean / std),
+  ``now`` (NoW-style similarity alignment and point-to-surface error), ``synthetic`` (sampled ground-truth
+  heads), ``runner`` (pipeline + every metric + baselines, no files), ``report`` and ``plots`` (JSON, Markdown,
+  PNG). They import the pipeline, so import them directly (``headcast.eval.runner``), not from this package.
+
 Importing this package is cheap: torch, dlib and scikit-image are imported only when a model loads or a metric
 runs. Install the extras with the commands in ``docs/dependencies.md`` (section "Evaluation").
 """

@@ -1,0 +1,573 @@
+"""The evaluation run behind ``headcast eval``: every metric of ``../shared/docs/EVALUATION.md`` over a photo folder.
+
+Flow (:func:`run_evaluation`):
+
+1. **Pipeline** on every photo (or, with ``reuse_dir``, the fitted parameters and texture of a bundle written by
+   ``headcast make``), timing each stage and reading the process peak memory after each photo. This runs before the
+   metric networks load, so the peak memory is the pipeline's (plus the avatars held for step 2).
+2. **Metrics** per photo (:func:`evaluate_avatar`): face parsing of the photo; the same-view render (fitted camera,
+   photo resolution, black background, 2×2 supersampling) compared on the head crop (PSNR, SSIM, ST-LPIPS) and by
+   identity (FaceNet DIFD, dlib distance); novel views at ``novel_yaws_deg`` on neutral grey (detection rate and
+   identity distances to the photo); landmark NME against the detector and, where a ``.tem`` file sits beside
+   the photo, against the manual annotation.
+3. **Baselines**, by re-rendering, never re-detecting: ``mean_head`` (identity 0 and expression 0 at the fitted
+   pose, the fitted texture) and ``flat_texture`` (the fitted head painted with one skin colour: the median of
+   the photo-derived face texels). The landmarks-only fit *is* the pipeline's fit: there is no photometric
+   refinement stage, so "full" and "landmarks only" are the same row.
+4. **Synthetic ground truth** (:mod:`headcast.eval.synthetic`) with textures baked in step 1.
+
+Nothing here writes files; :mod:`headcast.eval.report` and :mod:`headcast.eval.plots` do.
+"""
+
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.avatar import Avatar
+from headcast.errors import HeadcastError
+from headcast.eval.identity import DlibEmbedder, DlibHogDetector, FaceEmbedder, FaceEmbedding, FaceNetEmbedder
+from headcast.eval.image_metrics import STLPIPS, HeadCrops, head_crop, psnr, ssim
+from headcast.eval.parsing import BiSeNetFaceParser, head_mask
+from headcast.eval.synthetic import SyntheticResult, SyntheticSettings, run_synthetic
+from headcast.eval.tem import mediapipe_tem_points, nme_vs_tem, read_tem, tem_for_photo, tem_reference_points
+from headcast.fitting.correspondence import landmark_points
+from headcast.fitting.metrics import nme
+from headcast.fitting.types import FitResult
+from headcast.geometry.camera import Camera, project, transform_points
+from headcast.headmodel.base import HeadParams, blend_vertices
+from headcast.landmarks.detector import detect_landmarks
+from headcast.landmarks.image_io import load_photo
+from headcast.pipeline import Pipeline, make_avatar, write_outputs
+from headcast.render.raster import RenderSettings
+from headcast.render.views import render_head, turntable_image
+from headcast.texture.atlas import atlas_uv
+from headcast.texture.types import UVTexture
+
+MP_OUTER_EYE = (263, 33)
+"""MediaPipe outer eye corners (image right, image left): the inter-ocular normaliser of the detector NME."""
+
+BASELINES: tuple[str, ...] = ("mean_head", "flat_texture")
+"""Baseline variants rendered beside the full avatar (module docstring, step 3)."""
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """How the evaluation is run.
+
+    Attributes:
+        crop_size: side of the head crops compared by PSNR / SSIM / ST-LPIPS, pixels (EVALUATION.md: 256).
+        crop_dilate: relative growth of the head-mask square (EVALUATION.md: 5 %).
+        render_supersample: supersampling of the same-view render (2 = 2 × 2 samples per pixel).
+        novel_yaws_deg: yaw of the novel views, degrees (pitch 0).
+        novel_size: side of each novel view, pixels (the whole head fits, 20° field of view).
+        synthetic: the synthetic ground-truth experiment.
+        export: also time ``write_outputs`` (GLB, OBJ, previews, zip) into a temporary folder per photo.
+    """
+
+    crop_size: int = 256
+    crop_dilate: float = 0.05
+    render_supersample: int = 2
+    novel_yaws_deg: tuple[float, ...] = (-60.0, -30.0, 30.0, 60.0)
+    novel_size: int = 512
+    synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)
+    export: bool = True
+
+
+@dataclass(frozen=True)
+class ViewMetrics:
+    """Fidelity of one render at the photo's view.
+
+    Attributes:
+        psnr: dB on the masked 256² head crops.
+        ssim: mean SSIM on the same crops, in [-1, 1].
+        st_lpips: shift-tolerant LPIPS (AlexNet) on the same crops, ≥ 0.
+        difd: FaceNet DIFD (L2 of unit embeddings, [0, 2]); None when no face was detected in the render/photo.
+        dlib: dlib 128-d L2 distance; None when no face was detected.
+    """
+
+    psnr: float
+    ssim: float
+    st_lpips: float
+    difd: float | None
+    dlib: float | None
+
+
+@dataclass(frozen=True)
+class NovelView:
+    """Identity at one novel view.
+
+    Attributes:
+        yaw_deg: head yaw, degrees.
+        detected: whether the face detector found a face in the render.
+        difd: FaceNet DIFD to the photo; None when not detected.
+        dlib: dlib distance to the photo; None when not detected.
+    """
+
+    yaw_deg: float
+    detected: bool
+    difd: float | None
+    dlib: float | None
+
+
+@dataclass(frozen=True, eq=False)
+class SheetImages:
+    """Small pictures kept for the contact sheets.
+
+    Attributes:
+        photo: ``(S, S, 3)`` uint8 masked head crop of the photo.
+        render: ``(S, S, 3)`` uint8 masked head crop of the render.
+        error: ``(S, S)`` float32 mean absolute RGB difference in [0, 255], NaN outside the head mask.
+        novel: ``(n, s, s, 3)`` uint8 novel views.
+    """
+
+    photo: NDArray[np.uint8]
+    render: NDArray[np.uint8]
+    error: NDArray[np.float32]
+    novel: NDArray[np.uint8]
+
+
+@dataclass(frozen=True, eq=False)
+class ImageResult:
+    """Everything measured on one photo.
+
+    Attributes:
+        photo: the photo's file name.
+        error: why the photo could not be evaluated (then every metric field is None / empty).
+        fidelity: the avatar at the photo's view.
+        baselines: ``{name: metrics}`` for :data:`BASELINES`.
+        novel: per novel view.
+        nme_detector: fitted landmarks vs the detector's (all 478), outer-eye normalised.
+        nme_mean_head: the mean head at the fitted pose vs the detector (baseline).
+        nme_tem: fitted points vs the manual ``.tem`` annotation (9 points, inter-pupil normalised).
+        nme_tem_detector: the detector's points vs the ``.tem`` annotation (the detector's own error, a floor).
+        timings: wall seconds per pipeline stage (``load``, ``detect``, ``fit``, ``texture``, ``export``) and per
+            evaluation step (``eval_*``).
+        peak_rss_mib: process peak resident memory after this photo's pipeline run, MiB.
+        sheet: pictures for the contact sheets.
+    """
+
+    photo: str
+    error: str | None = None
+    fidelity: ViewMetrics | None = None
+    baselines: dict[str, ViewMetrics] = field(default_factory=dict)
+    novel: tuple[NovelView, ...] = ()
+    nme_detector: float | None = None
+    nme_mean_head: float | None = None
+    nme_tem: float | None = None
+    nme_tem_detector: float | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    peak_rss_mib: float | None = None
+    sheet: SheetImages | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Whether the photo was evaluated."""
+        return self.error is None
+
+    def novel_detection_rate(self) -> float | None:
+        """Share of novel views with a detected face, in [0, 1]; None without novel views."""
+        return None if not self.novel else sum(v.detected for v in self.novel) / len(self.novel)
+
+    def metrics(self) -> dict[str, float | None]:
+        """The scalar metrics of this photo, keyed as in the report (see :data:`METRIC_INFO`)."""
+        f = self.fidelity
+
+        def mean_of(values: Sequence[float | None]) -> float | None:
+            got = [v for v in values if v is not None]
+            return float(np.mean(got)) if got else None
+
+        out: dict[str, float | None] = {
+            "psnr": f.psnr if f else None,
+            "ssim": f.ssim if f else None,
+            "st_lpips": f.st_lpips if f else None,
+            "difd": f.difd if f else None,
+            "dlib": f.dlib if f else None,
+            "novel_detection_rate": self.novel_detection_rate(),
+            "novel_difd": mean_of([v.difd for v in self.novel]),
+            "novel_dlib": mean_of([v.dlib for v in self.novel]),
+            "nme_detector": self.nme_detector,
+            "nme_tem": self.nme_tem,
+            "nme_tem_detector": self.nme_tem_detector,
+            "nme_mean_head": self.nme_mean_head,
+        }
+        for name, m in self.baselines.items():
+            out.update({f"{name}.{k}": v for k, v in vars(m).items()})
+        return out
+
+
+METRIC_INFO: dict[str, tuple[str, str]] = {
+    "psnr": ("dB", "db"),
+    "ssim": ("", "ssim"),
+    "st_lpips": ("", "nonneg"),
+    "difd": ("", "distance"),
+    "dlib": ("", "distance"),
+    "novel_detection_rate": ("", "rate"),
+    "novel_difd": ("", "distance"),
+    "novel_dlib": ("", "distance"),
+    "nme_detector": ("", "nonneg"),
+    "nme_tem": ("", "nonneg"),
+    "nme_tem_detector": ("", "nonneg"),
+    "nme_mean_head": ("", "nonneg"),
+}
+"""``{metric key: (unit, range kind)}``; kinds: ``db`` > 0, ``ssim`` in [-1, 1], ``nonneg`` ≥ 0, ``distance`` ≥ 0,
+``rate`` in [0, 1]. Baseline keys ``"<baseline>.<metric>"`` take the kind of ``<metric>``."""
+
+
+def metric_kind(key: str) -> str:
+    """The range kind of a metric key (:data:`METRIC_INFO`), baseline prefixes removed."""
+    return METRIC_INFO[key.rsplit(".", 1)[-1]][1]
+
+
+@dataclass(eq=False)
+class MetricModels:
+    """The networks the metrics run (each loads lazily; :meth:`load` loads all)."""
+
+    parser: BiSeNetFaceParser
+    lpips: STLPIPS
+    facenet: FaceNetEmbedder
+    dlib: DlibEmbedder
+
+    @classmethod
+    def create(cls) -> "MetricModels":
+        """One shared dlib HOG detector for both embedders (the same detector for photo and render)."""
+        detector = DlibHogDetector()
+        return cls(BiSeNetFaceParser(), STLPIPS(), FaceNetEmbedder(detector), DlibEmbedder(detector))
+
+    def load(self) -> None:
+        """Load every network now (raises :class:`headcast.eval.MissingEvalDependencyError` if one is missing)."""
+        self.parser.load()
+        self.lpips.load()
+        self.facenet.load()
+        self.dlib.load()
+
+
+@dataclass(frozen=True, eq=False)
+class EvalRun:
+    """The outcome of :func:`run_evaluation`.
+
+    Attributes:
+        images: one result per photo, in input order.
+        synthetic: the synthetic ground-truth experiment (None when it could not run).
+        pipeline_peak_rss_mib: process peak memory after the pipeline stage of all photos, before the metric
+            networks loaded, MiB.
+        total_seconds: wall time of the whole evaluation.
+        notes: remarks for the report (reused bundles, skipped synthetic heads, ...).
+    """
+
+    images: tuple[ImageResult, ...]
+    synthetic: SyntheticResult | None
+    pipeline_peak_rss_mib: float
+    total_seconds: float
+    notes: tuple[str, ...] = ()
+
+
+def peak_rss_mib() -> float:
+    """The process' peak resident set size so far, MiB (``getrusage``; Linux reports KiB, macOS bytes)."""
+    peak = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+
+
+# ------------------------------------------------------------------------------------------------- avatars
+
+
+def fitted_landmarks(pipeline: Pipeline, params: HeadParams, camera: Camera) -> tuple[NDArray[np.float64], ...]:
+    """``(478, 2)`` MediaPipe and ``(68, 2)`` iBUG-68 points of a head, projected into the photo, pixels."""
+    model = pipeline.model
+    verts_cam = transform_points(blend_vertices(model, params.identity, params.expression), params.pose)
+    mp = project(landmark_points(verts_cam, model.triangles, pipeline.correspondence), camera)
+    ibug = project(verts_cam[np.asarray(model.landmarks68)], camera)
+    return mp, ibug
+
+
+def avatar_from_bundle(pipeline: Pipeline, photo_path: Path, bundle_dir: Path) -> Avatar:
+    """Rebuild an :class:`Avatar` from a ``headcast make`` bundle (``params.json`` + ``texture.png``).
+
+    The photo is reloaded and re-detected (the detector's landmarks are a metric's reference); fitting and
+    texturing are not re-run. The bundle does not store the texture's photo coverage, so the ``flat_texture``
+    baseline of a reused avatar takes the median over the whole atlas.
+
+    Raises:
+        headcast.export.params.ParamsFileError: ``params.json`` is missing or invalid.
+        headcast.errors.InputImageError: the photo or texture cannot be read.
+    """
+    from headcast.export.params import read_params
+
+    s = pipeline.settings
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    photo = load_photo(photo_path, s.photo)
+    timings["load"] = time.perf_counter() - start
+    start = time.perf_counter()
+    landmarks = detect_landmarks(photo, pipeline.detector, s.detector)
+    timings["detect"] = time.perf_counter() - start
+    params, camera = read_params(bundle_dir / "params.json", pipeline.model)
+    camera = camera.scaled(photo.scale) if photo.scale != 1.0 else camera
+    mp, ibug = fitted_landmarks(pipeline, params, camera)
+    fit = FitResult(params, camera, mp, ibug, nme(mp, landmarks.points[:, :2], *MP_OUTER_EYE))
+    tex = load_photo(bundle_dir / "texture.png", s.photo).pixels
+    texture = UVTexture(tex, atlas_uv(pipeline.model, tex.shape[0]), np.zeros(tex.shape[:2], np.float32))
+    return Avatar(photo, landmarks, fit, texture, pipeline.model, timings, ("reused bundle " + str(bundle_dir),))
+
+
+# ------------------------------------------------------------------------------------------------- metrics
+
+
+def flat_skin_texture(texture: UVTexture, min_coverage: float = 0.5) -> UVTexture:
+    """The same atlas painted with one colour: the per-channel median of the photo-derived texels.
+
+    Args:
+        texture: a baked atlas; texels with ``coverage ≥ min_coverage`` count as the photo's face.
+        min_coverage: threshold on ``texture.coverage``; when no texel passes, all texels are used.
+    """
+    mask = texture.coverage >= min_coverage
+    pixels = texture.image[mask] if mask.any() else texture.image.reshape(-1, 3)
+    colour = np.median(pixels.reshape(-1, 3), axis=0).round().astype(np.uint8)
+    image = np.broadcast_to(colour, texture.image.shape).copy()
+    return UVTexture(image, texture.uv, texture.coverage)
+
+
+def error_map(crops: HeadCrops) -> NDArray[np.float32]:
+    """``(S, S)`` mean absolute RGB difference of the crops in [0, 255], NaN outside the head mask."""
+    diff = np.abs(crops.photo.astype(np.float32) - crops.render.astype(np.float32)).mean(axis=2)
+    return np.where(crops.mask, diff, np.nan).astype(np.float32)
+
+
+def _embedding_distance(embedder: FaceEmbedder, ref: FaceEmbedding | None, image: NDArray[np.uint8]) -> float | None:
+    if ref is None:
+        return None
+    emb = embedder.embed_face(image)
+    return None if emb is None else embedder.distance(ref, emb)
+
+
+def view_metrics(
+    photo: NDArray[np.uint8],
+    render_rgb: NDArray[np.uint8],
+    mask: NDArray[np.bool_],
+    models: MetricModels,
+    refs: tuple[FaceEmbedding | None, FaceEmbedding | None],
+    settings: EvalSettings,
+) -> tuple[ViewMetrics, HeadCrops]:
+    """PSNR / SSIM / ST-LPIPS on the masked head crops and identity distances on the full images.
+
+    Args:
+        photo: ``(H, W, 3)`` uint8 RGB.
+        render_rgb: ``(H, W, 3)`` uint8 RGB render at the photo's camera, black background.
+        mask: ``(H, W)`` bool, the photo's head mask.
+        models: the metric networks.
+        refs: the photo's FaceNet and dlib embeddings (None when no face was detected in the photo).
+        settings: crop size and dilation.
+    """
+    crops = head_crop(photo, render_rgb, mask, settings.crop_size, settings.crop_dilate)
+    metrics = ViewMetrics(
+        psnr=psnr(crops.photo, crops.render),
+        ssim=ssim(crops.photo, crops.render),
+        st_lpips=models.lpips.distance(crops.photo, crops.render),
+        difd=_embedding_distance(models.facenet, refs[0], render_rgb),
+        dlib=_embedding_distance(models.dlib, refs[1], render_rgb),
+    )
+    return metrics, crops
+
+
+def evaluate_avatar(
+    pipeline: Pipeline, avatar: Avatar, models: MetricModels, settings: EvalSettings, tem_path: Path | None
+) -> ImageResult:
+    """Every per-photo metric of the module docstring for one avatar (timings added under ``eval_*``)."""
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[f"eval_{name}"] = now - clock
+        clock = now
+
+    photo = avatar.photo.pixels
+    mask = head_mask(models.parser.parse_face(photo))
+    refs = (models.facenet.embed_face(photo), models.dlib.embed_face(photo))
+    lap("parse_embed")
+
+    rs = RenderSettings(background=(0.0, 0.0, 0.0), supersample=2 if settings.render_supersample == 2 else 1)
+    model, fit, camera = avatar.model, avatar.fit, avatar.fit.camera
+
+    def render(params: HeadParams, texture: UVTexture) -> NDArray[np.uint8]:
+        out = render_head(model, params, texture, camera, settings=rs, renderer=pipeline.renderer)
+        return np.ascontiguousarray(out.color[..., :3])
+
+    full_rgb = render(fit.params, avatar.texture)
+    fidelity, crops = view_metrics(photo, full_rgb, mask, models, refs, settings)
+    lap("same_view")
+
+    mean_params = replace(
+        fit.params, identity=np.zeros_like(fit.params.identity), expression=np.zeros_like(fit.params.expression)
+    )
+    baselines = {
+        "mean_head": view_metrics(photo, render(mean_params, avatar.texture), mask, models, refs, settings)[0],
+        "flat_texture": view_metrics(
+            photo, render(fit.params, flat_skin_texture(avatar.texture)), mask, models, refs, settings
+        )[0],
+    }
+    lap("baselines")
+
+    n = settings.novel_size
+    strip = turntable_image(
+        model, fit.params, avatar.texture, yaws_deg=settings.novel_yaws_deg, size=n, renderer=pipeline.renderer
+    )
+    novel_imgs = [np.ascontiguousarray(strip[:, i * n : (i + 1) * n]) for i in range(len(settings.novel_yaws_deg))]
+    novel = []
+    for yaw, img in zip(settings.novel_yaws_deg, novel_imgs, strict=True):
+        fn = models.facenet.embed_face(img)
+        dl = models.dlib.embed_face(img)
+        novel.append(
+            NovelView(
+                yaw_deg=float(yaw),
+                detected=fn is not None,
+                difd=None if fn is None or refs[0] is None else models.facenet.distance(refs[0], fn),
+                dlib=None if dl is None or refs[1] is None else models.dlib.distance(refs[1], dl),
+            )
+        )
+    lap("novel_views")
+
+    detected = avatar.landmarks.points[:, :2]
+    nme_det = nme(fit.landmarks_2d, detected, *MP_OUTER_EYE)
+    mean_mp, _ = fitted_landmarks(pipeline, mean_params, camera)
+    nme_mean = nme(mean_mp, detected, *MP_OUTER_EYE)
+    nme_tem = nme_tem_det = None
+    if tem_path is not None:
+        ref = tem_reference_points(read_tem(tem_path)) * avatar.photo.scale
+        nme_tem = nme_vs_tem(mediapipe_tem_points(fit.landmarks_2d), ref)
+        nme_tem_det = nme_vs_tem(mediapipe_tem_points(detected), ref)
+    lap("landmarks")
+
+    thumb = 160
+    import cv2
+
+    small = np.stack([cv2.resize(v, (thumb, thumb), interpolation=cv2.INTER_AREA) for v in novel_imgs]).astype(np.uint8)
+    sheet = SheetImages(crops.photo, crops.render, error_map(crops), small)
+    return ImageResult(
+        photo=avatar.photo.source.name if avatar.photo.source is not None else "",
+        fidelity=fidelity,
+        baselines=baselines,
+        novel=tuple(novel),
+        nme_detector=nme_det,
+        nme_mean_head=nme_mean,
+        nme_tem=nme_tem,
+        nme_tem_detector=nme_tem_det,
+        timings={**avatar.timings, **timings},
+        sheet=sheet,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- run
+
+
+def _run_pipeline(
+    pipeline: Pipeline, photo: Path, reuse_dir: Path | None, export: bool
+) -> tuple[Avatar, dict[str, float]]:
+    if reuse_dir is not None:
+        return avatar_from_bundle(pipeline, photo, reuse_dir / photo.stem), {}
+    avatar = make_avatar(pipeline, photo)
+    extra: dict[str, float] = {}
+    if export:
+        with tempfile.TemporaryDirectory(prefix="headcast-eval-") as tmp:
+            start = time.perf_counter()
+            write_outputs(pipeline, avatar, Path(tmp))
+            extra["export"] = time.perf_counter() - start
+    return avatar, extra
+
+
+def run_evaluation(
+    pipeline: Pipeline,
+    photos: Sequence[Path],
+    settings: EvalSettings,
+    models: MetricModels | None = None,
+    reuse_dir: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> EvalRun:
+    """Evaluate the avatars of ``photos`` (module docstring).
+
+    Args:
+        pipeline: the loaded pipeline (its settings are the ones evaluated).
+        photos: the portraits.
+        settings: the evaluation settings.
+        models: the metric networks; created when None.
+        reuse_dir: a folder of ``headcast make`` bundles (``<reuse_dir>/<photo stem>/params.json``) whose fits are
+            evaluated instead of running the pipeline.
+        progress: called with one line per step (e.g. ``print`` to stderr).
+
+    Returns:
+        The per-photo results, the synthetic experiment and memory/time totals.
+    """
+    say = progress if progress is not None else (lambda _msg: None)
+    start = time.perf_counter()
+    notes: list[str] = []
+    if reuse_dir is not None:
+        notes.append(f"fits reused from bundles in {reuse_dir} (fitting and texturing were not re-run)")
+    avatars: dict[int, Avatar] = {}
+    failures: dict[int, ImageResult] = {}
+    extras: dict[int, dict[str, float]] = {}
+    peaks: dict[int, float] = {}
+    for i, photo in enumerate(photos):
+        say(f"[{i + 1}/{len(photos)}] pipeline: {photo.name}")
+        try:
+            avatar, extra = _run_pipeline(pipeline, photo, reuse_dir, settings.export)
+        except HeadcastError as err:
+            failures[i] = ImageResult(photo.name, error=f"{type(err).__name__}: {err}")
+            continue
+        avatars[i], extras[i], peaks[i] = avatar, extra, peak_rss_mib()
+    pipeline_peak = peak_rss_mib()
+
+    models = MetricModels.create() if models is None else models
+    models.load()
+    results: list[ImageResult] = []
+    for i, photo in enumerate(photos):
+        if i in failures:
+            results.append(failures[i])
+            continue
+        say(f"[{i + 1}/{len(photos)}] metrics: {photo.name}")
+        res = evaluate_avatar(pipeline, avatars[i], models, settings, tem_for_photo(photo))
+        results.append(
+            replace(res, photo=photo.name, timings={**res.timings, **extras[i]}, peak_rss_mib=peaks[i])
+        )
+
+    synthetic = None
+    textures = [avatars[i].texture for i in sorted(avatars)]
+    if settings.synthetic.count > 0 and textures:
+        say(f"synthetic: {settings.synthetic.count} heads")
+        synthetic = run_synthetic(pipeline, textures, settings.synthetic, progress=say)
+    elif settings.synthetic.count > 0:
+        notes.append("synthetic heads skipped: no photo gave a texture")
+    return EvalRun(tuple(results), synthetic, pipeline_peak, time.perf_counter() - start, tuple(notes))
+
+
+FAST_PHOTOS = 3
+"""Photos evaluated by ``--fast``."""
+FAST_SYNTHETIC = 2
+"""Synthetic heads in ``--fast``."""
+
+
+def choose_photos(photos: Sequence[Path], fast: bool, limit: int | None) -> list[Path]:
+    """The photos to evaluate, sorted; at most ``limit``.
+
+    With ``fast``: :data:`FAST_PHOTOS` evenly spread over the sorted list (one with a ``.tem`` annotation among
+    them when the folder has any).
+
+    Example:
+        >>> [p.name for p in choose_photos([Path(f"{i}.jpg") for i in range(7)], fast=True, limit=None)]
+        ['0.jpg', '3.jpg', '6.jpg']
+    """
+    chosen = sorted(photos)
+    if fast and len(chosen) > FAST_PHOTOS:
+        idx = np.linspace(0, len(chosen) - 1, FAST_PHOTOS).round().astype(int)
+        picked = [chosen[i] for i in idx]
+        annotated = [p for p in chosen if tem_for_photo(p) is not None]
+        if annotated and not any(tem_for_photo(p) is not None for p in picked):
+            picked[len(picked) // 2] = annotated[len(annotated) // 2]
+        chosen = picked
+    return chosen if limit is None else chosen[: max(0, limit)]
