@@ -1,0 +1,55 @@
+"""Contact sheet of the emotion sliders: identities (columns) × neutral, the 7 emotions at 1.0 and mixtures (rows).
+
+Usage: python scripts/emotion_sheet.py [--out /tmp/emotion/sheet.png] [PHOTO ...]
+"""
+
+import argparse
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image
+
+from headcast.emotion import EMOTIONS, NEUTRAL, EmotionIntensities, load_packaged_model, parse_emotion
+from headcast.emotion.evaluate import render_emotion
+from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+
+DEFAULT_PHOTOS = ("london_003_neutral.jpg", "london_062_neutral.jpg", "azure_Family2-Lady1.jpg")
+MIXTURES = ("happiness=0.6,surprise=0.6", "sadness=0.6,anger=0.5", "fear=0.5,disgust=0.5")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("photos", nargs="*", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("/tmp/emotion/sheet.png"))
+    parser.add_argument("--size", type=int, default=220)
+    parser.add_argument("--fixtures", type=Path, default=Path("../shared/fixtures/portraits"))
+    args = parser.parse_args()
+    photos = args.photos or [args.fixtures / p for p in DEFAULT_PHOTOS]
+    rows: list[tuple[str, EmotionIntensities]] = [("neutral", NEUTRAL)]
+    rows += [(e, EmotionIntensities(**{e: 1.0})) for e in EMOTIONS]
+    rows += [(m, parse_emotion(m)) for m in MIXTURES]
+    model = load_packaged_model()
+    pipeline = load_pipeline(PipelineSettings())
+    columns = []
+    try:
+        for photo in photos:
+            avatar = make_avatar(pipeline, photo)
+            cells = [render_emotion(avatar, emotion, model, args.size, pipeline.renderer) for _, emotion in rows]
+            columns.append(np.concatenate(cells, axis=0))
+    finally:
+        pipeline.close()
+    label_w = 190
+    labels = np.full((args.size * len(rows), label_w, 3), 255, np.uint8)
+    for i, (name, _) in enumerate(rows):
+        for j, part in enumerate(name.split(",")):
+            cv2.putText(labels, part, (6, i * args.size + 24 + 20 * j), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 0), 1,
+                        cv2.LINE_AA)
+    sheet = np.concatenate([labels, *columns], axis=1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(sheet).save(args.out)
+    print(f"wrote {args.out} ({sheet.shape[1]}x{sheet.shape[0]})")
+
+
+if __name__ == "__main__":
+    main()

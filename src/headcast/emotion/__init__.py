@@ -1,0 +1,48 @@
+"""Emotion sliders: seven basic emotions → ICT expression weights and head-pose tendencies (see DESIGN.md).
+
+Public API::
+
+    parse_emotion("happiness=0.8,surprise=0.3") -> EmotionIntensities
+    load_packaged_model("base" | "identity") -> EmotionMLP
+    apply_emotion(params, emotion, model, head, base=...) -> HeadParams
+    estimate_emotion(landmarks, head) -> EmotionIntensities
+"""
+
+from headcast.emotion.apply import (
+    EmotionSettings,
+    apply_emotion,
+    avatar_with_emotion,
+    emotion_expression,
+    with_params,
+)
+from headcast.emotion.detect import DetectSettings, estimate_emotion
+from headcast.emotion.model import EmotionMLP, load_model, load_packaged_model, mlp_forward, predict
+from headcast.emotion.types import (
+    EMOTIONS,
+    NEUTRAL,
+    Emotion,
+    EmotionIntensities,
+    EmotionSpecError,
+    parse_emotion,
+)
+
+__all__ = [
+    "EMOTIONS",
+    "NEUTRAL",
+    "DetectSettings",
+    "Emotion",
+    "EmotionIntensities",
+    "EmotionMLP",
+    "EmotionSettings",
+    "EmotionSpecError",
+    "apply_emotion",
+    "avatar_with_emotion",
+    "emotion_expression",
+    "estimate_emotion",
+    "load_model",
+    "load_packaged_model",
+    "mlp_forward",
+    "parse_emotion",
+    "predict",
+    "with_params",
+]

@@ -1,0 +1,73 @@
+"""The photo's own emotion: intensities estimated from MediaPipe's 52 blendshape scores.
+
+Bounded linear least squares (scipy ``lsq_linear``, intensities in [0, 1]) of the photo's scores, mapped to the
+model's shape names (:func:`headcast.fitting.blendshapes.expression_from_mediapipe`), against the seven prototype
+expressions at intensity 1 (:func:`headcast.emotion.prototypes.prototype_expression`)::
+
+    s* = argmin_{0 ≤ s ≤ 1} ‖ P_M s − w_M ‖²      P: (E, 7) prototypes, w: (E,) scores, M: shapes used
+
+``M`` excludes gaze (``eyeLook*``), the pupil shapes and shapes MediaPipe does not score (``cheekRaiser_*``); a
+neutral face scores up to ~0.3 on some shapes (squint, pucker; see docs/emotion.md), so intensities below
+``DetectSettings.min_intensity`` are set to 0.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import lsq_linear
+
+from headcast.emotion.prototypes import prototype_expression
+from headcast.emotion.types import EMOTIONS, EmotionIntensities
+from headcast.fitting.blendshapes import expression_from_mediapipe, mediapipe_to_model_names
+from headcast.headmodel.base import LinearHeadModel
+from headcast.landmarks.types import Landmarks
+
+EXCLUDED_PREFIXES = ("eyeLook", "PupilDilate", "cheekRaiser")
+"""Shapes not used to recognise an emotion (gaze, pupils, shapes without a MediaPipe score)."""
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    """Emotion estimation settings.
+
+    Attributes:
+        min_intensity: estimates below this are treated as absent (neutral faces score up to ~0.3 on some shapes).
+    """
+
+    min_intensity: float = 0.2
+
+
+def prototype_matrix(names: tuple[str, ...]) -> NDArray[np.float64]:
+    """``(E, 7)``: column k = emotion k's prototype weights at intensity 1."""
+    return np.stack([prototype_expression(e, 1.0, names) for e in EMOTIONS], axis=1)
+
+
+def estimate_from_weights(weights: NDArray[np.floating], names: tuple[str, ...],
+                          settings: DetectSettings | None = None) -> EmotionIntensities:
+    """Intensities that best explain expression weights (bounded least squares; see the module docstring).
+
+    Args:
+        weights: ``(E,)`` observed weights in the order of ``names`` (e.g. mapped MediaPipe scores).
+        names: shape names (E,).
+        settings: threshold; defaults to ``DetectSettings()``.
+    """
+    settings = DetectSettings() if settings is None else settings
+    used = np.array([not n.startswith(EXCLUDED_PREFIXES) for n in names])
+    proto = prototype_matrix(names)[used]
+    w = np.asarray(weights, dtype=np.float64)[used]
+    s = lsq_linear(proto, w, bounds=(0.0, 1.0), method="bvls").x
+    s = np.where(s < settings.min_intensity, 0.0, s)
+    return EmotionIntensities.from_array(s)
+
+
+def mediapipe_scored_names(model: LinearHeadModel, landmarks: Landmarks) -> tuple[str, ...]:
+    """The model shapes MediaPipe gives a score for."""
+    return tuple(t for n in landmarks.blendshape_names for t in mediapipe_to_model_names(n, model.expression_names))
+
+
+def estimate_emotion(landmarks: Landmarks, model: LinearHeadModel,
+                     settings: DetectSettings | None = None) -> EmotionIntensities:
+    """The photo's emotion intensities from its MediaPipe blendshape scores."""
+    weights = expression_from_mediapipe(landmarks.blendshape_names, landmarks.blendshapes, model)
+    return estimate_from_weights(weights, model.expression_names, settings)
