@@ -83,7 +83,11 @@ def test_face_oval_and_contour(corr: Correspondence, ict_model: LinearHeadModel)
 
 
 def test_embedding_matches_the_canonical_face(corr: Correspondence, ict_model: LinearHeadModel) -> None:
-    """Similarity-aligned, MediaPipe's canonical mesh lies on the embedded points within a few millimetres."""
+    """Similarity-aligned, MediaPipe's canonical mesh lies on the embedded points within a few millimetres.
+
+    The detector calibration moves points by ~2 mm (median) and the upper face oval, which the detector places
+    on the bald render's forehead, by up to ~16 mm; hence the loose maximum.
+    """
     from headcast.fitting.embedding import umeyama
 
     canonical, _ = read_obj(resolve_asset("mediapipe_canonical_face").read_text())
@@ -92,7 +96,7 @@ def test_embedding_matches_the_canonical_face(corr: Correspondence, ict_model: L
     s, r, t = umeyama(canonical[:468], pts[:468])
     err = np.linalg.norm(s * canonical[:468] @ r.T + t - pts[:468], axis=1)
     assert 0.9 < s < 1.1
-    assert np.median(err) < 0.003 and np.max(err) < 0.012
+    assert np.median(err) < 0.004 and np.max(err) < 0.02
     # lips: upper-lip landmarks above lower-lip ones at the centre line (13 above 14, 0 above 17)
     assert pts[13, 1] >= pts[14, 1] and pts[0, 1] > pts[17, 1]
     assert set(UPPER_LIP).isdisjoint(LOWER_LIP)

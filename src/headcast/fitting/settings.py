@@ -41,7 +41,7 @@ class FitSettings:
 
     fov_deg: float = 40.0
     num_identity: int = 60
-    identity_prior: float = 2e-4
+    identity_prior: float = 2e-3
     expression_prior: float = 1e-2
     expression_init: ExpressionInit = "mediapipe"
     loss: RobustLoss = "soft_l1"
