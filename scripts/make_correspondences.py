@@ -34,7 +34,12 @@ from headcast.render.views import render_head
 from headcast.texture.atlas import opaque_triangle_mask
 
 DEFAULT_OUT = Path("src/headcast/fitting/data") / CORRESPONDENCE_FILE
-CALIBRATION_PHOTOS = ("london_003_neutral.jpg", "london_096_neutral.jpg", "london_107_neutral.jpg", "london_119_neutral.jpg")
+CALIBRATION_PHOTOS = (
+    "london_003_neutral.jpg",
+    "london_096_neutral.jpg",
+    "london_107_neutral.jpg",
+    "london_119_neutral.jpg",
+)
 CALIBRATION_YAWS_DEG = (-12.0, 0.0, 12.0)
 RENDER_SIZE = 768
 RENDER_DISTANCE_M = 0.6
@@ -66,7 +71,8 @@ def detector_hits(
                     renderer=pipeline.renderer,
                 ).color[..., :3]
                 try:
-                    lm = detect_landmarks(Photo(np.ascontiguousarray(rgb)), pipeline.detector, pipeline.settings.detector)
+                    photo = Photo(np.ascontiguousarray(rgb))
+                    lm = detect_landmarks(photo, pipeline.detector, pipeline.settings.detector)
                 except HeadcastError:
                     continue
                 ids = render_triangle_ids(transform_points(template, pose), tris, camera, renderer=pipeline.renderer)
@@ -110,7 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fitted expressions {np.round(report.expression, 3).tolist()}")
     print(f"embedding distance mm: median {np.median(mm):.2f}, p95 {np.percentile(mm, 95):.2f}, max {mm.max():.2f}")
     print(f"face oval {len(corr.face_oval)} points, sliding contour {len(corr.contour)} points")
-    print(f"calibration: {len(hits)} renders; landmarks moved by median {np.median(moved):.2f} mm, max {moved.max():.2f} mm")
+    print(
+        f"calibration: {len(hits)} renders; landmarks moved by median {np.median(moved):.2f} mm, "
+        f"max {moved.max():.2f} mm"
+    )
     return 0
 
 
