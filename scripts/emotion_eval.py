@@ -13,9 +13,10 @@ from pathlib import Path
 from headcast.emotion import load_packaged_model
 from headcast.emotion.detect import estimate_emotion
 from headcast.emotion.evaluate import (
+    CALIBRATION_PAIRS,
     FER_LABELS,
     FerClassifier,
-    classify_image,
+    classify_face,
     recognisability,
     smile_transfer_error,
     summarise_transfer,
@@ -44,13 +45,15 @@ def main() -> None:
         real = {}
         for photo in sorted(expressions.glob("*.jp*g")):
             img = load_photo(photo, settings.photo)
-            probs = classify_image(img.pixels, classifier, pipeline.detector)
-            real[photo.stem] = {"top": FER_LABELS[int(probs.argmax())],
-                                "probabilities": dict(zip(FER_LABELS, probs.round(3).tolist(), strict=True))}
+            c = classify_face(img.pixels, classifier, pipeline.detector)
+            real[photo.stem] = {"top": c.label, "box_source": c.source,
+                                "probabilities": dict(zip(FER_LABELS, c.probabilities.round(3).tolist(), strict=True))}
         report["real_photos"] = real
         avatars = {Path(p).stem: make_avatar(pipeline, portraits / p) for p in IDENTITIES}
-        report["recognisability"] = recognisability(avatars, model, classifier, pipeline.detector,
-                                                    renderer=pipeline.renderer).to_json()
+        for texture in ("baked", "flat"):
+            report[f"recognisability_{texture}"] = recognisability(
+                avatars, model, classifier, pipeline.detector, renderer=pipeline.renderer, texture=texture
+            ).to_json()
         transfers = []
         for pair in PAIRS:
             neutral = make_avatar(pipeline, expressions / f"london_{pair}_neutral.jpg")
@@ -58,7 +61,11 @@ def main() -> None:
             base = estimate_emotion(neutral.landmarks, neutral.model)
             transfers.append(smile_transfer_error(pair, neutral, smiling, model, pipeline.detector, base=base,
                                                   renderer=pipeline.renderer))
-        report["smile_transfer"] = summarise_transfer(transfers)
+        summary = summarise_transfer(transfers)
+        held = [r.ratio for r in transfers if r.name not in CALIBRATION_PAIRS]
+        summary["calibration_pairs"] = list(CALIBRATION_PAIRS)
+        summary["held_out_mean_ratio"] = sum(held) / len(held)
+        report["smile_transfer"] = summary
     finally:
         pipeline.close()
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -86,3 +86,15 @@ def test_node_reference_agrees(variant, tmp_path):
 def test_neutral_predict():
     out = predict(load_packaged_model(), NEUTRAL)
     assert not out.expression.any() and not out.neck.any()
+
+
+def test_identity_variant_scales_with_face_size():
+    """Mode 0 shrinks the eye-corner distance (gain ≈ −0.037/σ): −3σ must smile more than +3σ, ≈ 1.11 / 0.89."""
+    model = load_packaged_model("identity")
+    happy = EmotionIntensities(happiness=1.0)
+    small, large = np.zeros(10), np.zeros(10)
+    small[0], large[0] = 3.0, -3.0
+    labels = next(b.labels for b in model.layout.blocks if b.name == "expression")
+    k = labels.index("mouthSmile_L")
+    w_small, w_large = predict(model, happy, small).expression[k], predict(model, happy, large).expression[k]
+    assert 1.15 < w_large / w_small < 1.35  # (1 + 0.111) / (1 − 0.111) = 1.25, MLP fit within ~0.1

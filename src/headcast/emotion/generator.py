@@ -8,10 +8,13 @@ deterministic function of :class:`GeneratorSettings` (numpy ``default_rng(seed)`
 * the rest mixtures of 2 … ``max_mixture`` distinct emotions, each ~ U(0, 1);
 * plus, always, a grid of every single emotion at intensities 0, 1/(g−1), …, 1 (``grid_steps`` = g).
 
-Identity inputs (identity variant) are N(0, ``identity_sigma``²) per coefficient. The prototype targets do not
-depend on identity (ICT's expression shapes are identity-independent deltas), so the identity variant must learn
-to ignore it; the input is there so that identity-specific targets (e.g. fitted per-person calibration) can be
-added to the generator without changing the network or its consumers.
+Identity inputs (identity variant) are N(0, ``identity_sigma``²) per coefficient. ICT's expression shapes are
+identity-independent vertex deltas in metres, so the same weights move a small face *relatively* more than a large
+one. The identity variant's targets therefore scale every expression weight by the face size relative to the mean
+face (outer-eye-corner distance, linearised in the identity coefficients, :func:`face_scale`), so the displacement
+is the same fraction of the face for everyone (min(1, ·) keeps weights in [0, 1]). Pose tendencies are unchanged.
+``identity_gain`` (relative size change per σ of each coefficient) is computed from the head model by
+``headcast train-emotion``; with no gain (base variant, tests) the targets ignore identity.
 """
 
 from dataclasses import dataclass
@@ -36,6 +39,23 @@ class GeneratorSettings:
     grid_steps: int = 21
     num_identity: int = 0
     identity_sigma: float = 1.0
+    identity_gain: tuple[float, ...] = ()
+    max_scale_change: float = 0.25
+
+
+def face_scale(identity: NDArray[np.floating], settings: GeneratorSettings) -> NDArray[np.float64]:
+    """``(N,)`` face size relative to the mean face, ``1 + identity · gain``, clipped to ``1 ± max_scale_change``.
+
+    Args:
+        identity: ``(N, K)`` identity coefficients in σ units (K ≥ len(gain); extra columns are ignored).
+        settings: ``identity_gain`` ``(G,)`` relative size change per σ of each coefficient.
+    """
+    ident = np.asarray(identity, dtype=np.float64)
+    gain = np.asarray(settings.identity_gain, dtype=np.float64)
+    if gain.size == 0:
+        return np.ones(ident.shape[0])
+    lo, hi = 1.0 - settings.max_scale_change, 1.0 + settings.max_scale_change
+    return np.clip(1.0 + ident[:, : gain.size] @ gain, lo, hi)
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,4 +102,8 @@ def generate_examples(settings: GeneratorSettings, layout: OutputLayout) -> Emot
     rng = np.random.default_rng(settings.seed)
     s = sample_intensities(settings, rng)
     ident = rng.normal(0.0, settings.identity_sigma, (s.shape[0], settings.num_identity))
-    return EmotionDataset(np.concatenate([s, ident], axis=1), targets_for(s, layout))
+    targets = targets_for(s, layout)
+    if settings.num_identity and settings.identity_gain:
+        expr = layout.slices()["expression"]
+        targets[:, expr] = np.minimum(1.0, targets[:, expr] * face_scale(ident, settings)[:, None])
+    return EmotionDataset(np.concatenate([s, ident], axis=1), targets)

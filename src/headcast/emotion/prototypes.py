@@ -64,7 +64,7 @@ ACTION_UNITS: Mapping[int, ActionUnit] = {
         ActionUnit(16, "lower lip depressor", (("mouthLowerDown", 1.0),)),
         ActionUnit(17, "chin raiser", (("mouthShrugLower", 1.0),)),
         ActionUnit(20, "lip stretcher", (("mouthStretch", 1.0),)),
-        ActionUnit(23, "lip tightener", (("mouthPress", 1.0),)),
+        ActionUnit(23, "lip tightener", (("mouthPress", 1.0), ("mouthRollUpper", 0.3), ("mouthRollLower", 0.3))),
         ActionUnit(24, "lip pressor", (("mouthPress", 1.0), ("mouthClose", 0.2))),
         ActionUnit(25, "lips part", (("mouthLowerDown", 0.3), ("mouthUpperUp", 0.2))),
         ActionUnit(26, "jaw drop", (("jawOpen", 1.0),)),
@@ -117,25 +117,25 @@ class Prototype:
 PROTOTYPES: Mapping[Emotion, Prototype] = {
     "happiness": Prototype(
         "happiness", "6+12(+25)",
-        (AUActivation(6, 0.6), AUActivation(12, 0.75, 0.9), AUActivation(25, 0.3, 1.5)),
+        (AUActivation(6, 0.45), AUActivation(12, 0.56, 0.9), AUActivation(25, 0.22, 1.5)),
         neck=(-0.03, 0.0, 0.0),
     ),
     "sadness": Prototype(
-        "sadness", "1+4+15(+17, lids droop)",
-        (AUActivation(1, 1.0, 0.8), AUActivation(4, 0.6), AUActivation(15, 1.0), AUActivation(17, 0.5),
+        "sadness", "1+4+15+17(+lids droop)",
+        (AUActivation(1, 1.0, 0.8), AUActivation(4, 0.8), AUActivation(15, 1.0), AUActivation(17, 0.8),
          AUActivation(43, 0.3, 1.5)),
         neck=(0.15, 0.0, 0.0), global_=(0.04, 0.0, 0.0),
     ),
     "anger": Prototype(
-        "anger", "4+5+7+23(+24)",
-        (AUActivation(4, 1.0, 0.8), AUActivation(5, 0.6), AUActivation(7, 0.8), AUActivation(23, 1.0),
-         AUActivation(9, 0.5), AUActivation(10, 0.3)),
+        "anger", "4+5+7+10+23(+9)",
+        (AUActivation(4, 1.0, 0.7), AUActivation(5, 0.4), AUActivation(7, 0.8), AUActivation(9, 0.7),
+         AUActivation(10, 0.5), AUActivation(16, 0.3), AUActivation(23, 0.4)),
         neck=(0.06, 0.0, 0.0),
     ),
     "fear": Prototype(
-        "fear", "1+2+4+5+7+20+26",
-        (AUActivation(1, 1.0, 0.8), AUActivation(2, 0.6), AUActivation(4, 0.5), AUActivation(5, 1.0),
-         AUActivation(7, 0.2), AUActivation(20, 1.0), AUActivation(26, 0.35, 1.3)),
+        "fear", "1+2+4+5+7+20+25+26",
+        (AUActivation(1, 1.0, 0.8), AUActivation(2, 0.6), AUActivation(4, 0.8), AUActivation(5, 1.0),
+         AUActivation(7, 0.3), AUActivation(20, 1.0), AUActivation(25, 0.6), AUActivation(26, 0.2, 1.3)),
         neck=(-0.04, 0.0, 0.0), global_=(-0.03, 0.0, 0.0),
     ),
     "surprise": Prototype(
@@ -144,9 +144,8 @@ PROTOTYPES: Mapping[Emotion, Prototype] = {
         neck=(-0.06, 0.0, 0.0), global_=(-0.03, 0.0, 0.0),
     ),
     "disgust": Prototype(
-        "disgust", "9+15+16(+10)",
-        (AUActivation(9, 1.0), AUActivation(10, 0.5), AUActivation(15, 0.7), AUActivation(16, 0.5),
-         AUActivation(4, 0.3)),
+        "disgust", "9+10+15+17",
+        (AUActivation(9, 1.0), AUActivation(10, 0.6), AUActivation(15, 0.6), AUActivation(17, 0.5)),
         neck=(-0.03, 0.0, 0.0),
     ),
     "contempt": Prototype(

@@ -89,7 +89,8 @@ def train_emotion_mlp(layout: OutputLayout, settings: TrainSettings) -> tuple[Em
     model = EmotionMLP(tuple(w.astype(np.float32).astype(np.float64) for w in weights),
                        tuple(b.astype(np.float32).astype(np.float64) for b in biases), layout, model.num_identity, meta)
     val = generate_examples(
-        GeneratorSettings(**{**asdict(settings.validation), "num_identity": settings.data.num_identity}), layout
+        GeneratorSettings(**{**asdict(settings.validation), "num_identity": settings.data.num_identity,
+                               "identity_gain": settings.data.identity_gain}), layout
     )
     mae = validation_error(model, val)
     report = TrainReport(seconds, loss, mae)

@@ -20,16 +20,35 @@ from headcast.emotion.model import (
     save_model,
 )
 from headcast.emotion.train import TrainSettings, train_emotion_mlp
+from headcast.headmodel.base import LinearHeadModel
 
 IDENTITY_INPUTS = 10
 """Identity coefficients the identity-conditioned network reads (the first 10 PCA modes)."""
 
 
-def variant_settings(variant: ModelVariant, steps: int | None = None) -> TrainSettings:
-    """The committed training settings of a variant (``steps`` overrides the step count)."""
+def face_size_gain(head: LinearHeadModel, num: int = IDENTITY_INPUTS) -> tuple[float, ...]:
+    """Relative change of the outer-eye-corner distance (iBUG 36–45) per σ of each of the first ``num`` modes.
+
+    Exact for each mode alone (the distance is a norm of a linear function; the first-order term is kept):
+    ``gain_k = ((d_k · e) / |e|) / |e|`` with ``e`` = the mean head's eye-corner vector and ``d_k`` its change.
+    """
+    ids = head.landmarks68[[36, 45]]
+    e = head.template[ids[1]].astype(np.float64) - head.template[ids[0]]
+    d = head.identity_basis[:num, ids[1]].astype(np.float64) - head.identity_basis[:num, ids[0]]
+    length = float(np.linalg.norm(e))
+    return tuple(round(float(g), 6) for g in (d @ e) / length**2)
+
+
+def variant_settings(variant: ModelVariant, steps: int | None = None,
+                     identity_gain: tuple[float, ...] = ()) -> TrainSettings:
+    """The committed training settings of a variant (``steps`` overrides the step count).
+
+    ``identity_gain`` (:func:`face_size_gain`) makes the identity variant's targets scale with face size
+    (:func:`headcast.emotion.generator.face_scale`); the base variant ignores it.
+    """
     base = TrainSettings()
     if variant == "identity":
-        base = replace(base, data=replace(base.data, num_identity=IDENTITY_INPUTS))
+        base = replace(base, data=replace(base.data, num_identity=IDENTITY_INPUTS, identity_gain=identity_gain))
     return base if steps is None else replace(base, steps=steps)
 
 
@@ -52,7 +71,7 @@ def train_packaged_models(assets: AssetSettings, out_dir: Path | None, steps: in
     status = 0
     variants: tuple[ModelVariant, ...] = ("base", "identity")
     for variant in variants:
-        model, report = train_emotion_mlp(layout, variant_settings(variant, steps))
+        model, report = train_emotion_mlp(layout, variant_settings(variant, steps, face_size_gain(head)))
         mae = ", ".join(f"{k} {v:.4f}" for k, v in report.validation_mae.items())
         print(f"{variant}: {report.seconds:.1f} s, final loss {report.final_loss:.5f}, validation MAE {mae}")
         if check:
@@ -69,4 +88,4 @@ def train_packaged_models(assets: AssetSettings, out_dir: Path | None, steps: in
     return status
 
 
-__all__ = ["GeneratorSettings", "train_packaged_models", "variant_settings"]
+__all__ = ["GeneratorSettings", "face_size_gain", "train_packaged_models", "variant_settings"]

@@ -156,6 +156,7 @@ def build_report(run: EvalRun, ctx: ReportContext, plot_files: list[str]) -> dic
             "process_peak_rss_mib": max((r.peak_rss_mib or 0.0) for r in results) if results else None,
         },
         "synthetic": synthetic_record(run),
+        "emotion": run.emotion,
         "notes": list(run.notes) + STANDING_NOTES,
         "plots": plot_files,
         "total_seconds": run.total_seconds,
@@ -181,6 +182,28 @@ def _fmt(v: Any, digits: int = 3) -> str:
     if isinstance(v, float):
         return f"{v:.{digits}f}"
     return str(v)
+
+
+def emotion_markdown(section: dict[str, Any] | None) -> list[str]:
+    """The ``## Emotion`` lines of ``report.md`` (empty when the section was not run)."""
+    if not section:
+        return []
+    if "skipped" in section:
+        return ["", "## Emotion", "", f"- skipped: {section['skipped']}"]
+    rec = section["recognisability"]
+    lines = ["", "## Emotion", "", f"Recognisability (fer classifier, frontal renders, {len(rec['identities'])} "
+             f"identities; mean over scored emotions {_fmt(rec.get('mean_over_emotions'))}):", "",
+             "| row | accuracy | predicted |", "|---|---|---|"]
+    for row, pred in zip(rec["rows"], rec["predicted"], strict=True):
+        acc = rec["accuracy"].get(row)
+        lines.append(f"| {row} | {'not measurable' if acc is None else _fmt(acc)} | {', '.join(pred)} |")
+    st = section["smile_transfer"]
+    lines += ["", f"Smile transfer ratio (1.0 = no better than unchanged): mean {_fmt(st.get('mean_ratio'))}, "
+              f"held-out mean {_fmt(st.get('held_out_mean_ratio'))} (calibration pairs: "
+              f"{', '.join(st.get('calibration_pairs', [])) or 'none'})", ""]
+    lines += [f"- {p['name']}: {_fmt(p['ratio'])}" for p in st["pairs"]]
+    lines += [f"- note: {n}" for n in section.get("notes", [])]
+    return lines
 
 
 def build_markdown(doc: dict[str, Any]) -> str:
@@ -288,6 +311,7 @@ def build_markdown(doc: dict[str, Any]) -> str:
             f"| {_fmt(m['nme_detector'], 4)} "
             f"| {_fmt(m['nme_tem'], 4)} |"
         )
+    lines += emotion_markdown(doc.get("emotion"))
     lines += ["", "## Plots", ""] + [f"![{p}]({p})" for p in doc["plots"]]
     lines += ["", "## Notes", ""] + [f"- {n}" for n in doc["notes"]]
     lines += [

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +70,8 @@ class EvalSettings:
         novel_size: side of each novel view, pixels (the whole head fits, 20° field of view).
         synthetic: the synthetic ground-truth experiment.
         export: also time ``write_outputs`` (GLB, OBJ, previews, zip) into a temporary folder per photo.
+        emotion: also evaluate the emotion sliders on the run's avatars (recognisability; smile transfer where
+            ``<id>_neutral`` / ``<id>_smiling`` pairs are among the photos), :mod:`headcast.emotion.evaluate`.
     """
 
     crop_size: int = 256
@@ -78,6 +81,7 @@ class EvalSettings:
     novel_size: int = 512
     synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)
     export: bool = True
+    emotion: bool = True
 
 
 @dataclass(frozen=True)
@@ -259,6 +263,7 @@ class EvalRun:
             networks loaded, MiB.
         total_seconds: wall time of the whole evaluation.
         notes: remarks for the report (reused bundles, skipped synthetic heads, ...).
+        emotion: the emotion section (:func:`headcast.emotion.evaluate.emotion_report`), None when not run.
     """
 
     images: tuple[ImageResult, ...]
@@ -266,6 +271,7 @@ class EvalRun:
     pipeline_peak_rss_mib: float
     total_seconds: float
     notes: tuple[str, ...] = ()
+    emotion: dict[str, Any] | None = None
 
 
 def peak_rss_mib() -> float:
@@ -543,7 +549,16 @@ def run_evaluation(
         synthetic = run_synthetic(pipeline, textures, settings.synthetic, progress=say)
     elif settings.synthetic.count > 0:
         notes.append("synthetic heads skipped: no photo gave a texture")
-    return EvalRun(tuple(results), synthetic, pipeline_peak, time.perf_counter() - start, tuple(notes))
+    emotion = None
+    if settings.emotion and avatars:
+        say("emotion: recognisability and smile transfer")
+        from headcast.emotion import load_packaged_model
+        from headcast.emotion.evaluate import emotion_report
+
+        emotion = emotion_report({photos[i].stem: avatars[i] for i in sorted(avatars)},
+                                 {photos[i].stem: photos[i] for i in sorted(avatars)}, load_packaged_model(),
+                                 pipeline.detector, pipeline.renderer, pipeline.settings.photo)
+    return EvalRun(tuple(results), synthetic, pipeline_peak, time.perf_counter() - start, tuple(notes), emotion)
 
 
 FAST_PHOTOS = 3

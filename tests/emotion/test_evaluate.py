@@ -1,0 +1,43 @@
+"""Classifier preparation (fer's own crop), pair discovery and the identity-variant face scale."""
+
+from pathlib import Path
+
+import numpy as np
+
+from headcast.emotion.evaluate import FER_OFFSET_PX, fer_input, smile_pairs, square_box
+from headcast.emotion.generator import GeneratorSettings, face_scale
+
+
+def test_square_box_elongates_the_shorter_side_about_its_centre():
+    assert square_box((10, 20, 30, 50)) == (0, 20, 50, 50)
+    assert square_box((10, 20, 50, 30)) == (10, 10, 50, 50)
+
+
+def test_fer_input_crops_box_plus_offsets_and_scales_to_unit_range():
+    grey = np.zeros((200, 200), np.uint8)
+    x, y, w = 60, 50, 80
+    grey[y - FER_OFFSET_PX : y + w + FER_OFFSET_PX, x - FER_OFFSET_PX : x + w + FER_OFFSET_PX] = 255
+    out = fer_input(grey, (x, y, w, w))
+    assert out.shape == (64, 64) and out.dtype == np.float32
+    np.testing.assert_allclose(out, 1.0)  # the crop is exactly the white square (box + 10 px each side)
+
+
+def test_fer_input_pads_outside_the_image_with_the_bottom_rows_mean():
+    grey = np.full((100, 100), 255, np.uint8)
+    grey[-2:] = 0  # bottom-row mean 0 → padding black
+    out = fer_input(grey, (-30, 10, 60, 60))
+    assert out[32, 0] == -1.0 and out[32, -1] == 1.0
+
+
+def test_smile_pairs_finds_neutral_smiling_siblings(tmp_path: Path):
+    for name in ("london_004_neutral.jpg", "london_004_smiling.jpg", "london_005_neutral.jpg"):
+        (tmp_path / name).write_bytes(b"")
+    pairs = smile_pairs(sorted(tmp_path.iterdir()))
+    assert [(p, n.name, s.name) for p, n, s in pairs] == [("004", "london_004_neutral.jpg", "london_004_smiling.jpg")]
+
+
+def test_face_scale_is_linear_then_clipped_and_one_without_gain():
+    s = GeneratorSettings(identity_gain=(0.1, -0.05), max_scale_change=0.25)
+    ident = np.array([[0.0, 0.0, 9.0], [1.0, 1.0, 0.0], [5.0, 0.0, 0.0]])
+    np.testing.assert_allclose(face_scale(ident, s), [1.0, 1.05, 1.25])
+    np.testing.assert_array_equal(face_scale(ident, GeneratorSettings()), np.ones(3))
