@@ -1,11 +1,16 @@
 """The finished avatar: everything the exporters and renderers need, passed between stages as one value."""
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from headcast.fitting.types import FitResult
+from headcast.hair.types import Strands
 from headcast.headmodel.base import LinearHeadModel
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.texture.types import UVTexture
+
+if TYPE_CHECKING:
+    from headcast.hair.stage import HairResult
 
 
 @dataclass(frozen=True, eq=False)
@@ -20,6 +25,8 @@ class Avatar:
         model: the head model used.
         timings: wall seconds per stage (``detect``, ``fit``, ``texture``, ``export``, ...).
         warnings: remarks for the user (several faces found, image downscaled, ...).
+        hair: strand hair in the model frame (None: no hair / hair off).
+        hair_report: the hair stage's outcome (style, IoU, timings) when it ran.
     """
 
     photo: Photo
@@ -29,3 +36,5 @@ class Avatar:
     model: LinearHeadModel
     timings: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    hair: Strands | None = None
+    hair_report: "HairResult | None" = None

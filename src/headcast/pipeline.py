@@ -7,8 +7,9 @@ once (reused across a batch) and :func:`make_avatar` runs the stages, timing eac
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from threadpoolctl import threadpool_limits
 
@@ -21,6 +22,8 @@ from headcast.fitting.correspondence import Correspondence, load_correspondence
 from headcast.fitting.fit import fit_head
 from headcast.fitting.settings import FitSettings
 from headcast.geometry.camera import camera_from_fov
+from headcast.hair.display import strands_line_set
+from headcast.hair.stage import HairSettings, hair_files, make_hair
 from headcast.headmodel.base import LinearHeadModel
 from headcast.headmodel.ict import load_ict_facekit
 from headcast.landmarks.detector import FaceDetector, detect_landmarks
@@ -29,7 +32,7 @@ from headcast.landmarks.settings import DetectorSettings, PhotoSettings
 from headcast.landmarks.types import Photo
 from headcast.render.context import Renderer
 from headcast.render.raster import RenderSettings
-from headcast.render.views import preview_image, render_avatar, turntable_image
+from headcast.render.views import TURNTABLE_SETTINGS, preview_image, render_avatar, turntable_image
 from headcast.texture.bake import bake_texture
 from headcast.texture.maps import atlas_maps
 from headcast.texture.settings import TextureSettings
@@ -65,6 +68,7 @@ class PipelineSettings:
     texture: TextureSettings = field(default_factory=TextureSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
+    hair: HairSettings = field(default_factory=HairSettings)
     blas_threads: int = 1
 
 
@@ -77,6 +81,18 @@ class Pipeline:
     correspondence: Correspondence
     detector: FaceDetector
     renderer: Renderer
+    face_parser: Any = None  # BiSeNet for the hair stage, created on first use (torch loads then)
+
+    def parse_face(self, pixels: Any) -> Any:
+        """Face-parsing classes of a photo for the hair stage; None when torch / BiSeNet are not installed."""
+        if self.face_parser is None:
+            from headcast.eval.parsing import BiSeNetFaceParser
+
+            self.face_parser = BiSeNetFaceParser()
+        try:
+            return self.face_parser.parse_face(pixels)
+        except ImportError:
+            return None
 
     def close(self) -> None:
         """Release the detector (MediaPipe graph)."""
@@ -136,7 +152,17 @@ def _make_avatar(pipeline: Pipeline, photo: Path | bytes | Photo) -> Avatar:
         fit = fit_head(landmarks, pipeline.model, camera, s.fit, pipeline.correspondence)
     with _timed(timings, "texture"):
         texture = bake_texture(img, fit, pipeline.model, s.texture, landmarks=landmarks, renderer=pipeline.renderer)
-    return Avatar(img, landmarks, fit, texture, pipeline.model, timings, tuple(warnings))
+    hair = None
+    if s.hair.mode != "none":
+        with _timed(timings, "hair"):
+            classes = pipeline.parse_face(img.pixels)
+            if classes is None and s.hair.mode == "auto":
+                warnings.append("hair: face parsing unavailable (install the eval extras); no hair")
+            else:
+                hair = make_hair(img.pixels, fit, pipeline.model, s.hair, classes, pipeline.renderer)
+                warnings.extend(f"hair: {n}" for n in hair.notes)
+    return Avatar(img, landmarks, fit, texture, pipeline.model, timings, tuple(warnings),
+                  hair=None if hair is None else hair.strands, hair_report=hair)
 
 
 def write_outputs(pipeline: Pipeline, avatar: Avatar, out_dir: Path | str) -> BundleManifest:
@@ -146,12 +172,18 @@ def write_outputs(pipeline: Pipeline, avatar: Avatar, out_dir: Path | str) -> Bu
     with _timed(timings, "render"):
         cam = avatar.fit.camera
         scale = min(1.0, views.preview_max_side / max(cam.width, cam.height))
+        strands = [] if avatar.hair is None else [strands_line_set(avatar.hair)]
         rendered = render_avatar(avatar, camera=cam.scaled(scale), renderer=pipeline.renderer,
-                                 settings=RenderSettings(supersample=2))
+                                 settings=RenderSettings(supersample=2, strand_shading="kajiya_kay"), strands=strands)
         preview = preview_image(avatar.photo, rendered)
         turntable = turntable_image(
             avatar.model, avatar.fit.params, avatar.texture, yaws_deg=views.turntable_yaws_deg,
             size=views.turntable_size, renderer=pipeline.renderer,
+            strands=[] if avatar.hair is None else [strands_line_set(avatar.hair, max_strands=5000)],
+            settings=replace(TURNTABLE_SETTINGS, strand_shading="kajiya_kay") if strands else None,
         )
-    timed = Avatar(avatar.photo, avatar.landmarks, avatar.fit, avatar.texture, avatar.model, timings, avatar.warnings)
-    return write_bundle(timed, out_dir, pipeline.settings.export, {"preview.png": preview, "turntable.png": turntable})
+    timed = Avatar(avatar.photo, avatar.landmarks, avatar.fit, avatar.texture, avatar.model, timings, avatar.warnings,
+                   avatar.hair, avatar.hair_report)
+    extra = {} if avatar.hair_report is None else hair_files(avatar.hair_report, pipeline.settings.hair)
+    return write_bundle(timed, out_dir, pipeline.settings.export, {"preview.png": preview, "turntable.png": turntable},
+                        extra_files=extra)

@@ -124,7 +124,28 @@ def build_parser() -> argparse.ArgumentParser:
         "surprise, disgust, contempt; omitted = 0); default: keep the photo's own expression",
     )
     feeling.add_argument("--neutral", action="store_true", help="reset the expression to neutral in the exports")
+    make.add_argument(
+        "--hair",
+        default="auto",
+        metavar="auto|none|STYLE",
+        help="strand hair: reconstruct from the photo (auto, default), none, or a library style "
+        "(see `headcast hairstyles`)",
+    )
+    make.add_argument(
+        "--hair-color", default=None, metavar="#RRGGBB", help="hair colour (default: the photo's hair colour)"
+    )
     make.set_defaults(handler=_cmd_make)
+
+    styles = sub.add_parser(
+        "hairstyles",
+        help="list the hairstyle library (one style per line: name, origin, tags)",
+        description="List the hairstyles usable with `headcast make --hair NAME`.",
+    )
+    styles.add_argument(
+        "--thumbnails", type=Path, default=None, metavar="DIR", help="also render one PNG thumbnail per style into DIR"
+    )
+    styles.add_argument("--assets", type=Path, default=None, metavar="DIR", help="model-file folder")
+    styles.set_defaults(handler=_cmd_hairstyles)
 
     train_emotion = sub.add_parser(
         "train-emotion",
@@ -175,6 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     version = sub.add_parser("version", help="print versions of headcast and its main dependencies")
     version.set_defaults(handler=_cmd_version)
+    _add_service_commands(sub)
     return parser
 
 
@@ -199,6 +221,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNEXPECTED
 
 
+def _add_service_commands(sub: Any) -> None:
+    """``headcast serve`` (gateway + embedded workers) and ``headcast worker`` (one worker on a shared data dir)."""
+    serve = sub.add_parser(
+        "serve",
+        help="run the web app: HTTP gateway + worker processes, SQLite job table, files on disk",
+        description="Serve the upload page at / and the API at /api/avatars (docs at /docs).",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1; 0: none)")
+    serve.add_argument("--data", type=Path, default=Path("headcast-data"), metavar="DIR",
+                       help="job table and files (default ./headcast-data)")
+    serve.add_argument("--assets", type=Path, default=None, metavar="DIR", help="model-file folder")
+    serve.set_defaults(handler=_cmd_serve)
+    worker = sub.add_parser("worker", help="run one worker process for a `headcast serve --workers 0` gateway")
+    worker.add_argument("--data", type=Path, default=Path("headcast-data"), metavar="DIR",
+                        help="the gateway's data folder (default ./headcast-data)")
+    worker.add_argument("--assets", type=Path, default=None, metavar="DIR", help="model-file folder")
+    worker.set_defaults(handler=_cmd_worker)
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from headcast.service.config import ServiceSettings
+    from headcast.service.embedded import serve
+
+    serve(ServiceSettings(data_dir=args.data, workers=args.workers, assets_dir=args.assets), args.host, args.port)
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from headcast.service.config import ServiceSettings
+    from headcast.service.worker import run_worker
+
+    run_worker(ServiceSettings(data_dir=args.data, workers=0, assets_dir=args.assets))
+    return 0
+
+
 def _cmd_version(args: argparse.Namespace) -> int:
     print(f"headcast {headcast.__version__} (Python {platform.python_version()}, {platform.system()})")
     return 0
@@ -217,14 +276,52 @@ def batch_out_dirs(photos: Sequence[Path], out: Path) -> list[Path]:
     ]
 
 
-def _pipeline_settings(pipeline: Any, assets: Path | None, faces: str) -> Any:
-    """``PipelineSettings`` with the asset folder and face policy from the command line."""
+def _pipeline_settings(
+    pipeline: Any, assets: Path | None, faces: str, hair: str = "none", hair_color: str | None = None
+) -> Any:
+    """``PipelineSettings`` with the asset folder, face policy and hair choice from the command line."""
     settings = pipeline.PipelineSettings()
-    return dataclasses.replace(
+    settings = dataclasses.replace(
         settings,
         assets=AssetSettings(assets_dir=assets),
         detector=dataclasses.replace(settings.detector, faces=faces),
     )
+    if any(f.name == "hair" for f in dataclasses.fields(settings)):
+        from headcast.hair.stage import parse_hex_color
+
+        color = None if hair_color is None else parse_hex_color(hair_color)
+        settings = dataclasses.replace(settings, hair=dataclasses.replace(settings.hair, mode=hair, color=color))
+    return settings
+
+
+def _check_hair_args(hair: str, hair_color: str | None) -> None:
+    """Fail early (exit 2) on an unknown style or a malformed colour."""
+    from headcast.hair.library import library_styles
+    from headcast.hair.stage import parse_hex_color
+
+    if hair not in ("auto", "none") and hair not in [s.name for s in library_styles()]:
+        print(f"headcast: error: unknown hairstyle '{hair}'; run `headcast hairstyles` to list them", file=sys.stderr)
+        raise SystemExit(2)
+    if hair_color is not None:
+        try:
+            parse_hex_color(hair_color)
+        except ValueError as err:
+            print(f"headcast: error: --hair-color: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+
+def _cmd_hairstyles(args: argparse.Namespace) -> int:
+    from headcast.hair.library import library_styles
+
+    styles = library_styles()
+    for s in styles:
+        print(f"{s.name}\t{s.origin}\t{','.join(s.tags)}")
+    if args.thumbnails is not None:
+        from headcast.hair.thumbnails import write_thumbnails
+
+        paths = write_thumbnails(styles, args.thumbnails, AssetSettings(assets_dir=args.assets))
+        print(f"wrote {len(paths)} thumbnails to {args.thumbnails}", file=sys.stderr)
+    return 0
 
 
 def _make_one(
@@ -308,8 +405,11 @@ def _cmd_make(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm  # imported here: keeps `headcast version` and --help light
 
+    _check_hair_args(args.hair, args.hair_color)
     pipeline_module = importlib.import_module("headcast.pipeline")
-    loaded = pipeline_module.load_pipeline(_pipeline_settings(pipeline_module, args.assets, args.faces))
+    loaded = pipeline_module.load_pipeline(
+        _pipeline_settings(pipeline_module, args.assets, args.faces, args.hair, args.hair_color)
+    )
     results: list[PhotoResult] = []
     progress = tqdm(total=len(photos), disable=not batch, file=sys.stderr, unit="photo", dynamic_ncols=True)
     try:

@@ -121,6 +121,7 @@ def write_bundle(
     out_dir: Path | str,
     settings: ExportSettings | None = None,
     images: Mapping[str, BundleImage] | None = None,
+    extra_files: Mapping[str, bytes] | None = None,
 ) -> BundleManifest:
     """Write the avatar's files and ``avatar.zip`` into ``out_dir`` (layout: the module docstring).
 
@@ -131,6 +132,8 @@ def write_bundle(
         out_dir: output folder; existing bundle files in it are overwritten, other files are left alone.
         settings: export settings; defaults to ``ExportSettings()``.
         images: extra pictures by file name, e.g. ``{"preview.png": ..., "turntable.png": ...}``.
+        extra_files: other files by plain file name and bytes (e.g. the hair files ``hair.data``, ``hair.json``),
+            written and zipped like the rest.
 
     Returns:
         The manifest of the files written.
@@ -152,6 +155,11 @@ def write_bundle(
     extra = [out / name for name in encoded]
     for path, data in zip(extra, encoded.values(), strict=True):
         path.write_bytes(data)
+    for name, data in (extra_files or {}).items():
+        if Path(name).name != name or name in CORE_NAMES or name in encoded:
+            raise ValueError(f"extra file name '{name}' must be a plain file name that no other bundle file uses")
+        (out / name).write_bytes(data)
+        extra.append(out / name)
     timings = {**avatar.timings, "export": time.perf_counter() - start}
     params = write_params(out / PARAMS_NAME, avatar, timings)
 

@@ -15,6 +15,7 @@ double-sided lashes), all sharing one embedded PNG texture.
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pygltflib as gl
@@ -28,6 +29,9 @@ from headcast.export.settings import ExportSettings
 from headcast.geometry.mesh import morphed_normals, normal_sums, vertex_normals
 from headcast.headmodel.base import LinearHeadModel, blend_vertices
 from headcast.texture.types import UVTexture
+
+if TYPE_CHECKING:
+    from headcast.hair.gltf import StrandGeometry
 
 _USHORT_LIMIT = 65535  # 65535 itself is the primitive-restart value: keep ushort indices below it
 
@@ -91,6 +95,12 @@ class _Builder:
                 max=_bounds(v.max(axis=0)) if with_bounds else None,
             )
         )
+
+    def scalar(self, values: NDArray[np.float32]) -> int:
+        """Add a dense float SCALAR vertex attribute ``(N,)`` (custom ``_`` attributes)."""
+        v = np.ascontiguousarray(values, dtype=np.float32)
+        view = self.chunk.add(v.tobytes(), gl.ARRAY_BUFFER)
+        return self._push(gl.Accessor(bufferView=view, componentType=gl.FLOAT, count=len(v), type=gl.SCALAR))
 
     def indices(self, triangles: NDArray[np.integer], num_vertices: int) -> int:
         """Add triangle indices ``(T, 3)`` as UNSIGNED_SHORT when they fit, else UNSIGNED_INT."""
@@ -220,6 +230,7 @@ def build_gltf(
     texture: UVTexture,
     settings: ExportSettings | None = None,
     texture_png: bytes | None = None,
+    strands: "StrandGeometry | None" = None,
 ) -> gl.GLTF2:
     """Build the glTF document (binary blob set) of one head; see the module docstring for the frame.
 
@@ -230,6 +241,8 @@ def build_gltf(
         texture: atlas image and per-model-UV atlas coordinates (bottom-left origin).
         settings: export settings; defaults to ``ExportSettings()``.
         texture_png: ``texture.image`` already encoded as PNG (saves encoding it twice in a bundle).
+        strands: hair geometry (``headcast.hair.gltf.strand_geometry``), added as a second node and mesh ``hair``
+            with its own material (base colour from ``COLOR_0``); None writes the head alone.
 
     Returns:
         A ``pygltflib.GLTF2`` ready for ``save_binary``.
@@ -285,6 +298,30 @@ def build_gltf(
             )
         )
 
+    extra_meshes, extra_nodes = [], []
+    if strands is not None:
+        materials.append(
+            gl.Material(
+                name="hair",
+                pbrMetallicRoughness=gl.PbrMetallicRoughness(metallicFactor=0.0, roughnessFactor=0.6),
+                doubleSided=True,
+            )
+        )
+        hair_attrs = gl.Attributes(
+            POSITION=builder.vec(strands.positions, with_bounds=True),
+            COLOR_0=builder.vec(strands.colors, with_bounds=False),
+            NORMAL=None if strands.normals is None else builder.vec(strands.normals, with_bounds=False),
+            **{name: builder.scalar(values) for name, values in strands.custom.items()},
+        )
+        hair_indices = builder.indices(strands.indices.reshape(-1, 1), len(strands.positions))
+        extra_meshes.append(
+            gl.Mesh(name="hair", primitives=[
+                gl.Primitive(attributes=hair_attrs, indices=hair_indices, material=len(materials) - 1,
+                             mode=strands.mode)
+            ])
+        )
+        extra_nodes.append(gl.Node(name="hair", mesh=1))
+
     png = png_bytes(texture.image, settings.png_compress_level) if texture_png is None else texture_png
     image_view = builder.chunk.add(png)
     blob = builder.chunk.blob()
@@ -293,15 +330,16 @@ def build_gltf(
             version="2.0", generator=f"headcast {headcast.__version__}", extras={"model": model.name}
         ),
         scene=0,
-        scenes=[gl.Scene(nodes=[0])],
-        nodes=[gl.Node(name="head", mesh=0)],
+        scenes=[gl.Scene(nodes=list(range(1 + len(extra_nodes))))],
+        nodes=[gl.Node(name="head", mesh=0), *extra_nodes],
         meshes=[
             gl.Mesh(
                 name="head",
                 primitives=primitives,
                 weights=[float(w) for w in weights],
                 extras={"targetNames": list(model.expression_names)},
-            )
+            ),
+            *extra_meshes,
         ],
         materials=materials,
         textures=[gl.Texture(source=0, sampler=0)],
@@ -328,7 +366,14 @@ def write_glb(
     """Write the avatar's head as a GLB (see the module docstring); returns the path written."""
     path = Path(path)
     params = avatar.fit.params
-    gltf = build_gltf(avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png)
+    hair = None
+    if avatar.hair is not None and avatar.hair.num_strands:
+        from headcast.hair.gltf import GLB_LINE_STRANDS, strand_geometry
+
+        hair = strand_geometry(avatar.hair, "lines", max_strands=GLB_LINE_STRANDS)
+    gltf = build_gltf(
+        avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png, strands=hair
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     gltf.save_binary(str(path))
     return path

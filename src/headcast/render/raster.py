@@ -21,6 +21,7 @@ from headcast.render import shaders
 from headcast.render.context import Renderer, default_renderer, set_uniform
 
 Shading = Literal["unlit", "lambert"]
+StrandShading = Literal["flat", "kajiya_kay"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,10 @@ class RenderSettings:
         supersample: 2 renders 2 × 2 samples per pixel (4× supersampling) and box-filters them; 1 renders once.
         cull_back_faces: skip triangles facing away from the camera (counter-clockwise = front).
         line_width: width of :class:`LineSet` lines in output pixels.
+        strand_shading: ``"flat"`` draws lines in their vertex colours; ``"kajiya_kay"`` lights them as hair
+            fibres (tangent = segment direction) with ``light_dir``, ``ambient`` and a specular highlight.
+        strand_specular: Kajiya-Kay specular strength.
+        strand_shininess: Kajiya-Kay specular exponent.
         near: near clipping distance in metres.
         far: far clipping distance in metres.
     """
@@ -47,6 +52,9 @@ class RenderSettings:
     supersample: Literal[1, 2] = 1
     cull_back_faces: bool = False
     line_width: float = 1.0
+    strand_shading: StrandShading = "flat"
+    strand_specular: float = 0.08
+    strand_shininess: float = 40.0
     near: float = 0.01
     far: float = 100.0
 
@@ -214,7 +222,7 @@ def render(
     if lines:
         ctx.line_width = float(settings.line_width) * ss
         for line_set in lines:
-            _draw_lines(renderer, line_set, proj)
+            _draw_lines(renderer, line_set, proj, settings)
     ctx.disable(moderngl.CULL_FACE)
     rgba = _read(fbo, 0, 4, "f1", size)
     depth = _linear_depth(_read(fbo, -1, 1, "f4", size)[..., 0], settings.near, settings.far)
@@ -365,7 +373,9 @@ def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], se
     vbo.release()
 
 
-def _draw_lines(renderer: Renderer, line_set: LineSet, proj: NDArray[np.float32]) -> None:
+def _draw_lines(
+    renderer: Renderer, line_set: LineSet, proj: NDArray[np.float32], settings: RenderSettings | None = None
+) -> None:
     ctx = renderer.ctx
     seg = np.asarray(line_set.segments, dtype=np.int64).ravel()
     if len(seg) == 0:
@@ -374,11 +384,22 @@ def _draw_lines(renderer: Renderer, line_set: LineSet, proj: NDArray[np.float32]
     col = np.asarray(line_set.colors, dtype=np.float32)[seg]
     if col.shape[1] == 3:
         col = np.concatenate([col, np.ones((len(col), 1), np.float32)], axis=1)
-    data = np.concatenate([pos, col], axis=1).astype(np.float32)
-    prog = renderer.program("lines", shaders.LINES_VERTEX, shaders.LINES_FRAGMENT)
+    if settings is not None and settings.strand_shading == "kajiya_kay":
+        tangent = np.repeat(pos[1::2] - pos[0::2], 2, axis=0)
+        data = np.concatenate([pos, col, tangent], axis=1).astype(np.float32)
+        prog = renderer.program("hair_lines", shaders.HAIR_LINES_VERTEX, shaders.HAIR_LINES_FRAGMENT)
+        set_uniform(prog, "light_dir", tuple(float(c) for c in settings.light_dir))
+        set_uniform(prog, "ambient", float(settings.ambient))
+        set_uniform(prog, "specular", float(settings.strand_specular))
+        set_uniform(prog, "shininess", float(settings.strand_shininess))
+        layout: tuple[str, ...] = ("3f 4f 3f", "in_pos", "in_color", "in_tangent")
+    else:
+        data = np.concatenate([pos, col], axis=1).astype(np.float32)
+        prog = renderer.program("lines", shaders.LINES_VERTEX, shaders.LINES_FRAGMENT)
+        layout = ("3f 4f", "in_pos", "in_color")
     set_uniform(prog, "proj", proj.T.tobytes())
     vbo = ctx.buffer(data.tobytes())
-    vao = ctx.vertex_array(prog, [(vbo, "3f 4f", "in_pos", "in_color")])
+    vao = ctx.vertex_array(prog, [(vbo, *layout)])
     vao.render(moderngl.LINES)
     vao.release()
     vbo.release()

@@ -66,6 +66,51 @@ void main() {
 }
 """
 
+# Kajiya-Kay strand shading (Kajiya & Kay 1989): diffuse ∝ sin(T, L), specular ∝ (T·L T·V + sin(T,L) sin(T,V))^p,
+# with T the segment direction, in the camera frame; colours are lit in linear light.
+HAIR_LINES_VERTEX = """
+#version 330
+uniform mat4 proj;
+in vec3 in_pos;
+in vec4 in_color;
+in vec3 in_tangent;
+out vec4 v_color;
+out vec3 v_tangent;
+out vec3 v_pos;
+void main() {
+    v_color = in_color;
+    v_tangent = in_tangent;
+    v_pos = in_pos;
+    gl_Position = proj * vec4(in_pos, 1.0);
+}
+"""
+
+HAIR_LINES_FRAGMENT = """
+#version 330
+uniform vec3 light_dir;
+uniform float ambient;
+uniform float specular;
+uniform float shininess;
+in vec4 v_color;
+in vec3 v_tangent;
+in vec3 v_pos;
+layout(location = 0) out vec4 f_color;
+void main() {
+    vec3 t = normalize(v_tangent);
+    vec3 l = normalize(light_dir);
+    vec3 v = normalize(-v_pos);
+    float tl = dot(t, l);
+    float tv = dot(t, v);
+    float sin_tl = sqrt(max(1.0 - tl * tl, 0.0));
+    float sin_tv = sqrt(max(1.0 - tv * tv, 0.0));
+    vec3 albedo = pow(v_color.rgb, vec3(2.2));
+    // fibres seen end-on show no highlight band (sin_tv factor): keeps dark, radial hair (afro) dark
+    float spec = pow(max(tl * tv + sin_tl * sin_tv, 0.0), shininess) * sin_tv;
+    vec3 lin = albedo * (ambient + (1.0 - ambient) * sin_tl) + specular * spec * mix(vec3(1.0), albedo, 0.7);
+    f_color = vec4(pow(clamp(lin, 0.0, 1.0), vec3(1.0 / 2.2)), 1.0);
+}
+"""
+
 ID_VERTEX = """
 #version 330
 uniform mat4 proj;

@@ -82,10 +82,16 @@ def render_avatar(
     pose: HeadPose | None = None,
     settings: RenderSettings | None = None,
     renderer: Renderer | None = None,
+    strands: Sequence[LineSet] = (),
 ) -> RenderResult:
-    """Render an avatar, by default exactly as fitted to its photo (the photo's camera and the fitted pose)."""
+    """Render an avatar, by default exactly as fitted to its photo (the photo's camera and the fitted pose).
+
+    ``strands`` are model-frame line sets drawn with the head (e.g. ``headcast.hair.display.strands_line_set``).
+    """
     cam = avatar.fit.camera if camera is None else camera
-    return render_head(avatar.model, avatar.fit.params, avatar.texture, cam, pose, settings, renderer=renderer)
+    return render_head(
+        avatar.model, avatar.fit.params, avatar.texture, cam, pose, settings, strands=strands, renderer=renderer
+    )
 
 
 def preview_image(

@@ -1,0 +1,165 @@
+"""Hair analysis of a portrait: masks, colour, orientation map, hairline, fringe, length, bald / shaved.
+
+Masks come from face parsing (BiSeNet classes), the orientation map from a Gabor filter bank.
+
+Convention: images are ``(H, W, 3)`` uint8 sRGB in ``Photo.pixels`` coordinates (row 0 at the top); angles are in
+image axes (x right, y down), in [0, π) since a strand direction has no sign. Lab is CIE L*a*b* (D65) as computed
+by OpenCV from sRGB in [0, 1].
+"""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.eval.parsing import FACE_CLASSES, FaceClass, class_mask
+from headcast.hair.types import HairAnalysis
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Thresholds and filter sizes of the analysis.
+
+    Attributes:
+        orientations: number of Gabor orientations in [0, π).
+        wavelength_px: Gabor wavelength at the working scale, pixels.
+        working_face_px: the photo is rescaled so the face (brow line to chin) spans this many pixels for the
+            orientation filters.
+        bald_ratio: hair area / face area below which the head counts as bald.
+        shaved_thickness: hair above the skin thinner than this share of the face height counts as shaved.
+    """
+
+    orientations: int = 16
+    wavelength_px: float = 4.0
+    working_face_px: float = 110.0
+    bald_ratio: float = 0.08
+    shaved_thickness: float = 0.07
+
+
+def lab_of_srgb(rgb: NDArray[np.floating]) -> NDArray[np.float64]:
+    """``(..., 3)`` sRGB in [0, 1] → CIE Lab (D65)."""
+    a = np.asarray(rgb, dtype=np.float32).reshape(-1, 1, 3)
+    return cv2.cvtColor(a, cv2.COLOR_RGB2Lab).reshape(np.shape(rgb)).astype(np.float64)
+
+
+def srgb_of_lab(lab: NDArray[np.floating]) -> NDArray[np.float64]:
+    """``(..., 3)`` CIE Lab → sRGB in [0, 1] (clipped)."""
+    a = np.asarray(lab, dtype=np.float32).reshape(-1, 1, 3)
+    return np.clip(cv2.cvtColor(a, cv2.COLOR_Lab2RGB).reshape(np.shape(lab)), 0.0, 1.0).astype(np.float64)
+
+
+def gabor_orientation(
+    gray: NDArray[np.floating], orientations: int = 16, wavelength: float = 4.0
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Dominant strand direction per pixel from a bank of Gabor filters (Paris et al. 2004 style).
+
+    OpenCV's kernel oscillates along ``(cos θ, sin θ)``, so stripes (strands) run along ``θ + π/2``.
+
+    Args:
+        gray: ``(H, W)`` grey image, any range.
+        orientations: filters evenly spaced over [0, π).
+        wavelength: the filters' wavelength, pixels.
+
+    Returns:
+        ``(H, W)`` float32 angle of the strands in [0, π) (image axes) and ``(H, W)`` confidence in [0, 1]:
+        ``(max − mean) / max`` of the rectified responses.
+    """
+    g = np.asarray(gray, dtype=np.float32)
+    sigma = 0.45 * wavelength
+    ksize = int(2 * np.ceil(2.5 * sigma) + 1)
+    thetas = np.pi * np.arange(orientations) / orientations
+    responses = np.empty((orientations, *g.shape), dtype=np.float32)
+    for i, th in enumerate(thetas):
+        kernel = cv2.getGaborKernel((ksize, ksize), sigma, float(th), wavelength, 0.75, 0.0, ktype=cv2.CV_32F)
+        kernel -= kernel.mean()
+        responses[i] = np.abs(cv2.filter2D(g, cv2.CV_32F, kernel))
+    best = responses.argmax(axis=0)
+    peak = responses.max(axis=0)
+    conf = (peak - responses.mean(axis=0)) / np.maximum(peak, 1e-6)
+    angle = np.mod(thetas[best] + np.pi / 2, np.pi).astype(np.float32)
+    return angle, np.clip(conf, 0.0, 1.0).astype(np.float32)
+
+
+def analyse_hair(
+    pixels: NDArray[np.uint8],
+    classes: NDArray[np.uint8],
+    landmarks68: NDArray[np.floating],
+    settings: AnalysisSettings | None = None,
+) -> HairAnalysis:
+    """Analyse the hair of a portrait.
+
+    Args:
+        pixels: ``(H, W, 3)`` uint8 sRGB photo.
+        classes: ``(H, W)`` uint8 face-parsing classes (``headcast.eval.parsing.FaceClass``).
+        landmarks68: ``(68, 2)`` iBUG-68 points in pixels (e.g. ``FitResult.landmarks68_2d``).
+        settings: thresholds.
+
+    Returns:
+        Masks, colours, orientation map, hairline / fringe / length measurements and bald / shaved flags.
+    """
+    s = AnalysisSettings() if settings is None else settings
+    h, w = classes.shape
+    hair = class_mask(classes, (FaceClass.HAIR,))
+    hat = class_mask(classes, (FaceClass.HAT,))
+    skin = class_mask(classes, (FaceClass.SKIN,))
+    face = class_mask(classes, FACE_CLASSES)
+    lm = np.asarray(landmarks68, dtype=np.float64)
+    brow_y = float(lm[17:27, 1].mean())
+    chin_y = float(lm[8, 1])
+    nose_y = float(lm[33, 1])
+    face_h = max(chin_y - brow_y, 1.0)
+    unit = max(nose_y - brow_y, 1.0)
+    cx = float(lm[27, 0])
+    x0, x1 = float(lm[17:22, 0].min()), float(lm[22:27, 0].max())
+    # keep the hair component(s) touching the head region (drops stray blobs)
+    num, labels, stats, _ = cv2.connectedComponentsWithStats(hair.astype(np.uint8), connectivity=8)
+    keep = np.zeros(num, dtype=bool)
+    for i in range(1, num):
+        bx, by, bw, _, area = stats[i]
+        if area > 0.002 * face_h**2 and by < chin_y and bx < x1 + face_h and bx + bw > x0 - face_h:
+            keep[i] = True
+    hair = keep[labels]
+    notes: list[str] = []
+    hair_area = int(hair.sum())
+    face_area = max(int(face.sum()), 1)
+    ratio = hair_area / face_area
+    rgb = pixels.astype(np.float32) / 255.0
+    ys = np.flatnonzero(hair.any(axis=1))
+    if hair_area > 20:
+        top, bottom = ys.min(), ys.max()
+        third = (bottom - top) / 3.0
+        rows = np.arange(h)[:, None]
+        upper = hair & (rows <= top + third)
+        lower = hair & (rows >= bottom - third)
+        root_lab = lab_of_srgb(np.median(rgb[upper], axis=0)) if upper.any() else lab_of_srgb(np.median(rgb[hair], 0))
+        tip_lab = lab_of_srgb(np.median(rgb[lower], axis=0)) if lower.any() else root_lab
+        lowest = float(bottom)
+        hair_top = float(top)
+    else:
+        root_lab = tip_lab = lab_of_srgb(np.array([0.25, 0.17, 0.11]))
+        lowest = hair_top = brow_y
+        notes.append("no hair visible")
+    col = int(np.clip(round(cx), 0, w - 1))
+    above = np.flatnonzero(skin[: int(max(brow_y, 1)), max(col - 2, 0) : col + 3].any(axis=1))
+    skin_top = float(above.min()) if len(above) else brow_y - unit
+    band_y0 = int(np.clip(brow_y - 0.9 * unit, 0, h - 1))
+    band_y1 = int(np.clip(brow_y - 0.2 * unit, 0, h - 1))
+    band = hair[band_y0 : band_y1 + 1, int(max(x0, 0)) : int(min(x1, w - 1)) + 1]
+    fringe = float(band.mean()) if band.size else 0.0
+    thickness = (skin_top - hair_top) / face_h
+    bald = ratio < s.bald_ratio and not hat.any()
+    shaved = (not bald) and thickness < s.shaved_thickness and ratio < 0.4
+    # orientation on a rescaled copy around the hair
+    scale = min(1.0, s.working_face_px / face_h)
+    small = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    gray = np.asarray(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY), dtype=np.float32)
+    small_angle, small_conf = gabor_orientation(gray, s.orientations, s.wavelength_px)
+    angle = np.asarray(cv2.resize(small_angle, (w, h), interpolation=cv2.INTER_NEAREST), dtype=np.float32)
+    conf = np.asarray(cv2.resize(small_conf, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.float32) * hair
+    return HairAnalysis(
+        hair=hair, hat=hat, skin=skin, face=face, root_lab=root_lab, tip_lab=tip_lab,
+        orientation=angle.astype(np.float32), confidence=conf.astype(np.float32), hairline_y=skin_top,
+        fringe=fringe, lowest_y=lowest, reaches_shoulders=bool(lowest > chin_y + 0.5 * face_h),
+        hair_ratio=float(ratio), bald=bool(bald), shaved=bool(shaved), notes=tuple(notes),
+    )

@@ -1,0 +1,43 @@
+"""Strands as drawable line sets (per-vertex colours with a root-to-tip gradient and fake self-shadowing)."""
+
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.hair.sdf import HeadSDF, sample_sdf
+from headcast.hair.types import Strands
+from headcast.render.raster import LineSet, polyline_segments
+
+
+def strand_colors(strands: Strands, sdf: HeadSDF | None = None, seed: int = 0) -> NDArray[np.float32]:
+    """``(N, P, 3)`` sRGB colours in [0, 1] of the render strands' points.
+
+    Root → tip gradient (interpolated in linear light), ±8 % brightness per strand, and — when ``sdf`` is given — a
+    darkening of points close to the scalp (inner layers receive less light): factor ``0.6 + 0.4 · clip(d / 1.5 cm)``.
+    """
+    n, p = strands.points.shape[:2]
+    t = np.linspace(0.0, 1.0, p)[None, :, None]
+    root = np.asarray(strands.root_color, dtype=np.float64) ** 2.2
+    tip = np.asarray(strands.tip_color, dtype=np.float64) ** 2.2
+    lin = root * (1 - t) + tip * t
+    rng = np.random.default_rng(seed)
+    lin = lin * rng.uniform(0.84, 1.16, (n, 1, 1))
+    if sdf is not None and n:
+        d, _ = sample_sdf(sdf, strands.points, with_gradient=False)
+        lin = lin * (0.6 + 0.4 * np.clip(d / 0.015, 0.0, 1.0))[..., None]
+    return (np.clip(lin, 0.0, 1.0) ** (1 / 2.2)).astype(np.float32)
+
+
+def strands_line_set(strands: Strands, sdf: HeadSDF | None = None, max_strands: int | None = None) -> LineSet:
+    """The render strands as one model-frame :class:`LineSet` (pass it to ``render_head(strands=[...])``).
+
+    ``max_strands`` keeps every k-th strand (small pictures need fewer lines; llvmpipe time grows with them).
+    """
+    colors = strand_colors(strands, sdf)
+    pts = strands.points
+    if max_strands is not None and len(pts) > max_strands:
+        keep = np.linspace(0, len(pts) - 1, max_strands).astype(np.int64)
+        pts, colors = pts[keep], colors[keep]
+    n, p = pts.shape[:2]
+    verts = pts.reshape(-1, 3)
+    colors = colors.reshape(-1, 3)
+    return LineSet(verts, polyline_segments(np.full(n, p)), colors)

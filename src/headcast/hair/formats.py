@@ -1,0 +1,247 @@
+"""Strand file formats: USC-HairSalon ``.data``, Cem Yuksel ``.hair``, OBJ polylines, and TressFX ``.tfx`` (read).
+
+Convention:
+    Polylines are root first. headcast writes the model frame in metres (+y up, +z forward); readers return what the
+    file holds (no unit or axis change — the adapters in ``grooms.py`` convert).
+
+* ``.data`` (USC-HairSalon / HairNet, little-endian): ``int32 strand_count``; per strand ``int32 n`` then
+  ``n × 3 float32`` (x, y, z).
+* ``.hair`` (Cem Yuksel, www.cemyuksel.com/research/hairmodels): a 128-byte header — ``"HAIR"``, ``uint32`` hair
+  count, ``uint32`` point count, ``uint32`` array flags (bit 0 segments, 1 points, 2 thickness, 3 transparency,
+  4 colours), ``uint32`` default segments, ``float32`` default thickness, default transparency, default colour
+  ``3 × float32``, 88 bytes of file info — then the arrays present, in that order: ``uint16`` segments per hair,
+  ``float32 × 3`` points, ``float32`` thickness, ``float32`` transparency, ``float32 × 3`` colours (per point).
+* OBJ: one ``v`` per point and one ``l`` polyline element per strand (1-based indices).
+* ``.tfx``: TressFX v3 (296-byte header, float3 positions) and v4 (160-byte header, float4 positions).
+* USD (``.usda``/``.usd``): a ``BasisCurves`` prim (linear, non-periodic) via Pixar's ``usd-core`` wheel, an
+  optional dependency (``pip install usd-core``). Alembic is not written: PyPI has no maintained Alembic geometry
+  writer (the PyPI package ``alembic`` is SQLAlchemy's migration tool).
+"""
+
+import struct
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+Polylines = Sequence[NDArray[np.floating]] | NDArray[np.floating]
+"""Strands: an ``(N, P, 3)`` array or a sequence of ``(n_i, 3)`` arrays, root first."""
+
+_HAIR_SEGMENTS, _HAIR_POINTS, _HAIR_THICKNESS, _HAIR_TRANSPARENCY, _HAIR_COLORS = 1, 2, 4, 8, 16
+
+
+def _as_list(strands: Polylines) -> list[NDArray[np.float32]]:
+    return [np.asarray(s, dtype=np.float32).reshape(-1, 3) for s in strands]
+
+
+def write_data(path: Path | str, strands: Polylines) -> Path:
+    """Write USC-HairSalon ``.data`` (see the module docstring); returns the path."""
+    path = Path(path)
+    parts = [struct.pack("<i", len(strands))]
+    for s in _as_list(strands):
+        parts.append(struct.pack("<i", len(s)))
+        parts.append(np.ascontiguousarray(s, dtype="<f4").tobytes())
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def read_data(path: Path | str) -> list[NDArray[np.float32]]:
+    """Read USC-HairSalon ``.data``: a list of ``(n_i, 3)`` float32 polylines.
+
+    Raises:
+        ValueError: truncated or inconsistent file.
+    """
+    buf = Path(path).read_bytes()
+    if len(buf) < 4:
+        raise ValueError(f"{path}: too short for a .data file")
+    (count,) = struct.unpack_from("<i", buf, 0)
+    off = 4
+    out = []
+    for _ in range(count):
+        if off + 4 > len(buf):
+            raise ValueError(f"{path}: truncated")
+        (n,) = struct.unpack_from("<i", buf, off)
+        off += 4
+        end = off + 12 * n
+        if n < 0 or end > len(buf):
+            raise ValueError(f"{path}: truncated strand")
+        out.append(np.frombuffer(buf, dtype="<f4", count=3 * n, offset=off).reshape(n, 3).astype(np.float32))
+        off = end
+    return out
+
+
+def write_hair(
+    path: Path | str, strands: Polylines, colors: Polylines | None = None, thickness: float = 0.0001,
+    info: str = "headcast strands, metres, +y up, +z forward",
+) -> Path:
+    """Write Cem Yuksel ``.hair`` with segments, points and (optional) per-point colours.
+
+    Args:
+        path: output file.
+        strands: polylines (≤ 65 536 points each).
+        colors: per-point sRGB colours in [0, 1], same shapes as ``strands``; omitted when None.
+        thickness: default strand thickness, metres.
+        info: file info text (≤ 87 bytes kept).
+    """
+    path = Path(path)
+    polys = _as_list(strands)
+    segs = np.array([len(s) - 1 for s in polys], dtype="<u2")
+    points = np.concatenate(polys, axis=0) if polys else np.zeros((0, 3), np.float32)
+    flags = _HAIR_SEGMENTS | _HAIR_POINTS | (_HAIR_COLORS if colors is not None else 0)
+    header = b"HAIR" + struct.pack(
+        "<IIIIff3f", len(polys), len(points), flags, int(segs[0]) if len(segs) else 0, thickness, 1.0, 0.5, 0.5, 0.5
+    )
+    header += info.encode("utf-8")[:87].ljust(88, b"\0")
+    assert len(header) == 128
+    parts = [header, segs.tobytes(), np.ascontiguousarray(points, dtype="<f4").tobytes()]
+    if colors is not None:
+        cols = np.concatenate(_as_list(colors), axis=0) if polys else np.zeros((0, 3), np.float32)
+        if cols.shape != points.shape:
+            raise ValueError(f"colors have shape {cols.shape}, points {points.shape}")
+        parts.append(np.ascontiguousarray(cols, dtype="<f4").tobytes())
+    path.write_bytes(b"".join(parts))
+    return path
+
+
+def read_hair(path: Path | str) -> tuple[list[NDArray[np.float32]], list[NDArray[np.float32]] | None]:
+    """Read Cem Yuksel ``.hair``: polylines and, when present, per-point colours.
+
+    Raises:
+        ValueError: not a ``.hair`` file, or truncated.
+    """
+    buf = Path(path).read_bytes()
+    if len(buf) < 128 or buf[:4] != b"HAIR":
+        raise ValueError(f"{path}: not a .hair file")
+    hairs, npoints, flags, dseg = struct.unpack_from("<IIII", buf, 4)
+    off = 128
+    if flags & _HAIR_SEGMENTS:
+        segs = np.frombuffer(buf, dtype="<u2", count=hairs, offset=off).astype(np.int64)
+        off += 2 * hairs
+    else:
+        segs = np.full(hairs, dseg, dtype=np.int64)
+    if not flags & _HAIR_POINTS:
+        raise ValueError(f"{path}: no points array")
+    need = off + 12 * npoints
+    if need > len(buf) or int((segs + 1).sum()) != npoints:
+        raise ValueError(f"{path}: truncated or inconsistent counts")
+    pts = np.frombuffer(buf, dtype="<f4", count=3 * npoints, offset=off).reshape(npoints, 3).astype(np.float32)
+    off = need
+    if flags & _HAIR_THICKNESS:
+        off += 4 * npoints
+    if flags & _HAIR_TRANSPARENCY:
+        off += 4 * npoints
+    cols = None
+    if flags & _HAIR_COLORS:
+        cols = np.frombuffer(buf, dtype="<f4", count=3 * npoints, offset=off).reshape(npoints, 3).astype(np.float32)
+    bounds = np.concatenate([[0], np.cumsum(segs + 1)])
+    polys = [pts[bounds[i] : bounds[i + 1]] for i in range(hairs)]
+    colours = None if cols is None else [cols[bounds[i] : bounds[i + 1]] for i in range(hairs)]
+    return polys, colours
+
+
+def write_obj_polylines(path: Path | str, strands: Polylines) -> Path:
+    """Write strands as OBJ ``l`` polyline elements (one object ``hair``)."""
+    path = Path(path)
+    polys = _as_list(strands)
+    pts = np.concatenate(polys, axis=0) if polys else np.zeros((0, 3), np.float32)
+    lines = ["# headcast strands (metres, +y up, +z forward)", "o hair"]
+    lines.extend(f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in pts)
+    start = 1
+    for s in polys:
+        lines.append("l " + " ".join(str(i) for i in range(start, start + len(s))))
+        start += len(s)
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    return path
+
+
+def read_obj_polylines(path: Path | str) -> list[NDArray[np.float32]]:
+    """Read the ``v`` / ``l`` elements of an OBJ file as polylines."""
+    verts: list[list[float]] = []
+    polys: list[list[int]] = []
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("v "):
+            verts.append([float(x) for x in line.split()[1:4]])
+        elif line.startswith("l "):
+            polys.append([int(tok.split("/")[0]) - 1 for tok in line.split()[1:]])
+    v = np.asarray(verts, dtype=np.float32).reshape(-1, 3)
+    return [v[np.asarray(p)] for p in polys]
+
+
+def read_tfx(path: Path | str) -> NDArray[np.float32]:
+    """Read TressFX guide strands (v3.0 or v4.0 layouts, see ``assets/hair/tressfx_amd/SOURCE.txt``).
+
+    Returns:
+        ``(N, P, 3)`` float32 positions in the file's units and axes.
+
+    Raises:
+        ValueError: unknown version or truncated file.
+    """
+    buf = Path(path).read_bytes()
+    (version,) = struct.unpack_from("<f", buf, 0)
+    strands, per = struct.unpack_from("<II", buf, 4)
+    if abs(version - 3.0) < 1e-3:
+        offset, comps = 296, 3
+    elif abs(version - 4.0) < 1e-3:
+        offset, comps = 160, 4
+    else:
+        raise ValueError(f"{path}: unsupported TressFX version {version}")
+    count = strands * per * comps
+    if offset + 4 * count > len(buf):
+        raise ValueError(f"{path}: truncated")
+    data = np.frombuffer(buf, dtype="<f4", count=count, offset=offset).reshape(strands, per, comps)
+    return np.ascontiguousarray(data[..., :3], dtype=np.float32)
+
+
+def write_usd_curves(
+    path: Path | str, strands: Polylines, colors: Polylines | None = None, width: float = 0.0001
+) -> Path:
+    """Write strands as a USD ``BasisCurves`` prim ``/hair`` (linear; metres, y-up, ``metersPerUnit = 1``).
+
+    Args:
+        path: ``.usda`` (text) or ``.usd``/``.usdc`` file.
+        strands: polylines, root first.
+        colors: per-point sRGB colours in [0, 1] written as ``primvars:displayColor`` (vertex interpolation).
+        width: curve width in metres.
+
+    Raises:
+        ImportError: ``usd-core`` is not installed.
+    """
+    from pxr import Sdf, Usd, UsdGeom, Vt
+
+    path = Path(path)
+    polys = _as_list(strands)
+    stage = Usd.Stage.CreateNew(str(path))
+    UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
+    UsdGeom.SetStageMetersPerUnit(stage, 1.0)
+    curves = UsdGeom.BasisCurves.Define(stage, Sdf.Path("/hair"))
+    curves.CreateTypeAttr(UsdGeom.Tokens.linear)
+    curves.CreateWrapAttr(UsdGeom.Tokens.nonperiodic)
+    pts = np.concatenate(polys, axis=0) if polys else np.zeros((0, 3), np.float32)
+    curves.CreatePointsAttr(Vt.Vec3fArray.FromNumpy(np.ascontiguousarray(pts, dtype=np.float32)))
+    curves.CreateCurveVertexCountsAttr(Vt.IntArray([len(p) for p in polys]))
+    curves.CreateWidthsAttr(Vt.FloatArray([float(width)]))
+    curves.SetWidthsInterpolation(UsdGeom.Tokens.constant)
+    if colors is not None:
+        cols = np.concatenate(_as_list(colors), axis=0)
+        primvar = curves.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex)
+        primvar.Set(Vt.Vec3fArray.FromNumpy(np.ascontiguousarray(cols, dtype=np.float32)))
+    stage.SetDefaultPrim(curves.GetPrim())
+    stage.GetRootLayer().Save()
+    return path
+
+
+def read_usd_curves(path: Path | str) -> list[NDArray[np.float32]]:
+    """Read the polylines of the ``/hair`` ``BasisCurves`` prim written by :func:`write_usd_curves`.
+
+    Raises:
+        ImportError: ``usd-core`` is not installed.
+    """
+    from pxr import Usd, UsdGeom
+
+    stage = Usd.Stage.Open(str(path))
+    curves = UsdGeom.BasisCurves(stage.GetPrimAtPath("/hair"))
+    pts = np.asarray(curves.GetPointsAttr().Get(), dtype=np.float32)
+    counts = np.asarray(curves.GetCurveVertexCountsAttr().Get(), dtype=np.int64)
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    return [pts[bounds[i] : bounds[i + 1]] for i in range(len(counts))]

@@ -1,0 +1,448 @@
+"""Procedural groom generator: grows guide strands from scalp roots with collisions, then densifies them.
+
+Growth (per guide, vectorised over guides; all in the model frame, metres):
+
+1. Length from the per-region lengths of :class:`~headcast.hair.types.HairParams`, blended by the root's
+   direction from the skull centre (squared-cosine weights of front/back/sides/top), ±6 % jitter.
+2. Initial direction ``normalize(comb + lift · n)``: the comb direction is the tangential part of "down + away
+   from the parting" (front strands are swept back, or forwards for the fringe share);
+   ``lift = 0.05 + 1.5·(1 − gravity)^2.5``.
+3. Steps of ``length / 99``: the direction bends towards −y with curvature ``κ = 45 · gravity`` (1/m, ramped in over
+   the first 2 cm), the point is pushed out of the head to a clearance that grows from 1.5 mm to
+   ``1.5 mm + volume · layer`` over the first 6 cm (``layer`` ~ U(0.25, 1) per strand gives the hair body its
+   thickness), and points below the brow line in front of the cheeks are pushed sideways out of the face.
+   Within 1 cm of their clearance layer strands lose ``gravity²`` of the outward part of their direction, so hair
+   hugs the head instead of flying off it. Non-fringe front strands also bend backwards (up to 60/m, by how far
+   forward the root is), so swept-back hair does not flop over the forehead. Fringe strands stop 0–12 mm above
+   the brows (random per strand).
+4. Gathered styles (ponytail, bun, braid) comb every strand over the scalp to a gather point at the back of the
+   head, then follow a tail whose shape depends on the style.
+5. Curls (helix of ``curl_radius``) and waves (planar sine of ``waviness``) at ``curl_frequency`` turns per metre,
+   ramped in over 3 cm, then one more collision pass.
+
+Densification interpolates the guides' root-relative shapes at dense scalp roots (inverse-distance weights of the 3
+nearest guides in scalp UV), pulls tips towards the nearest guide (``clumping``), adds smooth random ``frizz``,
+trims lengths by up to 15 % for natural tips and pushes everything out of the head once more.
+Everything is deterministic for a seed.
+"""
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from headcast.hair.scalp import GRID, Scalp
+from headcast.hair.sdf import HeadSDF, push_out, sample_sdf
+from headcast.hair.types import HairParams, Strands
+
+GUIDE_POINTS = 100
+"""Points per guide strand (HairNet: 100)."""
+
+
+@dataclass(frozen=True)
+class GrowSettings:
+    """Sampling of the generator.
+
+    Attributes:
+        render_strands: number of dense render strands (≥ 10 000 for display).
+        render_points: points per render strand.
+        guide_points: points per guide while growing (resampled to 100 in ``Strands.guides``; fewer = faster).
+        root_clearance: minimum distance of strand points from the scalp, metres.
+        seed: random seed; the same seed and inputs give the same strands.
+    """
+
+    render_strands: int = 12000
+    render_points: int = 24
+    guide_points: int = GUIDE_POINTS
+    root_clearance: float = 0.0015
+    seed: int = 0
+
+
+def _normalize(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+
+
+def region_lengths(params: HairParams, directions: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Blend the per-region lengths at root directions.
+
+    Args:
+        params: generator parameters.
+        directions: ``(N, 3)`` unit directions of the roots from the skull centre.
+
+    Returns:
+        ``(N,)`` strand lengths, metres.
+    """
+    d = np.asarray(directions, dtype=np.float64)
+    w = np.stack(
+        [
+            np.clip(d[:, 2], 0, None) ** 2,
+            np.clip(-d[:, 2], 0, None) ** 2,
+            d[:, 0] ** 2,
+            np.clip(d[:, 1], 0, None) ** 2,
+        ],
+        axis=1,
+    )
+    lengths = np.array([params.length_front, params.length_back, params.length_sides, params.length_top])
+    return (w @ lengths) / np.maximum(w.sum(axis=1), 1e-9)
+
+
+def is_fringe(params: HairParams, directions: NDArray[np.floating], rand: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """``(N,)`` which roots are fringe: the front quarter of the scalp (d_z > 0.2), share ``params.fringe``."""
+    d = np.asarray(directions)
+    return (d[:, 2] > 0.2) & (np.asarray(rand) < params.fringe)
+
+
+def comb_directions(
+    params: HairParams, roots: NDArray[np.floating], normals: NDArray[np.floating], scalp: Scalp,
+    fringe: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    """Unit tangential comb direction per root: down, away from the parting, front swept back (fringe: forwards).
+
+    Args:
+        params: generator parameters.
+        roots: ``(N, 3)`` root positions, metres.
+        normals: ``(N, 3)`` unit scalp normals.
+        scalp: the scalp (centre, radius).
+        fringe: ``(N,)`` fringe roots.
+
+    Returns:
+        ``(N, 3)`` unit vectors tangent to the scalp.
+    """
+    r = np.asarray(roots, dtype=np.float64)
+    n = np.asarray(normals, dtype=np.float64)
+    d = _normalize(r - scalp.centre)
+    x_part = params.parting * scalp.radius * 0.5
+    side = np.where(r[:, 0] >= x_part, 1.0, -1.0)
+    near_part = np.exp(-np.abs(r[:, 0] - x_part) / (0.3 * scalp.radius)) * np.clip(d[:, 1], 0, None)
+    front = np.clip(d[:, 2], 0, None)
+    vec = np.zeros_like(r)
+    vec[:, 1] = np.where(fringe, -1.0, -1.0 + 1.2 * front)
+    vec[:, 0] = side * (0.5 + 1.5 * near_part)
+    vec[:, 2] = np.where(fringe, 0.35, -2.5 * front - 0.2)
+    tangent = vec - np.einsum("nd,nd->n", vec, n)[:, None] * n
+    return _normalize(tangent)
+
+
+def _face_guard(
+    points: NDArray[np.float64], scalp: Scalp, side: NDArray[np.float64], top: float = 0.01,
+    exempt: NDArray[np.bool_] | None = None,
+) -> NDArray[np.float64]:
+    """Push points below ``brow_y + top`` and in front of the cheeks sideways, out of the face.
+
+    The face's half width at a height is interpolated from the jaw landmarks (the widest value above them, up to
+    the brows), plus 6 mm. ``side`` (±1, broadcastable) picks the side for points on the mid-plane; ``exempt``
+    (broadcastable bool) marks strands left alone (the fringe).
+    """
+    ys, half = scalp.face_half_width
+    y, z = points[..., 1], points[..., 2]
+    width = np.interp(y, ys, np.maximum.accumulate(half)) + 0.006
+    inside = (y < scalp.brow_y + top) & (z > scalp.face_front_z - 0.015) & (np.abs(points[..., 0]) < width)
+    if exempt is not None:
+        inside &= ~exempt
+    if not inside.any():
+        return points
+    out = points.copy()
+    sx = np.where(np.abs(points[..., 0]) > 1e-4, np.sign(points[..., 0]), side)
+    out[..., 0] = np.where(inside, sx * width, points[..., 0])
+    return out
+
+
+def _gather_point(params: HairParams, scalp: Scalp, sdf: HeadSDF) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Gather point of an updo at the back of the head and its outward normal."""
+    phi = np.deg2rad(125.0 - 80.0 * float(np.clip(params.updo_height, 0, 1)))
+    direction = np.array([0.0, np.cos(phi), -np.sin(phi)])
+    p = scalp.centre.copy()
+    for t in np.linspace(0.0, 0.3, 301):  # march outwards to 1.2 cm outside the head
+        p = scalp.centre + t * direction
+        if sample_sdf(sdf, p[None], with_gradient=False)[0][0] > 0.012:
+            break
+    return p, direction
+
+
+def _grow_loose(
+    params: HairParams, roots: NDArray[np.float64], normals: NDArray[np.float64], scalp: Scalp, sdf: HeadSDF,
+    rng: np.random.Generator, settings: GrowSettings, length_scale: NDArray[np.float64] | None = None,
+    volume: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
+    n_strands = len(roots)
+    d_hat = _normalize(roots - scalp.centre)
+    lengths = region_lengths(params, d_hat) * rng.uniform(0.94, 1.06, n_strands)
+    if length_scale is not None:
+        lengths = lengths * length_scale
+    fringe = is_fringe(params, d_hat, rng.random(n_strands))
+    lengths = np.where(fringe, np.maximum(lengths, 0.09), lengths)
+    count = settings.guide_points
+    step = lengths / (count - 1)
+    comb = comb_directions(params, roots, normals, scalp, fringe)
+    lift = 0.05 + 1.5 * (1.0 - params.gravity) ** 2.5
+    hug = float(np.clip(params.gravity, 0.0, 1.0)) ** 2
+    d = _normalize(comb + lift * normals)
+    layer = rng.uniform(0.25, 1.0, n_strands)
+    crown = 1.0 + (params.crown_volume - 1.0) * np.clip(d_hat[:, 1], 0.0, 1.0) ** 2
+    vol = (np.full(n_strands, params.volume) if volume is None else volume) * crown
+    stop_y = scalp.brow_y + rng.uniform(0.0, 0.012, n_strands)
+    side = np.where(roots[:, 0] >= 0, 1.0, -1.0)
+    kappa = 45.0 * params.gravity
+    # front strands that are not fringe stay swept back (styled hair): a backward pull of up to 60/m
+    sweep = np.where(fringe, 0.0, 60.0 * np.clip((d_hat[:, 2] - 0.1) / 0.5, 0.0, 1.0))
+    back = np.array([0.0, 0.0, -1.0])
+    out = np.empty((n_strands, count, 3))
+    out[:, 0] = roots
+    p = roots.copy()
+    active = np.ones(n_strands, dtype=bool)
+    down = np.array([0.0, -1.0, 0.0])
+    for k in range(1, count):
+        s = k * step
+        ramp = np.clip(s / 0.02, 0.0, 1.0)
+        d = _normalize(d + (kappa * step * ramp)[:, None] * down + (sweep * step)[:, None] * back)
+        q = p + d * step[:, None]
+        clearance = settings.root_clearance + vol * layer * np.clip(s / 0.06, 0.0, 1.0)
+        dist, grad = sample_sdf(sdf, q)
+        assert grad is not None
+        normal = _normalize(grad)
+        q = q + np.clip(clearance - dist, 0.0, None)[:, None] * normal
+        q = _face_guard(q, scalp, side, exempt=fringe)
+        stop = fringe & (q[:, 1] < stop_y) & (q[:, 2] > scalp.face_front_z - 0.02)
+        active &= ~stop
+        q = np.where(active[:, None], q, p)
+        d_new = _normalize(q - p + 1e-12 * d)
+        # strands in the hair layer hug the head: remove (gravity ×) the outward part of the direction
+        near = (dist < clearance + 0.01)[:, None]
+        outward = np.clip(np.einsum("nd,nd->n", d_new, normal), 0.0, None)[:, None]
+        d_new = np.where(near, _normalize(d_new - hug * outward * normal), d_new)
+        d = np.where(active[:, None], d_new, d)
+        p = q
+        out[:, k] = p
+    return out
+
+
+def _grow_updo(
+    params: HairParams, roots: NDArray[np.float64], scalp: Scalp, sdf: HeadSDF, rng: np.random.Generator,
+    settings: GrowSettings,
+) -> NDArray[np.float64]:
+    n_strands = len(roots)
+    gather, g_normal = _gather_point(params, scalp, sdf)
+    n_head = round(0.45 * settings.guide_points)
+    n_tail = settings.guide_points - n_head
+    t = np.linspace(0.0, 1.0, n_head)[None, :, None]
+    # over the scalp: straight line root → gather point, lifted off the head and pushed out tightly
+    path = roots[:, None] * (1 - t) + gather[None, None] * t
+    lift = np.sin(np.pi * t) * 0.01
+    path = path + lift * _normalize(path - scalp.centre)
+    clearance = settings.root_clearance + 0.003 * np.sin(np.pi * t[..., 0]) + 0.001
+    for _ in range(3):
+        path = push_out(sdf, path, clearance, iterations=2)
+    u = np.linspace(0.0, 1.0, n_tail + 1)[1:][None, :, None]
+    e1 = np.array([1.0, 0.0, 0.0])
+    e2 = _normalize(np.cross(e1, g_normal))
+    phase = rng.uniform(0, 2 * np.pi, n_strands)[:, None, None]
+    radius = np.sqrt(rng.random(n_strands))[:, None, None]
+    length = params.tail_length
+    if params.updo == "bun":
+        turns = 2.0
+        theta = phase + 2 * np.pi * turns * u
+        r_bun = 0.03 * (1.0 - 0.55 * u) * (0.6 + 0.4 * radius)
+        centre = gather + g_normal * 0.025
+        tail = centre + r_bun * (np.cos(theta) * e1 + np.sin(theta) * e2) + g_normal * (0.012 * np.sin(np.pi * u))
+    else:
+        down = np.array([0.0, -1.0, 0.0])
+        back = -np.array([0.0, 0.0, 1.0])
+        s = u * length
+        centre = gather + s * down * 0.9 + back * (0.04 * (1 - np.exp(-s / 0.04)))
+        spread = 0.010 + 0.010 * u
+        offset = spread * radius * (np.cos(phase) * e1 + np.sin(phase) * np.array([0.0, 0.0, 1.0]))
+        if params.updo == "braid":
+            k = (np.arange(n_strands) % 3)[:, None, None]
+            w = 2 * np.pi * s / 0.045
+            a = 2 * np.pi * k / 3.0
+            width = 0.014 * (1.0 - 0.4 * u)
+            offset = 0.35 * offset + width * (np.sin(w + a) * e1 + 0.5 * np.sin(2 * (w + a)) * np.array([0, 0, 1.0]))
+        tail = centre + offset
+    out = np.concatenate([path, tail], axis=1)
+    return push_out(sdf, out, settings.root_clearance, iterations=2)
+
+
+def _add_curls(
+    params: HairParams, strands: NDArray[np.float64], normals: NDArray[np.float64], rng: np.random.Generator,
+    skip: int = 0,
+) -> NDArray[np.float64]:
+    """Helical curls and planar waves, ramped in over 3 cm of arc length (points before ``skip`` untouched)."""
+    if params.curl_radius <= 0 and params.waviness <= 0:
+        return strands
+    seg = np.linalg.norm(np.diff(strands, axis=1), axis=2)
+    s = np.concatenate([np.zeros((len(strands), 1)), np.cumsum(seg, axis=1)], axis=1)
+    if skip:
+        s = np.clip(s - s[:, skip : skip + 1], 0.0, None)
+    tangent = _normalize(np.gradient(strands, axis=1))
+    b1 = _normalize(np.cross(tangent, normals[:, None, :]) + 1e-9)
+    b2 = np.cross(tangent, b1)
+    phase = rng.uniform(0, 2 * np.pi, (len(strands), 1))
+    theta = 2 * np.pi * params.curl_frequency * s + phase
+    ramp = np.clip(s / 0.03, 0.0, 1.0)[..., None]
+    offset = params.curl_radius * (np.cos(theta)[..., None] * b1 + np.sin(theta)[..., None] * b2)
+    offset = offset + params.waviness * np.sin(theta)[..., None] * b1
+    return strands + ramp * offset
+
+
+def grow_guides(
+    params: HairParams, scalp: Scalp, sdf: HeadSDF, settings: GrowSettings | None = None,
+    cell_mask: NDArray[np.bool_] | None = None, length_scale: NDArray[np.floating] | None = None,
+    volume_map: NDArray[np.floating] | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """Grow the 32 × 32 guide grid.
+
+    Args:
+        params: generator parameters.
+        scalp: roots, normals and landmarks-derived limits.
+        sdf: head signed distance, for collisions.
+        settings: sampling and seed.
+        cell_mask: ``(32, 32)`` bool, grow only these cells (e.g. a coarser grid while fitting).
+        length_scale: ``(32, 32)`` per-guide length factors on top of the regional lengths (from the photo's
+            silhouette, ``reconstruct``); loose styles only.
+        volume_map: ``(32, 32)`` per-guide hair-layer thickness in metres replacing ``params.volume`` (from the
+            photo's silhouette, ``reconstruct``); loose styles only.
+
+    Returns:
+        ``(32, 32, 100, 3)`` float32 guides (zeros where invalid) and the ``(32, 32)`` validity mask.
+    """
+    s = GrowSettings() if settings is None else settings
+    rng = np.random.default_rng(s.seed)
+    valid = scalp.guide_valid.copy() if cell_mask is None else scalp.guide_valid & cell_mask
+    roots = scalp.guide_roots[valid]
+    normals = scalp.guide_normals[valid]
+    if params.updo == "none":
+        scale = None if length_scale is None else np.asarray(length_scale, dtype=np.float64)[valid]
+        vol = None if volume_map is None else np.asarray(volume_map, dtype=np.float64)[valid]
+        strands = _grow_loose(params, roots, normals, scalp, sdf, rng, s, scale, vol)
+        strands = _add_curls(params, strands, normals, rng)
+    else:
+        strands = _grow_updo(params, roots, scalp, sdf, rng, s)
+        strands = _add_curls(params, strands, normals, rng, skip=round(0.45 * s.guide_points))
+    strands = push_out(sdf, strands, s.root_clearance * 0.5, iterations=2)
+    if s.guide_points != GUIDE_POINTS:
+        strands = resample_polylines(strands, GUIDE_POINTS)
+    strands[:, 0] = roots
+    guides = np.zeros((GRID, GRID, GUIDE_POINTS, 3), dtype=np.float32)
+    guides[valid] = strands
+    return guides, valid
+
+
+def resample_polylines(
+    strands: NDArray[np.floating], count: int, extent: NDArray[np.floating] | None = None
+) -> NDArray[np.float64]:
+    """Resample polylines uniformly in point index (≈ arc length for uniform steps).
+
+    Args:
+        strands: ``(N, P, 3)`` polylines.
+        count: points per output polyline.
+        extent: ``(N,)`` fraction in (0, 1] of each polyline kept (its tip trimmed); whole when None.
+
+    Returns:
+        ``(N, count, 3)`` float64.
+    """
+    x = np.asarray(strands, dtype=np.float64)
+    n, p = x.shape[:2]
+    frac = np.ones(n) if extent is None else np.asarray(extent, dtype=np.float64)
+    pos = np.linspace(0.0, 1.0, count)[None, :] * frac[:, None] * (p - 1)
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, p - 2)
+    f = (pos - i0)[..., None]
+    rows = np.arange(n)[:, None]
+    return x[rows, i0] * (1 - f) + x[rows, i0 + 1] * f
+
+
+_WeightCache = dict[tuple[bytes, int, int], tuple[NDArray, NDArray, NDArray]]
+_WEIGHTS: "weakref.WeakKeyDictionary[Scalp, _WeightCache]" = weakref.WeakKeyDictionary()
+
+
+def interpolation_weights(
+    scalp: Scalp, valid: NDArray[np.bool_], count: int, seed: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Dense root picks, their 3 nearest valid guides (index into ``guides[valid]``) and inverse-distance weights.
+
+    Cached per (scalp, validity mask, count, seed): the fitting loop reuses them for every evaluation.
+    """
+    cache = _WEIGHTS.setdefault(scalp, {})
+    key = (np.asarray(valid).tobytes(), count, seed)
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    rng = np.random.default_rng(seed + 1)
+    cells = (np.arange(GRID) + 0.5) / GRID
+    gu, gv = np.meshgrid(cells, cells)
+    guide_uv = np.stack([gu, gv], axis=-1)[valid]
+    tree = cKDTree(guide_uv)
+    near, _ = tree.query(scalp.uv, k=1)
+    pool = np.flatnonzero(near < 1.5 / GRID)
+    pick = rng.choice(pool, size=count, replace=len(pool) < count)
+    k = min(3, len(guide_uv))
+    dist, idx = tree.query(scalp.uv[pick], k=k)
+    dist, idx = dist.reshape(count, k), idx.reshape(count, k)
+    w = 1.0 / (dist + 0.2 / GRID) ** 2
+    w /= w.sum(axis=1, keepdims=True)
+    if len(cache) > 16:
+        cache.clear()
+    cache[key] = (pick, idx, w)
+    return pick, idx, w
+
+
+def interpolate_strands(
+    guides: NDArray[np.floating], valid: NDArray[np.bool_], scalp: Scalp, sdf: HeadSDF | None, params: HairParams,
+    settings: GrowSettings | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Dense render strands from the guide grid (see the module docstring).
+
+    Args:
+        guides: ``(32, 32, 100, 3)`` guide grid, metres.
+        valid: ``(32, 32)`` validity.
+        scalp: dense roots come from ``scalp.points``.
+        sdf: head signed distance, for a last collision pass (skipped when None: a fast preview while fitting).
+        params: clumping and frizz are read from it.
+        settings: counts and seed.
+
+    Returns:
+        ``(N, P, 3)`` float32 render strands and ``(N, 2)`` float32 root UVs.
+    """
+    s = GrowSettings() if settings is None else settings
+    rng = np.random.default_rng(s.seed + 1)
+    g = np.asarray(guides, dtype=np.float64)[valid]
+    if len(g) == 0:
+        return np.zeros((0, s.render_points, 3), np.float32), np.zeros((0, 2), np.float32)
+    g = resample_polylines(g, s.render_points)
+    pick, idx, w = interpolation_weights(scalp, valid, s.render_strands, s.seed)
+    roots, uv = scalp.points[pick], scalp.uv[pick]
+    rel = g - g[:, :1]
+    shape = np.einsum("nk,nkpd->npd", w, rel[idx])
+    pts = roots[:, None] + shape
+    t = np.linspace(0.0, 1.0, s.render_points)[None, :, None]
+    nearest = g[idx[:, 0]]
+    clump_target = nearest + (roots - nearest[:, 0])[:, None] * (1.0 - t) * 0.35
+    pts = pts + params.clumping * t**1.5 * (clump_target - pts) * 0.85
+    if params.frizz > 0:
+        noise = rng.normal(size=pts.shape)
+        for _ in range(2):
+            noise[:, 1:-1] = 0.25 * noise[:, :-2] + 0.5 * noise[:, 1:-1] + 0.25 * noise[:, 2:]
+        pts = pts + params.frizz * 2.0 * t**2 * noise
+    pts = resample_polylines(pts, s.render_points, rng.uniform(0.85, 1.0, len(pts)))
+    side = np.where(roots[:, 0] >= 0, 1.0, -1.0)[:, None]
+    pts = _face_guard(pts, scalp, side, top=-0.01)
+    if sdf is not None:
+        pts = push_out(sdf, pts, s.root_clearance * 0.5, iterations=4)
+    pts[:, 0] = roots
+    return pts.astype(np.float32), uv.astype(np.float32)
+
+
+def make_strands(
+    params: HairParams, scalp: Scalp, sdf: HeadSDF, settings: GrowSettings | None = None, name: str = "custom",
+    root_color: tuple[float, float, float] = (0.25, 0.17, 0.11),
+    tip_color: tuple[float, float, float] | None = None,
+    length_scale: NDArray[np.floating] | None = None,
+    volume_map: NDArray[np.floating] | None = None,
+) -> Strands:
+    """Grow guides and densify them into a :class:`Strands` value (see the module docstring and ``grow_guides``)."""
+    s = GrowSettings() if settings is None else settings
+    guides, valid = grow_guides(params, scalp, sdf, s, length_scale=length_scale, volume_map=volume_map)
+    points, uv = interpolate_strands(guides, valid, scalp, sdf, params, s)
+    tip = root_color if tip_color is None else tip_color
+    return Strands(guides, valid, points, uv, tuple(root_color), tuple(tip), name, params)  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""The head-side data the hair stages need, computed once per fitted head: scalp, SDF, posed vertices."""
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.hair.scalp import Scalp, ScalpSettings, build_scalp, head_surface_triangles
+from headcast.hair.sdf import HeadSDF, build_head_sdf
+from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+
+
+@dataclass(frozen=True, eq=False)
+class HairHead:
+    """A head prepared for hair.
+
+    Attributes:
+        model: the head model.
+        vertices: ``(V, 3)`` neutral-expression vertices with the fitted identity (the GLB's base mesh), metres.
+        posed_vertices: ``(V, 3)`` vertices with identity and expression (what the photo shows), metres.
+        scalp: scalp samples, UV grid and limits.
+        sdf: signed distance grid of ``vertices``.
+        front_height: the front hairline height used for ``scalp`` (brow-to-nose-base units).
+    """
+
+    model: LinearHeadModel
+    vertices: NDArray[np.float64]
+    posed_vertices: NDArray[np.float64]
+    scalp: Scalp
+    sdf: HeadSDF
+    front_height: float = 1.0
+
+
+def prepare_head(
+    model: LinearHeadModel, params: HeadParams, scalp_settings: ScalpSettings | None = None,
+    sdf_spacing: float = 0.006, front_height: float = 1.0,
+) -> HairHead:
+    """Scalp and SDF of a fitted head (identity applied, expression zero: hair rides on the neutral head).
+
+    Args:
+        model: the head model.
+        params: fitted identity and expression.
+        scalp_settings: hairline shape and sampling.
+        sdf_spacing: SDF voxel side, metres.
+        front_height: front hairline height above the brows in brow-to-nose-base units (``hairline_height``).
+    """
+    base = blend_vertices(model, params.identity, np.zeros(model.num_expressions))
+    posed = blend_vertices(model, params.identity, params.expression)
+    scalp = build_scalp(model, base, scalp_settings, front_height)
+    sdf = build_head_sdf(base, head_surface_triangles(model, base), spacing=sdf_spacing)
+    return HairHead(model, base, posed, scalp, sdf, front_height)
+
+
+def with_front_height(head: HairHead, front_height: float) -> HairHead:
+    """The same head with the scalp rebuilt for another front hairline height (the SDF is reused)."""
+    scalp = build_scalp(head.model, head.vertices, None, front_height)
+    return replace(head, scalp=scalp, front_height=front_height)
+
+
+def hairline_height(hairline_y: float, landmarks68: NDArray[np.floating], fringe: float) -> float:
+    """Front hairline height above the brows in brow-to-nose-base units, from the photo.
+
+    ``(brow_y − hairline_y) / (nose_base_y − brow_y)`` in image rows, clipped to [0.6, 1.5]; 1.0 when a fringe
+    hides the hairline (``fringe > 0.6``).
+
+    Args:
+        hairline_y: image row of the top of the forehead skin (``HairAnalysis.hairline_y``).
+        landmarks68: ``(68, 2)`` iBUG-68 points, pixels.
+        fringe: ``HairAnalysis.fringe``.
+    """
+    lm = np.asarray(landmarks68, dtype=np.float64)
+    brow = float(lm[17:27, 1].mean())
+    unit = max(float(lm[33, 1]) - brow, 1.0)
+    if fringe > 0.6:
+        return 1.0
+    return float(np.clip((brow - hairline_y) / unit, 0.6, 1.5))

@@ -1,0 +1,271 @@
+"""The hair stage of the pipeline: photo + fitted head → strands, and the bundle's hair files.
+
+Strands are reconstructed from the photo, grown from a library style, or none.
+
+``HairSettings.mode`` is ``"auto"`` (reconstruct from the photo), ``"none"`` or a library style name (try-on:
+the style grows on this head; the photo's hair colour is used unless ``color`` is given).
+"""
+
+import io
+import json
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from headcast.fitting.types import FitResult
+from headcast.hair.analysis import AnalysisSettings, analyse_hair
+from headcast.hair.generator import GrowSettings, make_strands
+from headcast.hair.head import HairHead, hairline_height, prepare_head
+from headcast.hair.reconstruct import ReconstructSettings, hair_colors, reconstruct_hair
+from headcast.hair.types import HairAnalysis, Strands
+from headcast.headmodel.base import LinearHeadModel
+from headcast.render.context import Renderer
+
+Color = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class HairSettings:
+    """Settings of the hair stage.
+
+    Attributes:
+        mode: ``"auto"``, ``"none"`` or a library style name (``headcast hairstyles`` lists them).
+        color: sRGB colour in [0, 1] overriding the photo's hair colour (root and tip).
+        analysis: photo analysis thresholds.
+        reconstruct: fitting settings for ``"auto"``.
+        grow: strand counts and seed for library styles.
+        ribbon_strands: strands in ``hair_ribbons.glb``.
+    """
+
+    mode: str = "none"
+    color: Color | None = None
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    reconstruct: ReconstructSettings = field(default_factory=ReconstructSettings)
+    grow: GrowSettings = field(default_factory=GrowSettings)
+    ribbon_strands: int = 4000
+
+
+@dataclass(frozen=True, eq=False)
+class HairResult:
+    """Outcome of the hair stage.
+
+    Attributes:
+        strands: the groom (None: no hair).
+        style: ``"none"``, the reconstructed style's library name, or the chosen style.
+        iou: hair-mask IoU at the fitted camera (NaN when not measured).
+        orientation_error_deg: orientation error, degrees (NaN when not measured).
+        analysis: the photo analysis, when one was made.
+        seconds: wall time per step (``analyse``, ``head``, ``reconstruct``/``grow``).
+        notes: remarks for the user.
+    """
+
+    strands: Strands | None
+    style: str
+    iou: float = float("nan")
+    orientation_error_deg: float = float("nan")
+    analysis: HairAnalysis | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready summary (``hair.json`` in the bundle)."""
+        s = self.strands
+        return {
+            "style": self.style,
+            "strands": 0 if s is None else s.num_strands,
+            "guides": 0 if s is None else int(s.valid.sum()),
+            "root_color": None if s is None else [round(c, 4) for c in s.root_color],
+            "tip_color": None if s is None else [round(c, 4) for c in s.tip_color],
+            "params": None if s is None or s.params is None else s.params.to_json(),
+            "hair_iou": None if np.isnan(self.iou) else round(self.iou, 4),
+            "orientation_error_deg": None if np.isnan(self.orientation_error_deg) else round(
+                self.orientation_error_deg, 2),
+            "bald": None if self.analysis is None else self.analysis.bald,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+            "notes": list(self.notes),
+            "frame": "model frame, metres, +y up, +z forward (same as avatar.glb)",
+        }
+
+
+_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
+
+
+def parse_hex_color(text: str) -> Color:
+    """``"#RRGGBB"`` (or without ``#``) → sRGB in [0, 1].
+
+    Raises:
+        ValueError: not a 6-digit hex colour.
+    """
+    m = _HEX.match(text.strip())
+    if not m:
+        raise ValueError(f"'{text}' is not a colour like #8B5A2B")
+    v = int(m.group(1), 16)
+    return ((v >> 16) / 255.0, ((v >> 8) & 255) / 255.0, (v & 255) / 255.0)
+
+
+def make_hair(
+    pixels: np.ndarray,
+    fit: FitResult,
+    model: LinearHeadModel,
+    settings: HairSettings,
+    classes: np.ndarray | None = None,
+    renderer: Renderer | None = None,
+) -> HairResult:
+    """Run the hair stage.
+
+    Args:
+        pixels: ``(H, W, 3)`` uint8 sRGB photo (``Photo.pixels``).
+        fit: the fitted head.
+        model: the head model.
+        settings: mode, colour and sub-settings.
+        classes: ``(H, W)`` face-parsing classes of the photo (BiSeNet); required for ``"auto"``; for a library
+            style it only provides the default colour.
+        renderer: GL owner for depth maps.
+
+    Raises:
+        ValueError: ``"auto"`` without ``classes``.
+        KeyError: unknown style name.
+    """
+    if settings.mode == "none":
+        return HairResult(None, "none")
+    seconds: dict[str, float] = {}
+    notes: list[str] = []
+    t = time.perf_counter()
+    analysis = None
+    if classes is not None:
+        analysis = analyse_hair(pixels, classes, fit.landmarks68_2d, settings.analysis)
+    seconds["analyse"] = time.perf_counter() - t
+    t = time.perf_counter()
+    front = 1.0 if analysis is None else hairline_height(analysis.hairline_y, fit.landmarks68_2d, analysis.fringe)
+    head = prepare_head(model, fit.params, front_height=front)
+    seconds["head"] = time.perf_counter() - t
+    t = time.perf_counter()
+    if settings.mode == "auto":
+        if analysis is None:
+            raise ValueError("hair mode 'auto' needs the photo's face-parsing classes")
+        rec = reconstruct_hair(analysis, fit, head, settings.reconstruct, renderer=renderer)
+        seconds["reconstruct"] = time.perf_counter() - t
+        strands = rec.strands
+        if strands is not None and settings.color is not None:
+            strands = strands.recoloured(settings.color)
+        if rec.strands is None:
+            notes.append("bald or shaved head: no hair")
+        return HairResult(strands, rec.style if strands is not None else "bald", rec.iou,
+                          rec.orientation_error_deg, analysis, seconds, tuple(notes))
+    strands = style_strands(settings.mode, head, settings.grow)
+    if strands is not None:
+        colour = settings.color
+        if colour is not None:
+            strands = strands.recoloured(colour)
+        elif analysis is not None and not analysis.bald:
+            root, tip = hair_colors(analysis)
+            strands = strands.recoloured(root, tip)
+    seconds["grow"] = time.perf_counter() - t
+    return HairResult(strands, settings.mode, analysis=analysis, seconds=seconds, notes=tuple(notes))
+
+
+def style_strands(name: str, head: HairHead, grow: GrowSettings | None = None) -> Strands | None:
+    """Strands of library style ``name`` on ``head`` (None for ``bald``).
+
+    Raises:
+        KeyError: unknown style.
+    """
+    from headcast.hair.library import find_style
+
+    style = find_style(name)
+    if style.origin != "generated":
+        from headcast.hair.grooms import asset_style_strands
+
+        return asset_style_strands(style, head, grow)
+    if style.params is None:
+        return None
+    return make_strands(style.params, head.scalp, head.sdf, grow, name=style.name)
+
+
+def hair_files(result: HairResult, settings: HairSettings) -> dict[str, bytes]:
+    """The bundle's hair files by name.
+
+    ``hair.json`` always; with strands also ``hair.data`` (USC, render strands), ``hair.hair`` (Cem Yuksel, render
+    strands with colours), ``hair_guides.obj`` (the valid guides as OBJ polylines; the render strands would make a
+    10 MB text file), ``hair_ribbons.glb`` (ribbon mesh) and, when ``usd-core`` is installed, ``hair.usdc``
+    (USD BasisCurves).
+    """
+    from headcast.hair.display import strand_colors
+    from headcast.hair.formats import write_data, write_hair, write_obj_polylines, write_usd_curves
+
+    files = {"hair.json": json.dumps(result.to_json(), indent=2).encode("utf-8")}
+    s = result.strands
+    if s is None or s.num_strands == 0:
+        return files
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_data(folder / "hair.data", s.points)
+        write_hair(folder / "hair.hair", s.points, strand_colors(s))
+        write_obj_polylines(folder / "hair_guides.obj", s.guide_polylines)
+        names = ["hair.data", "hair.hair", "hair_guides.obj"]
+        try:  # optional: USD BasisCurves when usd-core is installed
+            write_usd_curves(folder / "hair.usdc", s.points)
+            names.append("hair.usdc")
+        except ImportError:
+            pass
+        for name in names:
+            files[name] = (folder / name).read_bytes()
+    files["hair_ribbons.glb"] = ribbon_glb_bytes(s, settings.ribbon_strands)
+    return files
+
+
+def ribbon_glb_bytes(strands: Strands, max_strands: int) -> bytes:
+    """A GLB holding only the groom as a ribbon mesh (node ``hair``, model frame) for engines without lines."""
+    import pygltflib as gl
+
+    from headcast.hair.gltf import strand_geometry
+
+    geo = strand_geometry(strands, "ribbons", max_strands=max_strands)
+    blob = b""
+    views, accessors = [], []
+
+    def add(data: np.ndarray, kind: str, comp: int, target: int | None, bounds: bool = False) -> int:
+        nonlocal blob
+        blob += b"\0" * ((-len(blob)) % 4)
+        raw = np.ascontiguousarray(data).tobytes()
+        views.append(gl.BufferView(buffer=0, byteOffset=len(blob), byteLength=len(raw), target=target))
+        blob += raw
+        count = len(data)
+        acc = gl.Accessor(bufferView=len(views) - 1, componentType=comp, count=count, type=kind)
+        if bounds:
+            acc.min = [float(x) for x in data.min(axis=0)]
+            acc.max = [float(x) for x in data.max(axis=0)]
+        accessors.append(acc)
+        return len(accessors) - 1
+
+    attrs = gl.Attributes(
+        POSITION=add(geo.positions, gl.VEC3, gl.FLOAT, gl.ARRAY_BUFFER, bounds=True),
+        NORMAL=add(geo.normals, gl.VEC3, gl.FLOAT, gl.ARRAY_BUFFER) if geo.normals is not None else None,
+        COLOR_0=add(geo.colors, gl.VEC3, gl.FLOAT, gl.ARRAY_BUFFER),
+        **{k: add(v, gl.SCALAR, gl.FLOAT, gl.ARRAY_BUFFER) for k, v in geo.custom.items()},
+    )
+    indices = add(geo.indices, gl.SCALAR, gl.UNSIGNED_INT, gl.ELEMENT_ARRAY_BUFFER)
+    blob += b"\0" * ((-len(blob)) % 4)
+    doc = gl.GLTF2(
+        asset=gl.Asset(version="2.0", generator="headcast hair"),
+        scene=0,
+        scenes=[gl.Scene(nodes=[0])],
+        nodes=[gl.Node(name="hair", mesh=0)],
+        meshes=[gl.Mesh(name="hair", primitives=[gl.Primitive(attributes=attrs, indices=indices, material=0,
+                                                               mode=geo.mode)])],
+        materials=[gl.Material(name="hair", doubleSided=True,
+                               pbrMetallicRoughness=gl.PbrMetallicRoughness(metallicFactor=0.0, roughnessFactor=0.6))],
+        accessors=accessors,
+        bufferViews=views,
+        buffers=[gl.Buffer(byteLength=len(blob))],
+    )
+    doc.set_binary_blob(blob)
+    out = io.BytesIO()
+    data = b"".join(doc.save_to_bytes())
+    out.write(data)
+    return out.getvalue()

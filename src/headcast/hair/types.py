@@ -1,0 +1,157 @@
+"""Values passed between the hair stages: generator parameters, strands, photo analysis."""
+
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+Updo = Literal["none", "ponytail", "bun", "braid"]
+"""How the hair is gathered: loose, a ponytail, a bun or a braid (gathered at the back of the head)."""
+
+Origin = Literal["generated", "groom", "shell"]
+"""Where a library style's strands come from: the procedural generator, a real groom file, or strands grown
+into a MakeHuman polygon shell."""
+
+
+@dataclass(frozen=True)
+class HairParams:
+    """Interpretable parameters of the procedural groom generator (see ``generator.grow_guides``).
+
+    Lengths are strand arc lengths in metres; per-region lengths are blended over the scalp by the root's
+    direction from the skull centre (front = +z, back = −z, sides = ±x, top = +y).
+
+    Attributes:
+        length_top: strands at the crown, metres.
+        length_front: strands at the front hairline, metres.
+        length_sides: strands above the ears, metres.
+        length_back: strands at the back and nape, metres.
+        parting: x of the parting as a fraction of the skull radius (−1 = the head's right, 0 = centre, +1 = left).
+        volume: how far the hair layer stands off the scalp, metres.
+        crown_volume: multiplier of ``volume`` at the crown (blended by the root's height: 1 at the sides), e.g.
+            2–3 for hair piled up on top.
+        gravity: how strongly strands bend downwards (0 = stand out along the scalp normal, 1 = fall).
+        curl_radius: radius of helical curls, metres (0 = none).
+        curl_frequency: turns per metre of strand for curls and waves.
+        waviness: amplitude of a planar wave, metres (0 = straight).
+        clumping: how much render strands gather towards their guide at the tips, [0, 1].
+        frizz: random displacement at the tips, metres.
+        fringe: share of the front hairline combed forwards over the forehead (bangs), [0, 1].
+        updo: gather style (:data:`Updo`).
+        updo_height: gather point from the nape (0) to the crown (1).
+        tail_length: length of the ponytail / braid below the gather point (bun: coil length), metres.
+    """
+
+    length_top: float = 0.10
+    length_front: float = 0.08
+    length_sides: float = 0.07
+    length_back: float = 0.09
+    parting: float = 0.3
+    volume: float = 0.012
+    crown_volume: float = 1.0
+    gravity: float = 0.8
+    curl_radius: float = 0.0
+    curl_frequency: float = 30.0
+    waviness: float = 0.0
+    clumping: float = 0.3
+    frizz: float = 0.001
+    fringe: float = 0.0
+    updo: Updo = "none"
+    updo_height: float = 0.5
+    tail_length: float = 0.2
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready ``{field: value}``."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "HairParams":
+        """Parameters from :meth:`to_json` output; missing keys keep their defaults, unknown keys raise."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown hair parameters: {', '.join(sorted(unknown))}")
+        return replace(cls(), **data)
+
+
+@dataclass(frozen=True, eq=False)
+class Strands:
+    """A groom on one head, in the model frame (metres, +y up, +z forward).
+
+    Guides follow HairNet's canonical layout: a 32 × 32 grid over the scalp UV map (row = v, column = u; see
+    ``hair.scalp``) with 100 points per strand, root first; cells off the scalp are marked invalid (their points
+    are zeros). Render strands are the dense display set interpolated from the guides.
+
+    Attributes:
+        guides: ``(32, 32, 100, 3)`` float32 guide polylines, metres.
+        valid: ``(32, 32)`` bool, True where a guide exists.
+        points: ``(N, P, 3)`` float32 render strands, root first, metres (N ≥ 10 000 for a full head of hair).
+        root_uv: ``(N, 2)`` float32 scalp UV of each render strand's root.
+        root_color: ``(3,)`` sRGB colour at the roots, in [0, 1].
+        tip_color: ``(3,)`` sRGB colour at the tips, in [0, 1].
+        name: style name (``"auto"`` for a reconstruction, a library name otherwise).
+        params: generator parameters, when the strands were generated.
+    """
+
+    guides: NDArray[np.float32]
+    valid: NDArray[np.bool_]
+    points: NDArray[np.float32]
+    root_uv: NDArray[np.float32]
+    root_color: tuple[float, float, float] = (0.25, 0.17, 0.11)
+    tip_color: tuple[float, float, float] = (0.33, 0.23, 0.15)
+    name: str = "custom"
+    params: HairParams | None = None
+
+    @property
+    def num_strands(self) -> int:
+        """N render strands."""
+        return int(self.points.shape[0])
+
+    @property
+    def guide_polylines(self) -> NDArray[np.float32]:
+        """``(G, 100, 3)`` the valid guides, row-major over the grid."""
+        return self.guides[self.valid]
+
+    def recoloured(self, root: tuple[float, float, float], tip: tuple[float, float, float] | None = None) -> "Strands":
+        """The same strands with new sRGB colours in [0, 1] (the tip defaults to the root colour)."""
+        return replace(self, root_color=tuple(root), tip_color=tuple(root if tip is None else tip))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, eq=False)
+class HairAnalysis:
+    """What the photo says about the hair, in ``Photo.pixels`` coordinates.
+
+    Attributes:
+        hair: ``(H, W)`` bool hair mask (BiSeNet class 17).
+        hat: ``(H, W)`` bool hat mask (class 18).
+        skin: ``(H, W)`` bool facial skin mask.
+        face: ``(H, W)`` bool face mask (skin, brows, eyes, nose, mouth, lips, ears).
+        root_lab: ``(3,)`` CIE Lab (D65) median colour of the upper third of the hair.
+        tip_lab: ``(3,)`` CIE Lab median colour of the lower third of the hair.
+        orientation: ``(H, W)`` float32 strand direction angle in [0, π), image axes (x right, y down).
+        confidence: ``(H, W)`` float32 orientation confidence in [0, 1] (0 outside the hair).
+        hairline_y: image row of the hairline above the face centre (top of the skin), pixels.
+        fringe: share of the forehead band (between brows and hairline height) covered by hair, [0, 1].
+        lowest_y: lowest hair row, pixels.
+        reaches_shoulders: the hair reaches below the chin by more than half the face height.
+        hair_ratio: hair area / face area.
+        bald: almost no hair visible (hair_ratio below the bald threshold, no hat).
+        shaved: a thin layer of hair only (hair above the head but little of it).
+    """
+
+    hair: NDArray[np.bool_]
+    hat: NDArray[np.bool_]
+    skin: NDArray[np.bool_]
+    face: NDArray[np.bool_]
+    root_lab: NDArray[np.float64]
+    tip_lab: NDArray[np.float64]
+    orientation: NDArray[np.float32]
+    confidence: NDArray[np.float32]
+    hairline_y: float
+    fringe: float
+    lowest_y: float
+    reaches_shoulders: bool
+    hair_ratio: float
+    bald: bool
+    shaved: bool
+    notes: tuple[str, ...] = field(default_factory=tuple)

@@ -1,0 +1,1 @@
+"""Route modules: ``avatars`` (the job API) and ``web`` (the page at ``/``)."""

@@ -1,0 +1,89 @@
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from headcast.hair.formats import (
+    read_data,
+    read_hair,
+    read_obj_polylines,
+    read_tfx,
+    read_usd_curves,
+    write_data,
+    write_hair,
+    write_obj_polylines,
+    write_usd_curves,
+)
+
+
+def _strands() -> list[np.ndarray]:
+    rng = np.random.default_rng(3)
+    return [rng.normal(size=(n, 3)).astype(np.float32) for n in (2, 5, 100, 7)]
+
+
+def test_data_round_trip(tmp_path: Path) -> None:
+    s = _strands()
+    back = read_data(write_data(tmp_path / "a.data", s))
+    assert [len(b) for b in back] == [len(x) for x in s]
+    for a, b in zip(s, back, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_data_layout_is_usc(tmp_path: Path) -> None:
+    buf = write_data(tmp_path / "a.data", [np.array([[1, 2, 3]], np.float32)]).read_bytes()
+    assert buf == struct.pack("<ii3f", 1, 1, 1.0, 2.0, 3.0)
+
+
+def test_data_truncated_raises(tmp_path: Path) -> None:
+    p = write_data(tmp_path / "a.data", _strands())
+    p.write_bytes(p.read_bytes()[:-5])
+    with pytest.raises(ValueError, match="truncated"):
+        read_data(p)
+
+
+def test_hair_round_trip_with_colours(tmp_path: Path) -> None:
+    s = _strands()
+    cols = [np.clip(np.abs(x), 0, 1) for x in s]
+    polys, colours = read_hair(write_hair(tmp_path / "a.hair", s, cols))
+    assert colours is not None
+    for a, b, ca, cb in zip(s, polys, cols, colours, strict=True):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(ca.astype(np.float32), cb)
+    assert (tmp_path / "a.hair").read_bytes()[:4] == b"HAIR"
+
+
+def test_hair_without_colours_and_bad_magic(tmp_path: Path) -> None:
+    polys, colours = read_hair(write_hair(tmp_path / "a.hair", _strands()))
+    assert colours is None and len(polys) == 4
+    (tmp_path / "b.hair").write_bytes(b"NOPE" + bytes(200))
+    with pytest.raises(ValueError):
+        read_hair(tmp_path / "b.hair")
+
+
+def test_obj_polylines_round_trip(tmp_path: Path) -> None:
+    s = _strands()
+    back = read_obj_polylines(write_obj_polylines(tmp_path / "a.obj", s))
+    for a, b in zip(s, back, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("version", [3.0, 4.0])
+def test_tfx_reader(tmp_path: Path, version: float) -> None:
+    pts = np.arange(2 * 3 * 3, dtype=np.float32).reshape(2, 3, 3)
+    if version == 3.0:
+        header = struct.pack("<fII", 3.0, 2, 3).ljust(296, b"\0")
+        body = pts.tobytes()
+    else:
+        header = struct.pack("<fII", 4.0, 2, 3).ljust(160, b"\0")
+        body = np.concatenate([pts, np.ones((2, 3, 1), np.float32)], -1).tobytes()
+    (tmp_path / "a.tfx").write_bytes(header + body)
+    np.testing.assert_array_equal(read_tfx(tmp_path / "a.tfx"), pts)
+
+
+def test_usd_curves_round_trip(tmp_path: Path) -> None:
+    pytest.importorskip("pxr", reason="usd-core (optional) is not installed")
+    s = _strands()
+    back = read_usd_curves(write_usd_curves(tmp_path / "a.usda", s, [np.clip(np.abs(x), 0, 1) for x in s]))
+    for a, b in zip(s, back, strict=True):
+        np.testing.assert_array_equal(a, b)

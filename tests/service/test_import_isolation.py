@@ -1,0 +1,29 @@
+"""The gateway must not import the numeric stack: that is the workers' job (STYLE.md, practice 10)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+HEAVY = ("numpy", "scipy", "cv2", "mediapipe", "torch", "moderngl", "trimesh", "headcast.pipeline")
+
+
+def test_gateway_imports_no_numeric_modules(tmp_path: Path):
+    code = f"""
+import json, sys
+from fastapi.testclient import TestClient
+from headcast.service.api.main import create_app
+from headcast.service.config import ServiceSettings
+app = create_app(ServiceSettings(data_dir={str(tmp_path)!r}, workers=0))
+with TestClient(app) as client:
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/").status_code == 200
+    r = client.post("/api/avatars", files={{"photo": ("x.jpg", open({str(tmp_path / "p.png")!r}, "rb"))}})
+    assert r.status_code == 201, r.text
+print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r} or m in {HEAVY!r})))
+"""
+    from PIL import Image
+
+    Image.new("RGB", (40, 30)).save(tmp_path / "p.png")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
