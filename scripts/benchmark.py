@@ -10,6 +10,7 @@ Peak RSS is the process's high-water mark (``resource.getrusage``), start-up inc
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -33,11 +34,15 @@ def main() -> int:
     parser.add_argument("photos", nargs="?", type=Path, default=Path("../shared/fixtures/portraits"))
     parser.add_argument("--repeat", type=int, default=1, help="runs per photo (median taken)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--hair", default="none", help="hair stage: none (the face avatar alone, default), auto, or a style name"
+    )
     args = parser.parse_args()
 
     photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     t0 = time.perf_counter()
-    pipeline = load_pipeline(PipelineSettings())
+    base = PipelineSettings()
+    pipeline = load_pipeline(dataclasses.replace(base, hair=dataclasses.replace(base.hair, mode=args.hair)))
     startup = time.perf_counter() - t0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -57,7 +62,7 @@ def main() -> int:
     pipeline.close()
 
     stage_names = list(rows[0][1])
-    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}; hair: {args.hair}")
     print(f"start-up (load model files, detector, GL context): {startup:.2f} s")
     print(f"{'photo':32s}" + "".join(f"{s:>14s}" for s in stage_names))
     for name, stages in rows:
