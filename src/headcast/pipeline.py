@@ -17,6 +17,7 @@ from headcast.assets import AssetSettings
 from headcast.avatar import Avatar
 from headcast.export.bundle import BundleManifest, write_bundle
 from headcast.export.glb import prepare_glb_export
+from headcast.export.obj import prepare_obj_export
 from headcast.export.settings import ExportSettings
 from headcast.fitting.correspondence import Correspondence, load_correspondence
 from headcast.fitting.fit import fit_head
@@ -112,6 +113,7 @@ def load_pipeline(settings: PipelineSettings | None = None) -> Pipeline:
     # Per-model work that every photo would otherwise repeat: texel maps of the atlas, morph-target data.
     atlas_maps(model, settings.texture.atlas_size, renderer)
     prepare_glb_export(model, settings.export)
+    prepare_obj_export(model, settings.export)
     return Pipeline(settings, model, load_correspondence(), detector, renderer)
 
 

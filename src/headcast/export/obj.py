@@ -8,6 +8,7 @@ Convention:
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from io import StringIO
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from headcast.export.images import png_bytes
 from headcast.export.mesh import material_mask, safe_normals
 from headcast.export.settings import ExportSettings
 from headcast.geometry.mesh import vertex_normals
-from headcast.headmodel.base import pose_head
+from headcast.headmodel.base import LinearHeadModel, pose_head
 
 MATERIAL_NAME = "head"
 
@@ -76,15 +77,11 @@ def write_obj(
     texture_path = folder / texture_name
 
     model = avatar.model
-    keep = ~material_mask(model, settings.exclude_materials)
-    tris, tri_uvs = model.triangles[keep], model.triangle_uvs[keep]
-    used_v, v_index = np.unique(tris, return_inverse=True)  # compact: drop vertices of excluded shells
-    used_uv, uv_index = np.unique(tri_uvs, return_inverse=True)
-    v_index, uv_index = v_index.reshape(tris.shape) + 1, uv_index.reshape(tris.shape) + 1
+    topo = _topology(model, settings.exclude_materials)
+    tris, used_v, used_uv = topo.triangles, topo.used_vertices, topo.used_uvs
 
     vertices = pose_head(model, avatar.fit.params, frame="model").vertices.astype(np.float64)
     normals = safe_normals(vertex_normals(vertices, tris)[used_v])
-    corners = np.stack([v_index, uv_index, v_index], axis=2).reshape(len(tris), 9)
 
     out = StringIO()
     out.write(
@@ -95,7 +92,7 @@ def write_obj(
     out.write(_rows("vt %.6f %.6f\n", avatar.texture.uv[used_uv]))
     out.write(_rows("vn %.4f %.4f %.4f\n", normals))
     out.write(f"usemtl {MATERIAL_NAME}\ns 1\n")
-    out.write(_rows("f %d/%d/%d %d/%d/%d %d/%d/%d\n", corners))
+    out.write(topo.face_lines)
 
     obj_path.write_text(out.getvalue(), encoding="utf-8")
     mtl_path.write_text(mtl_text(texture_name), encoding="utf-8")
@@ -103,6 +100,33 @@ def write_obj(
         texture_png = png_bytes(avatar.texture.image, settings.png_compress_level)
     texture_path.write_bytes(texture_png)
     return ObjFiles(obj_path, mtl_path, texture_path)
+
+
+def prepare_obj_export(model: LinearHeadModel, settings: ExportSettings) -> None:
+    """Format the model's face block now (start-up) instead of in the first export."""
+    _topology(model, settings.exclude_materials)
+
+
+@dataclass(frozen=True, eq=False)
+class _Topology:
+    """What an OBJ of one model shares across avatars: kept triangles, used vertex/UV ids and the ``f`` lines."""
+
+    triangles: NDArray[np.int32]
+    used_vertices: NDArray[np.integer]
+    used_uvs: NDArray[np.integer]
+    face_lines: str
+
+
+@lru_cache(maxsize=4)
+def _topology(model: LinearHeadModel, exclude_materials: tuple[str, ...]) -> _Topology:
+    """Compact vertex and UV numbering without the excluded shells; the face block is formatted once per model."""
+    keep = ~material_mask(model, exclude_materials)
+    tris, tri_uvs = model.triangles[keep], model.triangle_uvs[keep]
+    used_v, v_index = np.unique(tris, return_inverse=True)
+    used_uv, uv_index = np.unique(tri_uvs, return_inverse=True)
+    v_index, uv_index = v_index.reshape(tris.shape) + 1, uv_index.reshape(tris.shape) + 1
+    corners = np.stack([v_index, uv_index, v_index], axis=2).reshape(len(tris), 9)
+    return _Topology(tris, used_v, used_uv, _rows("f %d/%d/%d %d/%d/%d %d/%d/%d\n", corners))
 
 
 def _rows(line_format: str, values: NDArray[np.number]) -> str:
