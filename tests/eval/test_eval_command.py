@@ -56,6 +56,22 @@ def test_eval_fast_writes_a_complete_report(portraits_dir: Path, asset_settings,
     required = {"psnr", "ssim", "st_lpips", "difd", "dlib", "novel_detection_rate", "nme_detector", "nme_tem",
                 "mean_head.psnr", "flat_texture.psnr"}
     assert required <= set(doc["aggregate"])
+    hair_keys = {"hair_iou", "hair_delta_e", "hair_penetration_anchor", "hair_root_gap_mm_anchor",
+                 "hair_penetration_default", "hair_root_gap_mm_default"}
+    assert hair_keys <= set(doc["aggregate"])
+    assert doc["settings"]["pipeline"]["hair"]["mode"] == "auto"
+    counts = doc["hair"]
+    assert set(counts) == {"measured", "bald", "off"} and sum(counts.values()) == 3
+    assert counts["measured"] == doc["aggregate"]["hair_iou"]["n"]
+    assert "## Hair" in md and "default alignment" in md
+    for rec in doc["images"]:
+        assert rec["hair_status"] in ("hair", "bald", "off")
+        assert hair_keys <= set(rec["metrics"])
+        if rec["hair_status"] == "hair":
+            assert rec["metrics"]["hair_iou"] is not None and rec["metrics"]["hair_penetration_default"] is not None
+        else:
+            assert all(rec["metrics"][k] is None for k in hair_keys)
+        print(rec["photo"], rec["hair_status"], {k: rec["metrics"][k] for k in sorted(hair_keys)})
     for rec in doc["images"]:
         assert {"detect", "fit", "texture", "export"} <= set(rec["timings"])
         assert rec["peak_rss_mib"] > 0

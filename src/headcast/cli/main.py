@@ -451,7 +451,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     count = args.synthetic if args.synthetic is not None else (FAST_SYNTHETIC if args.fast else 10)
     settings = EvalSettings(synthetic=SyntheticSettings(count=max(0, count), seed=args.seed))
     pipeline_module = importlib.import_module("headcast.pipeline")
-    pipeline_settings = _pipeline_settings(pipeline_module, args.assets, "largest")
+    pipeline_settings = _pipeline_settings(pipeline_module, args.assets, "largest", hair="auto")  # EVALUATION.md: hair
     loaded = pipeline_module.load_pipeline(pipeline_settings)
     try:
         run = run_evaluation(

@@ -14,7 +14,11 @@ Flow (:func:`run_evaluation`):
    pose, the fitted texture) and ``flat_texture`` (the fitted head painted with one skin colour: the median of
    the photo-derived face texels). The landmarks-only fit *is* the pipeline's fit: there is no photometric
    refinement stage, so "full" and "landmarks only" are the same row.
-4. **Synthetic ground truth** (:mod:`headcast.eval.synthetic`) with textures baked in step 1.
+4. **Hair** (:mod:`headcast.eval.hair_metrics`, photos whose avatar has strands): silhouette IoU against the
+   photo's hair mask, CIEDE2000 of the median hair colours (render with strands, Kajiya-Kay, fitted camera),
+   penetration and root gap of the groom re-aligned by the thesis' anchor method and by the default method.
+   Photos with no hair (bald, shaved, no parsing) are counted, not measured.
+5. **Synthetic ground truth** (:mod:`headcast.eval.synthetic`) with textures baked in step 1.
 
 Nothing here writes files; :mod:`headcast.eval.report` and :mod:`headcast.eval.plots` do.
 """
@@ -33,15 +37,23 @@ from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
 from headcast.errors import HeadcastError
+from headcast.eval.hair_metrics import (
+    HairMetrics,
+    alignment_metrics,
+    eroded,
+    hair_delta_e,
+    silhouette_iou,
+)
 from headcast.eval.identity import DlibEmbedder, DlibHogDetector, FaceEmbedder, FaceEmbedding, FaceNetEmbedder
 from headcast.eval.image_metrics import STLPIPS, HeadCrops, head_crop, psnr, ssim
-from headcast.eval.parsing import BiSeNetFaceParser, head_mask
+from headcast.eval.parsing import BiSeNetFaceParser, hair_mask, head_mask
 from headcast.eval.synthetic import SyntheticResult, SyntheticSettings, run_synthetic
 from headcast.eval.tem import mediapipe_tem_points, nme_vs_tem, read_tem, tem_for_photo, tem_reference_points
 from headcast.fitting.correspondence import landmark_points
 from headcast.fitting.metrics import nme
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import Camera, project, transform_points
+from headcast.hair.display import strands_line_set
 from headcast.headmodel.base import HeadParams, blend_vertices
 from headcast.landmarks.detector import detect_landmarks
 from headcast.landmarks.image_io import load_photo
@@ -155,6 +167,9 @@ class ImageResult:
             evaluation step (``eval_*``).
         peak_rss_mib: process peak resident memory after this photo's pipeline run, MiB.
         sheet: pictures for the contact sheets.
+        hair: the hair metrics (None when the avatar has no strands).
+        hair_status: ``"hair"`` (measured), ``"bald"`` (the hair stage found no hair: excluded, counted) or
+            ``"off"`` (no hair stage: hair off, face parsing unavailable, or a reused bundle).
     """
 
     photo: str
@@ -169,6 +184,8 @@ class ImageResult:
     timings: dict[str, float] = field(default_factory=dict)
     peak_rss_mib: float | None = None
     sheet: SheetImages | None = None
+    hair: HairMetrics | None = None
+    hair_status: str = "off"
 
     @property
     def ok(self) -> bool:
@@ -201,10 +218,17 @@ class ImageResult:
             "nme_tem_detector": self.nme_tem_detector,
             "nme_mean_head": self.nme_mean_head,
         }
+        out.update({f"hair_{k}": None for k in HAIR_KEYS} if self.hair is None else
+                   {f"hair_{k}": getattr(self.hair, k) for k in HAIR_KEYS})
         for name, m in self.baselines.items():
             out.update({f"{name}.{k}": v for k, v in vars(m).items()})
         return out
 
+
+HAIR_KEYS: tuple[str, ...] = (
+    "iou", "delta_e", "penetration_anchor", "root_gap_mm_anchor", "penetration_default", "root_gap_mm_default",
+)
+"""Fields of :class:`HairMetrics`, reported as ``hair_<field>``."""
 
 METRIC_INFO: dict[str, tuple[str, str]] = {
     "psnr": ("dB", "db"),
@@ -219,6 +243,12 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "nme_tem": ("", "nonneg"),
     "nme_tem_detector": ("", "nonneg"),
     "nme_mean_head": ("", "nonneg"),
+    "hair_iou": ("", "rate"),
+    "hair_delta_e": ("", "nonneg"),
+    "hair_penetration_anchor": ("", "rate"),
+    "hair_root_gap_mm_anchor": ("mm", "nonneg"),
+    "hair_penetration_default": ("", "rate"),
+    "hair_root_gap_mm_default": ("mm", "nonneg"),
 }
 """``{metric key: (unit, range kind)}``; kinds: ``db`` > 0, ``ssim`` in [-1, 1], ``nonneg`` ≥ 0, ``distance`` ≥ 0,
 ``rate`` in [0, 1]. Baseline keys ``"<baseline>.<metric>"`` take the kind of ``<metric>``."""
@@ -395,15 +425,19 @@ def evaluate_avatar(
         clock = now
 
     photo = avatar.photo.pixels
-    mask = head_mask(models.parser.parse_face(photo))
+    classes = models.parser.parse_face(photo)
+    mask = head_mask(classes)
     refs = (models.facenet.embed_face(photo), models.dlib.embed_face(photo))
     lap("parse_embed")
 
     rs = RenderSettings(background=(0.0, 0.0, 0.0), supersample=2 if settings.render_supersample == 2 else 1)
     model, fit, camera = avatar.model, avatar.fit, avatar.fit.camera
 
+    # EVALUATION.md: head + hair. The baselines wear the same strands (rooted on the fitted head).
+    hair_lines = [] if avatar.hair is None else [strands_line_set(avatar.hair)]
+
     def render(params: HeadParams, texture: UVTexture) -> NDArray[np.uint8]:
-        out = render_head(model, params, texture, camera, settings=rs, renderer=pipeline.renderer)
+        out = render_head(model, params, texture, camera, settings=rs, strands=hair_lines, renderer=pipeline.renderer)
         return np.ascontiguousarray(out.color[..., :3])
 
     full_rgb = render(fit.params, avatar.texture)
@@ -423,7 +457,8 @@ def evaluate_avatar(
 
     n = settings.novel_size
     strip = turntable_image(
-        model, fit.params, avatar.texture, yaws_deg=settings.novel_yaws_deg, size=n, renderer=pipeline.renderer
+        model, fit.params, avatar.texture, yaws_deg=settings.novel_yaws_deg, size=n, strands=hair_lines,
+        renderer=pipeline.renderer,
     )
     novel_imgs = [np.ascontiguousarray(strip[:, i * n : (i + 1) * n]) for i in range(len(settings.novel_yaws_deg))]
     novel = []
@@ -456,6 +491,8 @@ def evaluate_avatar(
 
     small = np.stack([cv2.resize(v, (thumb, thumb), interpolation=cv2.INTER_AREA) for v in novel_imgs]).astype(np.uint8)
     sheet = SheetImages(crops.photo, crops.render, error_map(crops), small)
+    hair, hair_status = evaluate_hair(pipeline, avatar, hair_mask(classes), settings)
+    lap("hair")
     return ImageResult(
         photo=avatar.photo.source.name if avatar.photo.source is not None else "",
         fidelity=fidelity,
@@ -467,7 +504,45 @@ def evaluate_avatar(
         nme_tem_detector=nme_tem_det,
         timings={**avatar.timings, **timings},
         sheet=sheet,
+        hair=hair,
+        hair_status=hair_status,
     )
+
+
+def evaluate_hair(
+    pipeline: Pipeline, avatar: Avatar, photo_hair: NDArray[np.bool_], settings: EvalSettings
+) -> tuple[HairMetrics | None, str]:
+    """The hair metrics of one avatar and its status (:attr:`ImageResult.hair_status`).
+
+    Args:
+        pipeline: the loaded pipeline (renderer).
+        avatar: the avatar; its ``hair_report`` tells whether the hair stage ran and found hair.
+        photo_hair: ``(H, W)`` bool, the photo's BiSeNet hair mask.
+        settings: supersampling of the render.
+    """
+    report = avatar.hair_report
+    if report is None:
+        return None, "off"
+    strands = avatar.hair
+    if strands is None or strands.num_strands == 0:
+        return None, "bald"
+    from headcast.hair.head import hairline_height, prepare_head
+    from headcast.render.views import render_avatar
+
+    model, fit = avatar.model, avatar.fit
+    iou = silhouette_iou(strands, fit, model, photo_hair, pipeline.renderer)
+    rs = RenderSettings(background=(0.0, 0.0, 0.0), supersample=2 if settings.render_supersample == 2 else 1,
+                        strand_shading="kajiya_kay")
+    bare = render_avatar(avatar, settings=rs, renderer=pipeline.renderer)
+    full = render_avatar(avatar, settings=rs, renderer=pipeline.renderer, strands=[strands_line_set(strands)])
+    drawn = np.isfinite(full.depth) & ~(full.depth >= bare.depth - 1e-4)  # hair in front of the head or off it
+    delta_e = hair_delta_e(avatar.photo.pixels, eroded(photo_hair), np.ascontiguousarray(full.color[..., :3]),
+                           eroded(drawn))
+    a = report.analysis
+    front = 1.0 if a is None else hairline_height(a.hairline_y, fit.landmarks68_2d, a.fringe)
+    head = prepare_head(model, fit.params, front_height=front)
+    pen_a, gap_a, pen_d, gap_d = alignment_metrics(strands, head)
+    return HairMetrics(iou, delta_e, pen_a, gap_a, pen_d, gap_d), "hair"
 
 
 # ---------------------------------------------------------------------------------------------------- run
