@@ -179,8 +179,8 @@ STANDING_NOTES = [
     "LPIPS column: ours is ST-LPIPS (shift-tolerant AlexNet LPIPS), not the vanilla LPIPS of the thesis' Table 4.1.",
     "There is no photometric refinement: the fit uses landmarks only, so baseline (b) 'landmarks-only fit' is the "
     "full fit; baseline (a) mean head shows what the fitted identity/expression add.",
-    "The same-view fidelity renders show the head mesh only, so photographed hair inside the head mask counts "
-    "as error in PSNR/SSIM/ST-LPIPS; hair is measured separately (Hair section).",
+    "The same-view and novel-view renders show the head with its strand hair (as EVALUATION.md asks); the "
+    "baselines wear the same strands. Hair is also measured on its own (Hair section).",
     "Peak memory is the process peak (getrusage ru_maxrss) after each photo's pipeline run; the metric networks "
     "load afterwards.",
 ]
