@@ -6,6 +6,7 @@ import pytest
 
 from headcast.assets import AssetSettings, resolve_asset
 from headcast.errors import AssetError
+from headcast.render.context import RenderBackendError, Renderer
 
 
 def _shared_dir() -> Path | None:
@@ -42,3 +43,14 @@ def ict_model(asset_settings: AssetSettings):
     from headcast.headmodel.ict import load_ict_facekit
 
     return load_ict_facekit(asset_settings)
+
+
+@pytest.fixture(scope="session")
+def renderer() -> Renderer:
+    """One GL renderer for the render and texture tests; skips them where EGL is unavailable."""
+    r = Renderer()
+    try:
+        _ = r.ctx
+    except RenderBackendError as exc:
+        pytest.skip(str(exc))
+    return r
