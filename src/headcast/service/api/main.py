@@ -1,17 +1,19 @@
-"""The gateway application: :func:`create_app` wires settings, the job store, routes and (optionally) workers."""
+"""The gateway application: :func:`create_app` wires settings, the backend, routes and (optionally) workers."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 import headcast
 from headcast.service.api.deps import ApiError
-from headcast.service.api.routes import avatars, web
+from headcast.service.api.routes import avatars, hairstyles, variants, web
+from headcast.service.backend import open_backend
+from headcast.service.catalogue import catalogue_version, ensure_catalogue
 from headcast.service.config import ServiceSettings
-from headcast.service.jobs import JobStore
 
 _MULTIPART_SLACK = 64 * 1024  # form boundaries and the other fields around the photo
 
@@ -35,11 +37,18 @@ class UploadLimit:
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
-    """The gateway; with ``settings.workers > 0`` its lifespan also runs that many embedded worker processes."""
+    """The gateway; with ``settings.workers > 0`` its lifespan also runs that many worker processes.
+
+    ``settings.broker`` picks the backend (:func:`headcast.service.backend.open_backend`): None keeps jobs in the
+    SQLite table, a ``redis://`` URL keeps them in Redis and sends them through Dramatiq. At start-up the job that
+    writes the hairstyle list is queued unless the list exists.
+    """
     settings = ServiceSettings() if settings is None else settings
+    backend = open_backend(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ensure_catalogue(backend, settings)
         pool = None
         if settings.workers > 0:
             from headcast.service.embedded import WorkerPool
@@ -52,6 +61,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         finally:
             if pool is not None:
                 pool.stop()
+            backend.close()
 
     app = FastAPI(
         title="headcast",
@@ -63,14 +73,24 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.docs else None,
     )
     app.state.settings = settings
-    settings.jobs_dir.mkdir(parents=True, exist_ok=True)
-    app.state.store = JobStore(settings.db_path)
+    app.state.backend = backend
+    app.state.store = backend.store
+    app.state.catalogue_version = catalogue_version()
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse({"code": exc.code, "message": exc.message}, status_code=exc.status, headers=exc.headers)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"] if part != "body")
+        code = "bad_option" if first["loc"][:1] == ("body",) else "bad_request"
+        return JSONResponse({"code": code, "message": f"{where}: {first['msg']}"}, status_code=422)
+
     app.add_middleware(UploadLimit, max_bytes=settings.max_upload_bytes)
     app.include_router(avatars.router)
+    app.include_router(variants.router)
+    app.include_router(hairstyles.router)
     app.include_router(web.router)
     return app

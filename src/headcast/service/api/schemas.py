@@ -1,8 +1,10 @@
 """Request and response schemas of the avatar API (kept apart: what clients send vs what they get back)."""
 
+import hashlib
+import json
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from headcast.service.jobs import JobStatus
 
@@ -16,7 +18,55 @@ BUNDLE_FILES: dict[str, str] = {
     "turntable.png": "image/png",
     "params.json": "application/json",
 }
-"""Downloadable files of a finished job and their media types."""
+"""Downloadable files of a finished avatar or variant and their media types."""
+
+
+def parse_emotion_text(text: str) -> dict[str, float]:
+    """``"happiness=0.8, surprise=0.3"`` → ``{name: intensity}`` (the rules of ``headcast.emotion.parse_emotion``).
+
+    A bare name means 1; ``neutral`` and empty items are skipped; names are case-insensitive.
+
+    Raises:
+        ValueError: an unknown or repeated name, or an intensity outside [0, 1].
+    """
+    values: dict[str, float] = {}
+    for raw in text.split(","):
+        item = raw.strip().lower()
+        if not item or item == "neutral":
+            continue
+        name, sep, number = (part.strip() for part in item.partition("="))
+        if name not in EMOTION_NAMES:
+            raise ValueError(f"unknown emotion '{name}'; known: {', '.join(EMOTION_NAMES)}")
+        if name in values:
+            raise ValueError(f"'{name}' given twice")
+        try:
+            value = float(number) if sep else 1.0
+        except ValueError:
+            raise ValueError(f"'{item}': '{number}' is not a number") from None
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"'{item}': intensities must be in [0, 1]")
+        values[name] = value
+    return values
+
+
+def canonical_emotion(text: str | None) -> str | None:
+    """One spelling per emotion setting, so that equal settings compare equal.
+
+    Names in :data:`EMOTION_NAMES` order, zeros dropped, ``neutral`` when all are zero; None (keep the photo's
+    expression) for None or blank text.
+
+    Raises:
+        ValueError: as :func:`parse_emotion_text`.
+    """
+    if text is None or not text.strip():
+        return None
+    values = parse_emotion_text(text)
+    items = [f"{name}={values[name]:g}" for name in EMOTION_NAMES if values.get(name, 0.0) > 0.0]
+    return ",".join(items) or "neutral"
+
+
+HAIR_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
+COLOR_PATTERN = r"^#?[0-9a-fA-F]{6}$"
 
 
 class AvatarOptions(BaseModel):
@@ -26,8 +76,8 @@ class AvatarOptions(BaseModel):
     """
 
     emotion: str | None = Field(default=None, max_length=200, examples=["happiness=0.8,surprise=0.3"])
-    hair: str = Field(default="auto", pattern=r"^[A-Za-z0-9_\-]{1,64}$", description="auto, none or a style name")
-    hair_color: str | None = Field(default=None, pattern=r"^#?[0-9a-fA-F]{6}$", examples=["#8B5A2B"])
+    hair: str = Field(default="auto", pattern=HAIR_PATTERN, description="auto, none or a style name")
+    hair_color: str | None = Field(default=None, pattern=COLOR_PATTERN, examples=["#8B5A2B"])
     faces: Literal["largest", "error"] = "largest"
 
     @field_validator("emotion")
@@ -35,24 +85,39 @@ class AvatarOptions(BaseModel):
     def _emotion_syntax(cls, text: str | None) -> str | None:
         if text is None or not text.strip():
             return None
-        seen: set[str] = set()
-        for raw in text.split(","):
-            item = raw.strip().lower()
-            if not item or item == "neutral":
-                continue
-            name, sep, number = (part.strip() for part in item.partition("="))
-            if name not in EMOTION_NAMES:
-                raise ValueError(f"unknown emotion '{name}'; known: {', '.join(EMOTION_NAMES)}")
-            if name in seen:
-                raise ValueError(f"'{name}' given twice")
-            seen.add(name)
-            try:
-                value = float(number) if sep else 1.0
-            except ValueError:
-                raise ValueError(f"'{item}': '{number}' is not a number") from None
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"'{item}': intensities must be in [0, 1]")
+        parse_emotion_text(text)
         return text
+
+
+class VariantOptions(BaseModel):
+    """What a variant changes on a finished avatar (the photo, fit and texture stay).
+
+    Normalised on input (``hair_color`` lower-case with ``#``, ``emotion`` in :func:`canonical_emotion` form), so
+    equal settings give equal variant ids.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    hair: str = Field(default="auto", pattern=HAIR_PATTERN, description="auto, none or a style of /api/hairstyles")
+    hair_color: str | None = Field(default=None, pattern=COLOR_PATTERN, examples=["#8B5A2B"],
+                                   description="#RRGGBB; null: the photo's hair colour")
+    emotion: str | None = Field(default=None, max_length=200, examples=["happiness=0.8,surprise=0.3"],
+                                description="null: the photo's own expression; neutral: no emotion")
+
+    @field_validator("hair_color")
+    @classmethod
+    def _normal_color(cls, text: str | None) -> str | None:
+        return None if text is None else "#" + text.removeprefix("#").lower()
+
+    @field_validator("emotion")
+    @classmethod
+    def _normal_emotion(cls, text: str | None) -> str | None:
+        return canonical_emotion(text)
+
+    def variant_id(self) -> str:
+        """20 hex digits of SHA-256 over the normalised options: the same options always give the same id."""
+        canonical = json.dumps(self.model_dump(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:20]
 
 
 class AvatarCreated(BaseModel):
@@ -62,17 +127,45 @@ class AvatarCreated(BaseModel):
     token: str
 
 
-class AvatarStatus(BaseModel):
-    """Where a job is."""
+class JobStatusBase(BaseModel):
+    """Where a job is (shared by avatars and variants)."""
 
     id: str
     status: JobStatus
-    stage: str
+    stage: str = Field(description="queued, starting, reconstructing, loading, hair, emotion, rendering, done, failed")
     progress: float = Field(ge=0.0, le=1.0)
     error: str | None = None
-    error_code: str | None = Field(default=None, description="no_face, multiple_faces, input_image, ...")
-    options: AvatarOptions
+    error_code: str | None = Field(default=None, description="no_face, multiple_faces, input_image, bad_option, ...")
     files: list[str] = Field(default_factory=list, description="downloadable files once done")
+
+
+class AvatarStatus(JobStatusBase):
+    """Where an avatar's job is."""
+
+    options: AvatarOptions
+
+
+class VariantStatus(JobStatusBase):
+    """Where a variant's job is; ``id`` is the variant id."""
+
+    avatar: str = Field(description="the avatar's id")
+    options: VariantOptions
+
+
+class VariantCreated(BaseModel):
+    """Answer to a variant request: its id, where its job is, and whether an existing variant was reused."""
+
+    variant: str
+    status: JobStatus
+    cached: bool = Field(description="true: these options were asked for before; no new job was queued")
+
+
+class Hairstyle(BaseModel):
+    """One style of the library (``hair`` value of an upload or a variant)."""
+
+    name: str
+    tags: list[str]
+    thumbnail: str = Field(description="URL of its PNG picture")
 
 
 class ErrorBody(BaseModel):

@@ -1,33 +1,30 @@
 """``/api/avatars``: upload a photo, follow the job, download the bundle's files, delete everything."""
 
-import asyncio
-import json
 import secrets
-import shutil
 import uuid
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import ValidationError
 
-from headcast.service.api.deps import ApiError, JobDep, SettingsDep, StoreDep, hash_token
-from headcast.service.api.schemas import BUNDLE_FILES, AvatarCreated, AvatarOptions, AvatarStatus, ErrorBody
+from headcast.service.api.deps import ApiError, BackendDep, JobDep, SettingsDep, StorageDep, hash_token
+from headcast.service.api.schemas import AvatarCreated, AvatarOptions, AvatarStatus, ErrorBody
+from headcast.service.api.views import bundle_file, finished_files, status_stream
 from headcast.service.imagecheck import SUFFIXES, ImageRejected, check_image
-from headcast.service.jobs import FINAL_STATUSES, Job, JobStore
+from headcast.service.jobs import Job, NewJob
+from headcast.service.storage import avatar_prefix
 
 router = APIRouter(prefix="/api/avatars", tags=["avatars"])
 
-_ERRORS: dict[int | str, dict[str, Any]] = {
+ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "no bearer token"},
     404: {"model": ErrorBody, "description": "no avatar with this id and token"},
 }
-_KEEPALIVE_SECONDS = 15.0
 
 
 def job_status(job: Job, files: list[str] | None = None) -> AvatarStatus:
-    """The public view of a job row."""
+    """The public view of an avatar job."""
     return AvatarStatus(
         id=job.id,
         status=job.status,
@@ -52,7 +49,7 @@ def job_status(job: Job, files: list[str] | None = None) -> AvatarStatus:
 )
 def create_avatar(
     settings: SettingsDep,
-    store: StoreDep,
+    backend: BackendDep,
     photo: Annotated[UploadFile, File(description="a portrait photo")],
     emotion: Annotated[str | None, Form(description="e.g. happiness=0.8,surprise=0.3")] = None,
     hair: Annotated[str, Form(description="auto, none or a hairstyle name")] = "auto",
@@ -73,80 +70,51 @@ def create_avatar(
     except ImageRejected as err:
         raise ApiError(err.status, err.code, err.message) from None
     job_id = uuid.uuid4().hex
-    job_dir = settings.job_dir(job_id)
-    job_dir.mkdir(parents=True)
     input_name = "input" + SUFFIXES[checked.format]
-    (job_dir / input_name).write_bytes(data)
+    backend.storage.put_bytes(f"{avatar_prefix(job_id)}/{input_name}", data)
     token = secrets.token_urlsafe(32)
-    store.create(hash_token(token), options.model_dump(), input_name, job_id=job_id)
+    new = NewJob(id=job_id, token_hash=hash_token(token), options=options.model_dump(), queue=settings.queue,
+                 input_name=input_name)
+    backend.queue.enqueue(backend.store.create(new))
     return AvatarCreated(id=job_id, token=token)
 
 
-@router.get("/{avatar_id}", response_model=AvatarStatus, responses=_ERRORS)
-def get_avatar(job: JobDep, settings: SettingsDep) -> AvatarStatus:
+@router.get("/{avatar_id}", response_model=AvatarStatus, responses=ERRORS)
+def get_avatar(job: JobDep, storage: StorageDep) -> AvatarStatus:
     """The job's status, stage, progress and, once done, its files."""
-    bundle = settings.job_dir(job.id) / "bundle"
-    files = [n for n in BUNDLE_FILES if (bundle / n).is_file()] if job.status == "done" else []
-    return job_status(job, files)
+    return job_status(job, finished_files(storage, job))
 
 
 @router.get(
     "/{avatar_id}/events",
-    responses={**_ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "status events"}},
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}, "description": "status events"}},
 )
-async def avatar_events(job: JobDep, store: StoreDep, settings: SettingsDep, request: Request) -> StreamingResponse:
+def avatar_events(job: JobDep, backend: BackendDep, settings: SettingsDep, request: Request) -> StreamingResponse:
     """Server-sent events: one ``status`` event (JSON like ``GET /api/avatars/{id}``) per change, until done."""
-    return StreamingResponse(
-        _status_events(job.id, store, settings.poll_seconds, request),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
 
+    def status() -> AvatarStatus | None:
+        current = backend.store.get(job.id)
+        return None if current is None else job_status(current, finished_files(backend.storage, current))
 
-async def _status_events(job_id: str, store: JobStore, poll: float, request: Request) -> AsyncIterator[str]:
-    last = ""
-    quiet = 0.0
-    while not await request.is_disconnected():
-        job = store.get(job_id)
-        if job is None:
-            yield f"event: deleted\ndata: {json.dumps({'id': job_id})}\n\n"
-            return
-        payload = job_status(job).model_dump_json()
-        if payload != last:
-            yield f"event: status\ndata: {payload}\n\n"
-            last, quiet = payload, 0.0
-        elif quiet >= _KEEPALIVE_SECONDS:
-            yield ": keep-alive\n\n"
-            quiet = 0.0
-        if job.status in FINAL_STATUSES:
-            return
-        await asyncio.sleep(poll)
-        quiet += poll
+    return status_stream(status, settings.poll_seconds, request, job.id)
 
 
 @router.get(
     "/{avatar_id}/{filename}",
-    responses={**_ERRORS, 409: {"model": ErrorBody, "description": "not done yet"}},
+    responses={**ERRORS, 409: {"model": ErrorBody, "description": "not done yet"}},
     response_class=FileResponse,
 )
-def download(job: JobDep, settings: SettingsDep, filename: str) -> FileResponse:
+def download(job: JobDep, storage: StorageDep, filename: str) -> Response:
     """One file of the finished bundle: avatar.zip, avatar.glb, preview.png, turntable.png or params.json."""
-    if filename not in BUNDLE_FILES:
-        raise ApiError(404, "not_found", f"no file '{filename}'; files: {', '.join(BUNDLE_FILES)}")
-    if job.status != "done":
-        raise ApiError(409, "not_ready", f"the avatar is {job.status}, not done")
-    path = settings.job_dir(job.id) / "bundle" / filename
-    if not path.is_file():
-        raise ApiError(404, "not_found", f"this avatar has no {filename}")
-    disposition = "attachment" if filename.endswith((".zip", ".glb")) else "inline"
-    return FileResponse(
-        path, media_type=BUNDLE_FILES[filename], filename=filename, content_disposition_type=disposition
-    )
+    return bundle_file(storage, job, filename)
 
 
-@router.delete("/{avatar_id}", status_code=204, responses=_ERRORS)
-def delete_avatar(job: JobDep, settings: SettingsDep, store: StoreDep) -> Response:
-    """Delete the photo, the bundle and the job row (a running job's worker discards its work)."""
-    store.delete(job.id)
-    shutil.rmtree(settings.job_dir(job.id), ignore_errors=True)
+@router.delete("/{avatar_id}", status_code=204, responses=ERRORS)
+def delete_avatar(job: JobDep, backend: BackendDep) -> Response:
+    """Delete the photo, the bundle, the variants and the job (a running job's worker discards its work).
+
+    The rows go first: a worker that publishes files after this checks its row, finds it gone and removes them.
+    """
+    backend.store.delete(job.id)
+    backend.storage.delete_prefix(avatar_prefix(job.id))
     return Response(status_code=204)

@@ -1,29 +1,92 @@
-"""The web page at ``/`` and its static files (packaged in ``headcast/service/static``)."""
+"""The web page at ``/``, its static files (packaged in ``headcast/service/static``) and the emotion network.
 
+The network's JSON is read as bytes from the ``headcast`` package folder: the gateway never imports
+``headcast.emotion`` (numpy) to serve it (tests/service/test_browser_routes.py checks ``sys.modules``).
+"""
+
+import hashlib
+from functools import lru_cache
 from importlib.resources import files
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Header, Query
 from fastapi.responses import HTMLResponse, Response
 
-from headcast.service.api.deps import ApiError
+from headcast.service.api.deps import ApiError, SettingsDep
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
 
 _STATIC = files("headcast.service") / "static"
-_TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".map": "application/json"}
+_EMOTION_DATA = files("headcast") / "emotion" / "data"
+_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".html": "text/html",
+    ".map": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+_EMOTION_FILES: dict[str, str] = {"base": "emotion_mlp.json", "identity": "emotion_mlp_identity.json"}
+"""Network variant → packaged file (``headcast.emotion.model.packaged_model_name``, repeated: no numpy here)."""
+
+PAGE_SECURITY_HEADERS: dict[str, str] = {
+    # Same-origin scripts and styles only; blob: for the fetched GLB's texture, the photo preview and downloads.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        "connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+"""Headers of the page: the share link carries the token in the fragment, so no foreign script may read it."""
 
 
-@router.get("/", response_class=HTMLResponse)
-def index() -> HTMLResponse:
-    """The upload page."""
-    return HTMLResponse((_STATIC / "index.html").read_text(encoding="utf-8"))
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def index(settings: SettingsDep) -> HTMLResponse:
+    """The page; the upload limits are written into its ``<meta>`` tags for the client-side checks."""
+    html = (_STATIC / "index.html").read_text(encoding="utf-8")
+    html = html.replace("%MAX_UPLOAD_BYTES%", str(settings.max_upload_bytes))
+    html = html.replace("%MAX_PIXELS%", str(settings.max_pixels))
+    return HTMLResponse(html, headers={**PAGE_SECURITY_HEADERS, "Cache-Control": "no-cache"})
 
 
-@router.get("/static/{name}")
+@router.get("/static/{name}", include_in_schema=False)
 def static(name: str) -> Response:
     """A file of the page (flat folder; no path separators)."""
     suffix = "." + name.rpartition(".")[2]
     entry = _STATIC / name
     if "/" in name or name.startswith(".") or suffix not in _TYPES or not entry.is_file():
         raise ApiError(404, "not_found", f"no static file '{name}'")
-    return Response(entry.read_bytes(), media_type=_TYPES[suffix], headers={"Cache-Control": "no-cache"})
+    headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+    return Response(entry.read_bytes(), media_type=_TYPES[suffix], headers=headers)
+
+
+@lru_cache(maxsize=len(_EMOTION_FILES))
+def _emotion_file(variant: str) -> tuple[bytes, str]:
+    data = (_EMOTION_DATA / _EMOTION_FILES[variant]).read_bytes()
+    return data, '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+
+
+@router.get(
+    "/api/emotion/model.json",
+    tags=["web"],
+    responses={
+        200: {"content": {"application/json": {}}, "description": "a headcast-emotion-mlp/1 document"},
+        304: {"description": "unchanged (If-None-Match)"},
+    },
+)
+def emotion_model(
+    variant: Annotated[Literal["base", "identity"], Query(description="emotion only, or emotion + identity")] = "base",
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    """The emotion network's weights (public): the page's sliders run it in the browser.
+
+    ``base`` is the network the workers apply for the ``emotion`` option; ``identity`` also reads the first
+    identity coefficients of ``params.json``. Format: ``headcast.emotion.model.model_to_json``.
+    """
+    data, etag = _emotion_file(variant)
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if if_none_match is not None and etag in (t.strip() for t in if_none_match.split(",")):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type="application/json", headers=headers)

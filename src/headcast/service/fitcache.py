@@ -1,0 +1,129 @@
+"""The fitted state of an avatar, stored after its job so that variants skip detection, fitting and texturing.
+
+One ``.npz`` (no pickles) holds the detector's landmarks, the fit (parameters, camera, projected landmarks) and the
+UV texture; the photo itself is not repeated (it is stored beside, and reloaded). A variant rebuilds the
+:class:`~headcast.avatar.Avatar` from it in ~0.1 s instead of re-running the ~1-2 s of detection, fitting and
+texture baking. Anything unexpected (another format number, another head model, another photo size) raises
+:class:`FitStateError`, and the worker then reconstructs from the photo instead.
+"""
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import numpy as np
+
+from headcast.avatar import Avatar
+from headcast.fitting.types import FitResult
+from headcast.geometry.camera import Camera, HeadPose
+from headcast.headmodel.base import HeadParams, LinearHeadModel
+from headcast.landmarks.types import Landmarks, Photo
+from headcast.texture.types import UVTexture
+
+FIT_STATE_FORMAT = 1
+"""Bumped whenever the arrays below change meaning; older files are then ignored (re-fitted)."""
+
+
+class FitStateError(Exception):
+    """The stored state is unreadable or does not belong to this photo, model or format."""
+
+
+def fit_state_bytes(avatar: Avatar) -> bytes:
+    """The avatar's photo-derived state (before hair and emotion) as ``.npz`` bytes."""
+    lm, fit, tex, cam = avatar.landmarks, avatar.fit, avatar.texture, avatar.fit.camera
+    p = fit.params
+    arrays: dict[str, Any] = {
+        "format": np.array(FIT_STATE_FORMAT),
+        "model": np.array(f"{avatar.model.name}:{len(p.identity)}:{len(p.expression)}"),
+        "photo_size": np.array([avatar.photo.width, avatar.photo.height]),
+        "lm_points": lm.points,
+        "lm_blendshapes": lm.blendshapes,
+        "lm_blendshape_names": np.array(lm.blendshape_names, dtype=np.str_),
+        "lm_transform": lm.transform,
+        "lm_image_size": np.array(lm.image_size),
+        "lm_num_faces": np.array(lm.num_faces),
+        "lm_box": lm.box,
+        "identity": p.identity,
+        "expression": p.expression,
+        "rotation": p.pose.rotation,
+        "translation": p.pose.translation,
+        "joint_rotations": p.joint_rotations,
+        "camera": np.array([cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height], np.float64),
+        "landmarks_2d": fit.landmarks_2d,
+        "landmarks68_2d": fit.landmarks68_2d,
+        "nme": np.array(fit.nme),
+        "iterations": np.array(json.dumps(fit.iterations)),
+        "texture_image": tex.image,
+        "texture_uv": tex.uv,
+        "texture_coverage": tex.coverage,
+        "warnings": np.array(json.dumps(list(avatar.warnings))),
+        "timings": np.array(json.dumps(avatar.timings)),
+    }
+    return npz_bytes(arrays)
+
+
+def npz_bytes(arrays: dict[str, Any], level: int = 1) -> bytes:
+    """``np.savez_compressed``-compatible bytes at zlib ``level`` (1: ~4x faster than its default for ~15 % more)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
+        for name, value in arrays.items():
+            with archive.open(f"{name}.npy", "w", force_zip64=True) as f:
+                np.lib.format.write_array(f, np.asanyarray(value), allow_pickle=False)
+    return buf.getvalue()
+
+
+def avatar_from_state(data: bytes, photo: Photo, model: LinearHeadModel) -> Avatar:
+    """Rebuild the avatar (no hair, the photo's expression) from :func:`fit_state_bytes` output.
+
+    Args:
+        data: the ``.npz`` bytes.
+        photo: the avatar's photo, loaded again with the same photo settings.
+        model: the loaded head model.
+
+    Raises:
+        FitStateError: unreadable, another format, model or photo size.
+    """
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            a = {name: z[name] for name in z.files}
+    except (OSError, ValueError, EOFError) as err:
+        raise FitStateError(f"unreadable fit state: {err}") from None
+    try:
+        if int(a["format"]) != FIT_STATE_FORMAT:
+            raise FitStateError(f"fit state format {int(a['format'])}, expected {FIT_STATE_FORMAT}")
+        expected = f"{model.name}:{len(a['identity'])}:{model.num_expressions}"
+        if str(a["model"]) != expected:
+            raise FitStateError(f"fit state of model {a['model']}, this worker has {expected}")
+        if tuple(int(v) for v in a["photo_size"]) != (photo.width, photo.height):
+            raise FitStateError("fit state of another photo size")
+        landmarks = Landmarks(
+            points=a["lm_points"],
+            blendshapes=a["lm_blendshapes"],
+            blendshape_names=tuple(str(n) for n in a["lm_blendshape_names"]),
+            transform=a["lm_transform"],
+            image_size=(int(a["lm_image_size"][0]), int(a["lm_image_size"][1])),
+            num_faces=int(a["lm_num_faces"]),
+            box=a["lm_box"],
+        )
+        fx, fy, cx, cy, width, height = (float(v) for v in a["camera"])
+        params = HeadParams(
+            identity=a["identity"],
+            expression=a["expression"],
+            pose=HeadPose(a["rotation"], a["translation"]),
+            joint_rotations=a["joint_rotations"],
+        )
+        fit = FitResult(
+            params=params,
+            camera=Camera(fx, fy, cx, cy, int(width), int(height)),
+            landmarks_2d=a["landmarks_2d"],
+            landmarks68_2d=a["landmarks68_2d"],
+            nme=float(a["nme"]),
+            iterations={str(k): int(v) for k, v in json.loads(str(a["iterations"])).items()},
+        )
+        texture = UVTexture(a["texture_image"], a["texture_uv"], a["texture_coverage"])
+        warnings = tuple(str(w) for w in json.loads(str(a["warnings"])))
+        timings = {str(k): float(v) for k, v in json.loads(str(a["timings"])).items()}
+    except KeyError as err:
+        raise FitStateError(f"fit state lacks {err}") from None
+    return Avatar(photo, landmarks, fit, texture, model, timings, warnings)

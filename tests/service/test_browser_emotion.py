@@ -1,0 +1,134 @@
+"""The page's emotion maths (web/src/emotion.js, run with node) against headcast.emotion's Python.
+
+Tolerances: weights and matrices 1e-9 (both sides read the same float32-exact JSON numbers in float64; only the
+summation order differs). The browser's neck pivot is a geometric estimate (the GLB does not name the chin vertex):
+within 12 mm of ``neck_pivot``, which moves the rotated head by under 2.5 mm at the largest tendency.
+"""
+
+import json
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from headcast.emotion import load_packaged_model
+from headcast.emotion.apply import EmotionSettings, apply_emotion, emotion_expression, neck_pivot
+from headcast.emotion.types import EMOTIONS, EmotionIntensities
+from headcast.geometry.camera import HeadPose
+from headcast.geometry.rotation import axis_angle_to_matrix
+from headcast.headmodel.base import HeadParams, blend_vertices
+
+CHECK = Path(__file__).resolve().parents[2] / "web" / "test" / "emotion_check.mjs"
+MODEL_JSON = resources.files("headcast.emotion").joinpath("data", "emotion_mlp.json")
+pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node not installed")
+
+
+def _run_js(tmp_path: Path, cases: dict) -> dict:
+    path = tmp_path / "cases.json"
+    path.write_text(json.dumps({"model": str(MODEL_JSON), **cases}))
+    out = subprocess.run(["node", str(CHECK), str(path)], capture_output=True, text=True, check=True, timeout=120)
+    return json.loads(out.stdout)
+
+
+def _intensities(rng: np.random.Generator) -> EmotionIntensities:
+    v = rng.uniform(0, 1, len(EMOTIONS)) * (rng.uniform(size=len(EMOTIONS)) < 0.5)
+    return EmotionIntensities.from_array(v)
+
+
+def _single(name: str, value: float = 1.0) -> EmotionIntensities:
+    return EmotionIntensities(**{name: value})
+
+
+def test_rig_matches_apply_emotion(ict_model, tmp_path):
+    """Browser weights and head matrix == apply_emotion's expression and pose change, seen in the model frame."""
+    model = load_packaged_model()
+    rng = np.random.default_rng(7)
+    names = list(ict_model.expression_names)
+    settings = EmotionSettings()
+    rows = []
+    for k in range(12):
+        identity = rng.normal(size=20)
+        fitted = rng.uniform(0, 0.4, len(names))
+        s = _single(EMOTIONS[k % 7]) if k < 7 else _intensities(rng)
+        b = EmotionIntensities() if k % 3 else _intensities(rng)
+        pose = HeadPose(rng.normal(scale=0.2, size=3), np.array([0.01, -0.02, -0.6]))
+        params = HeadParams(identity=identity, expression=fitted, pose=pose)
+        rows.append((params, s, b, fitted))
+    cases = [
+        {
+            "intensities": s.as_array().tolist(),
+            "baseEmotion": b.as_array().tolist(),
+            "baseWeights": fitted.tolist(),
+            "identity": params.identity.tolist(),
+            "pivot": neck_pivot(ict_model, params.identity, settings).tolist(),
+            "mode": mode,
+        }
+        for params, s, b, fitted in rows
+        for mode in ("replace", "add")
+    ]
+    js = _run_js(tmp_path, {"targetNames": names, "rig": cases})["rig"]
+    assert len(js) == 2 * len(rows)
+    for i, (params, s, b, fitted) in enumerate(rows):
+        ref = apply_emotion(params, s, model, ict_model, base=b, settings=settings)
+        replace, add = js[2 * i], js[2 * i + 1]
+        np.testing.assert_allclose(replace["weights"], ref.expression, atol=1e-9, rtol=0)
+        net = emotion_expression(model, s, ict_model, params.identity)
+        np.testing.assert_allclose(add["weights"], np.clip(fitted + net, 0, 1), atol=1e-9, rtol=0)
+        # pose' = (R R_d, t + R (p − R_d p)): in the model frame the head moves by M = [R_d | p − R_d p]
+        rot = axis_angle_to_matrix(params.pose.rotation)
+        rot_new = axis_angle_to_matrix(ref.pose.rotation)
+        m = np.array(replace["matrix"]).reshape(4, 4).T  # column-major → row-major
+        np.testing.assert_allclose(m[:3, :3], rot.T @ rot_new, atol=1e-9, rtol=0)
+        np.testing.assert_allclose(m[:3, 3], rot.T @ (ref.pose.translation - params.pose.translation), atol=1e-9)
+        np.testing.assert_allclose(m[3], [0, 0, 0, 1], atol=0)
+        assert np.array_equal(replace["matrix"], add["matrix"])
+    # the strongest tendency (sadness) really turns the head, so the pose check above is not vacuous
+    sad = np.array(js[2]["matrix"]).reshape(4, 4).T
+    assert np.degrees(np.arccos((np.trace(sad[:3, :3]) - 1) / 2)) > 5
+
+
+def test_neutral_sliders_are_identity(ict_model, tmp_path):
+    """Sliders at the GLB's own emotion: no rotation; all-zero sliders in 'replace' = all-zero weights."""
+    names = list(ict_model.expression_names)
+    b = _single("happiness", 0.6).as_array().tolist()
+    cases = [{"intensities": b, "baseEmotion": b, "baseWeights": [0.3] * len(names), "pivot": [0, -0.07, 0.03],
+              "mode": "replace"},
+             {"intensities": [0] * 7, "baseEmotion": [0] * 7, "baseWeights": [0.3] * len(names),
+              "pivot": [0, -0.07, 0.03], "mode": "replace"}]
+    js = _run_js(tmp_path, {"targetNames": names, "rig": cases})["rig"]
+    np.testing.assert_allclose(np.array(js[0]["matrix"]).reshape(4, 4), np.eye(4), atol=1e-12)
+    assert js[0]["weights"][names.index("mouthSmile_L")] > 0.2
+    assert js[1]["weights"] == [0.0] * len(names)
+
+
+def test_pivot_estimate_near_neck_pivot(ict_model, tmp_path):
+    """neckPivotFromPositions on neutral heads of several identities vs headcast's landmark-based neck_pivot."""
+    rng = np.random.default_rng(3)
+    settings = EmotionSettings()
+    identities = [np.zeros(ict_model.num_identity), *(rng.normal(size=ict_model.num_identity) for _ in range(5))]
+    heads = [blend_vertices(ict_model, ident, np.zeros(ict_model.num_expressions)) for ident in identities]
+    js = _run_js(tmp_path, {"targetNames": [], "pivots": [{"positions": v.ravel().tolist()} for v in heads]})
+    for ident, head, estimate in zip(identities, heads, js["pivots"], strict=True):
+        ref = neck_pivot(ict_model, ident, settings)
+        error = np.linalg.norm(np.array(estimate) - ref)
+        assert error < 0.012, (estimate, ref)
+        # effect on the shown head: the largest tendency about either pivot, farthest vertex
+        model = load_packaged_model()
+        out = apply_emotion(HeadParams(ident, np.zeros(ict_model.num_expressions), HeadPose(np.zeros(3), np.zeros(3))),
+                            _single("sadness"), model, ict_model)
+        r = axis_angle_to_matrix(out.pose.rotation)
+        moved = np.abs((head - ref) @ r.T + ref - ((head - estimate) @ r.T + estimate)).max()
+        assert moved < 0.0025
+
+
+def test_parse_emotion_matches_service_spelling(tmp_path):
+    texts = ["happiness=0.8,surprise=0.3", "neutral", "", "anger", " Fear = 0.25 , contempt=1"]
+    js = _run_js(tmp_path, {"targetNames": [], "parse": texts})["parse"]
+    from headcast.emotion import parse_emotion
+
+    for text, got in zip(texts, js, strict=True):
+        expected = parse_emotion(text).as_array() if text.strip() else np.zeros(7)
+        np.testing.assert_allclose(got, expected, atol=0)
