@@ -5,11 +5,13 @@ Sources and the reasoning behind every number are in ``docs/emotion.md``. In sho
 * Emotion → action units (AUs): the EMFACS prototypes of Ekman & Friesen (FACS manual, 1978; Ekman, Friesen &
   Hager, *FACS Investigator's Guide*, 2002, table of emotion predictions), as listed in the issue:
   happiness 6+12, sadness 1+4+15, surprise 1+2+5B+26, fear 1+2+4+5+7+20+26, anger 4+5+7+23, disgust 9+15+16,
-  contempt R12A+R14A (right side only). Letters are FACS intensities A (trace) … E (maximum).
+  contempt R12A+R14A (right side only); the variants used (e.g. happiness 6+12+25, anger 4+5+7+17+23+24,
+  disgust 9+15+16+26) are listed with their sources in docs/emotion.md. Letters are FACS intensities A (trace)
+  … E (maximum).
 * AU → ARKit shapes: Apple's description of each ``ARFaceAnchor.BlendShapeLocation`` matched to the FACS
   description of each AU; ICT FaceKit names the shapes as ARKit does (``_L`` = the head's left).
-* Amplitudes: FACS letters → weights A 0.2, B 0.4, C 0.6, D 0.8, E 1.0, then calibrated: the happiness amplitudes
-  against MediaPipe scores of the posed smiles in ``fixtures/expressions`` (smiling − neutral per London pair), the
+* Amplitudes: FACS letters → weights A 0.2, B 0.4, C 0.6, D 0.8, E 1.0, then calibrated: happiness by the
+  smile-transfer protocol on the calibration pairs 004/034 under a classifier constraint (docs/emotion.md), the
   others raised until a frontal render reads as the emotion on the contact sheet (ICT shapes are large at 1.0).
 
 Convention:
@@ -116,8 +118,8 @@ class Prototype:
 
 PROTOTYPES: Mapping[Emotion, Prototype] = {
     "happiness": Prototype(
-        "happiness", "6+12(+25)",
-        (AUActivation(6, 0.45), AUActivation(12, 0.56, 0.9), AUActivation(25, 0.22, 1.5)),
+        "happiness", "6+12+25",
+        (AUActivation(6, 0.6), AUActivation(12, 0.7, 0.9), AUActivation(25, 1.0, 1.5)),
         neck=(-0.03, 0.0, 0.0),
     ),
     "sadness": Prototype(
@@ -127,10 +129,10 @@ PROTOTYPES: Mapping[Emotion, Prototype] = {
         neck=(0.15, 0.0, 0.0), global_=(0.04, 0.0, 0.0),
     ),
     "anger": Prototype(
-        "anger", "4+5+7+10+23(+9)",
-        (AUActivation(4, 1.0, 0.7), AUActivation(5, 0.4), AUActivation(7, 0.8), AUActivation(9, 0.7),
-         AUActivation(10, 0.5), AUActivation(16, 0.3), AUActivation(23, 0.4)),
-        neck=(0.06, 0.0, 0.0),
+        "anger", "4+5+7+17+23+24",
+        (AUActivation(4, 1.0, 0.7), AUActivation(5, 0.4), AUActivation(7, 1.0), AUActivation(17, 0.8),
+         AUActivation(23, 0.4), AUActivation(24, 0.8)),
+        neck=(0.10, 0.0, 0.0),
     ),
     "fear": Prototype(
         "fear", "1+2+4+5+7+20+25+26",
@@ -144,8 +146,9 @@ PROTOTYPES: Mapping[Emotion, Prototype] = {
         neck=(-0.06, 0.0, 0.0), global_=(-0.03, 0.0, 0.0),
     ),
     "disgust": Prototype(
-        "disgust", "9+10+15+17",
-        (AUActivation(9, 1.0), AUActivation(10, 0.6), AUActivation(15, 0.6), AUActivation(17, 0.5)),
+        "disgust", "9+15+16+26(+4+7)",
+        (AUActivation(4, 0.5), AUActivation(7, 0.5), AUActivation(9, 1.0), AUActivation(15, 0.8), AUActivation(16, 0.6),
+         AUActivation(26, 0.3, 1.3)),
         neck=(-0.03, 0.0, 0.0),
     ),
     "contempt": Prototype(

@@ -72,6 +72,9 @@ class MeshDraw:
         texture: ``(h, w, 3|4)`` uint8 sRGB image, row 0 = top; None draws ``color`` alone.
         normals: ``(V, 3)`` vertex normals for lambert shading; None computes area-weighted smooth normals.
         color: ``(r, g, b)`` in [0, 1] multiplied with the texture (the flat colour when there is none).
+        occlusion: ``(V, 2)`` per-vertex light factors in [0, 1] under lambert shading: column 0 multiplies the
+            ambient, column 1 the direct light (the mouth cavity, :mod:`headcast.render.mouth`); None = 1. Unlit
+            ignores it.
     """
 
     vertices: NDArray[np.floating]
@@ -80,6 +83,7 @@ class MeshDraw:
     texture: NDArray[np.uint8] | None = None
     normals: NDArray[np.floating] | None = None
     color: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    occlusion: NDArray[np.floating] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -353,10 +357,11 @@ def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], se
     else:
         uv_in = np.asarray(mesh.uv, dtype=np.float32)
         uv = uv_in.reshape(-1, 2) if uv_in.ndim == 3 else uv_in[corners]
-    data = np.empty((len(corners), 8), dtype=np.float32)
+    data = np.empty((len(corners), 10), dtype=np.float32)
     data[:, 0:3] = verts[corners]
     data[:, 3:5] = uv
     data[:, 5:8] = normals[corners]
+    data[:, 8:10] = 1.0 if mesh.occlusion is None else np.asarray(mesh.occlusion, np.float32).reshape(-1, 2)[corners]
     tex_img = mesh.texture if mesh.texture is not None else _WHITE
     tex = renderer.texture(tex_img)
     prog = renderer.program("mesh", shaders.MESH_VERTEX, shaders.MESH_FRAGMENT)
@@ -368,7 +373,7 @@ def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], se
     set_uniform(prog, "tex", 0)
     tex.use(0)
     vbo = ctx.buffer(data.tobytes())
-    vao = ctx.vertex_array(prog, [(vbo, "3f 2f 3f", "in_pos", "in_uv", "in_normal")])
+    vao = ctx.vertex_array(prog, [(vbo, "3f 2f 3f 2f", "in_pos", "in_uv", "in_normal", "in_occlusion")])
     vao.render(moderngl.TRIANGLES)
     vao.release()
     vbo.release()

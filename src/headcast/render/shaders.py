@@ -12,11 +12,14 @@ uniform mat4 proj;
 in vec3 in_pos;
 in vec2 in_uv;
 in vec3 in_normal;
+in vec2 in_occlusion;
 out vec2 v_uv;
 out vec3 v_normal;
+out vec2 v_occlusion;
 void main() {
     v_uv = in_uv;
     v_normal = in_normal;
+    v_occlusion = in_occlusion;
     gl_Position = proj * vec4(in_pos, 1.0);
 }
 """
@@ -30,6 +33,7 @@ uniform vec3 light_dir;
 uniform float ambient;
 in vec2 v_uv;
 in vec3 v_normal;
+in vec2 v_occlusion;
 layout(location = 0) out vec4 f_color;
 void main() {
     vec3 albedo = texture(tex, vec2(v_uv.x, 1.0 - v_uv.y)).rgb * base_color;
@@ -38,7 +42,9 @@ void main() {
         vec3 n = normalize(v_normal);
         if (!gl_FrontFacing) n = -n;
         float diffuse = max(dot(n, normalize(light_dir)), 0.0);
-        vec3 lin = pow(albedo, vec3(2.2)) * (ambient + (1.0 - ambient) * diffuse);
+        // v_occlusion: per-vertex (ambient, direct) light factors, 1 = open (the mouth cavity: render/mouth.py)
+        float light = ambient * v_occlusion.x + (1.0 - ambient) * diffuse * v_occlusion.y;
+        vec3 lin = pow(albedo, vec3(2.2)) * light;
         rgb = pow(lin, vec3(1.0 / 2.2));
     }
     f_color = vec4(rgb, 1.0);

@@ -16,6 +16,7 @@ from headcast.geometry.rotation import axis_angle_to_matrix
 from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
 from headcast.landmarks.types import Photo
 from headcast.render.context import Renderer
+from headcast.render.mouth import DEFAULT_CAVITY, CavitySettings, cavity_occlusion
 from headcast.render.raster import LineSet, MeshDraw, RenderResult, RenderSettings, render, smooth_normals
 from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.types import UVTexture
@@ -31,6 +32,8 @@ def head_mesh_draw(
     vertices_cam: NDArray[np.floating],
     texture: UVTexture,
     normals_cam: NDArray[np.floating] | None = None,
+    light_dir: tuple[float, float, float] = RenderSettings.light_dir,
+    cavity: CavitySettings | None = DEFAULT_CAVITY,
 ) -> MeshDraw:
     """The opaque part of a head (transparent eye shells and lash cards left out) as a drawable mesh.
 
@@ -39,12 +42,16 @@ def head_mesh_draw(
         vertices_cam: ``(V, 3)`` camera-frame vertices, metres.
         texture: atlas image and atlas UVs.
         normals_cam: ``(V, 3)`` camera-frame unit normals; computed from the opaque triangles when None.
+        light_dir: direction towards the light in the camera frame (for the lips' shadow into the mouth).
+        cavity: darkening of the inside of the mouth by the lips' opening (:mod:`headcast.render.mouth`);
+            None leaves it as bright as the face.
     """
     keep = opaque_triangle_mask(model)
     tris = model.triangles[keep]
     uv = texture.uv[model.triangle_uvs[keep]]  # (T', 3, 2) per corner: UV seams stay sharp
     normals = smooth_normals(vertices_cam, tris) if normals_cam is None else normals_cam
-    return MeshDraw(np.asarray(vertices_cam, np.float32), tris, uv, texture.image, normals)
+    occlusion = None if cavity is None else cavity_occlusion(model, vertices_cam, light_dir, cavity)
+    return MeshDraw(np.asarray(vertices_cam, np.float32), tris, uv, texture.image, normals, occlusion=occlusion)
 
 
 def render_head(
@@ -73,7 +80,8 @@ def render_head(
     pose = params.pose if pose is None else pose
     verts = transform_points(blend_vertices(model, params.identity, params.expression), pose)
     lines = [replace(s, vertices=transform_points(s.vertices, pose)) for s in strands]
-    return render(camera, [head_mesh_draw(model, verts, texture)], lines, settings, renderer)
+    mesh = head_mesh_draw(model, verts, texture, light_dir=settings.light_dir)
+    return render(camera, [mesh], lines, settings, renderer)
 
 
 def render_avatar(
@@ -182,7 +190,7 @@ def turntable_image(
     for yaw in yaws_deg:
         pose = turntable_pose(verts, float(np.deg2rad(yaw)), distance)
         rot = axis_angle_to_matrix(pose.rotation)
-        mesh = head_mesh_draw(model, transform_points(verts, pose), texture, normals @ rot.T)
+        mesh = head_mesh_draw(model, transform_points(verts, pose), texture, normals @ rot.T, settings.light_dir)
         lines = [replace(s, vertices=transform_points(s.vertices, pose)) for s in strands]
         views.append(render(camera, [mesh], lines, settings, renderer).color[..., :3])
     cols = len(views) if columns is None else max(1, int(columns))

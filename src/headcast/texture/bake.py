@@ -22,7 +22,7 @@ from headcast.render.raster import smooth_normals
 from headcast.texture.atlas import ICT_ATLAS, cell_pixels, opaque_triangle_mask
 from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, push_pull, skin_likelihood, to_lab
 from headcast.texture.maps import AtlasMaps, Region, atlas_maps
-from headcast.texture.materials import exposure_factor, measure_eyes, paint_eye
+from headcast.texture.materials import exposure_factor, measure_eyes, mouth_texels, paint_eye, paint_mouth
 from headcast.texture.project import face_trust_mask, project_photo
 from headcast.texture.settings import TextureSettings
 from headcast.texture.types import UVTexture
@@ -81,6 +81,7 @@ def bake_texture(
     iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
     exposure = exposure_factor(eyes.sclera_luminance, settings.sclera)
     image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure)
+    paint_mouth_cells(image, maps, model, settings, exposure, renderer)
     coverage = np.zeros((maps.size, maps.size), np.float32)
     coverage[r0:r1, c0:c1] = weight
     return UVTexture(image, maps.uv.copy(), coverage)
@@ -206,6 +207,26 @@ def paint_atlas(
     flat = atlas.reshape(-1, 3)
     flat[maps.gutter_dst] = flat[maps.gutter_src]
     return atlas
+
+
+def paint_mouth_cells(image: NDArray[np.uint8], maps: AtlasMaps, model: LinearHeadModel, settings: TextureSettings,
+                      exposure: float, renderer: Renderer) -> None:
+    """Repaint the gums/tongue and teeth cells of ``image`` in place from the rest-pose geometry.
+
+    :func:`~headcast.texture.materials.paint_mouth`: gums vs tongue, darker towards the back; a no-op for a model
+    without those materials.
+    """
+    texels = mouth_texels(model, maps.size, renderer)
+    if texels is None:
+        return
+    (g0, g1, g2, g3), (t0, t1, t2, t3) = (cell_pixels(ICT_ATLAS[n], maps.size) for n in ("M_GumsTongue", "M_Teeth"))
+    teeth = tuple(max(exposure, 0.8) * np.asarray(settings.teeth))  # teeth are lit: dim less
+    tissue = tuple(exposure * np.asarray(settings.gums_tongue))  # as dim as the photo's eye whites
+    gums, tooth = paint_mouth(texels, tissue, teeth, maps.grain[g0:g1, g2:g3], maps.grain[t0:t1, t2:t3])
+    image[g0:g1, g2:g3] = _to_uint8(gums)
+    image[t0:t1, t2:t3] = _to_uint8(tooth)
+    flat = image.reshape(-1, 3)
+    flat[maps.gutter_dst] = flat[maps.gutter_src]
 
 
 def _to_uint8(rgb: NDArray[np.floating]) -> NDArray[np.uint8]:

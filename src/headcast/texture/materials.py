@@ -1,5 +1,8 @@
 """Procedural materials for what a portrait cannot texture well: eyes, teeth, mouth, lashes.
 
+Mouth: gums, tongue and teeth are painted from the rest-pose geometry under each texel (:func:`mouth_texels`):
+gum next to the teeth, a deeper red tongue/palate elsewhere, and both darker towards the back of the mouth.
+
 Eye geometry of ICT FaceKit (measured on the template, see DESIGN.md): the sclera mesh is a closed sphere
 (radius ≈ 15.8 mm) whose tile maps the view angle θ from the eye's axis almost linearly to the UV radius
 (r ≈ 0.0045 · θ°); the iris (limbus radius ≈ 5.8 mm, θ ≈ 21.5°) sits at r ≈ 0.118 and a ~2 mm pupil at
@@ -9,13 +12,17 @@ r ≈ 0.09 and the limbus to r ≈ 0.377. The sclera is drawn opaque, so the iri
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from headcast.texture.atlas import GUTTER_TEXELS
+
+if TYPE_CHECKING:
+    from headcast.headmodel.base import LinearHeadModel
+    from headcast.render.context import Renderer
 
 SCLERA_LIMBUS_R = 0.118
 SCLERA_PUPIL_R = 0.042
@@ -224,3 +231,101 @@ def exposure_factor(sclera_luminance: float | None, sclera_rgb: tuple[float, flo
         return 1.0
     target = float(np.dot(np.asarray(sclera_rgb), [0.299, 0.587, 0.114]))
     return float(np.clip(1.15 * sclera_luminance / max(target, 1e-3), 0.55, 1.0))
+
+
+# --- mouth interior -------------------------------------------------------------------------------------------
+
+TONGUE_FACTOR = (0.72, 0.58, 0.58)
+"""Tongue, palate and floor of the mouth = the gums colour times this: a deeper, less pink red than the gums
+(oral mucosa over muscle vs keratinised gingiva)."""
+GUM_DISTANCE_M = (0.002, 0.005)
+"""A gums/tongue texel within the first distance (metres, rest pose) of a tooth is gum, beyond the second tongue."""
+MOUTH_DEPTH_SHADE = 0.45
+"""Albedo lost towards the back of the mouth (static depth cue that survives in exported models, which have no
+cavity shading; the renderer adds the opening-dependent part, headcast.render.mouth)."""
+MOUTH_DEPTH_M = (0.008, 0.05)
+"""Depth behind the front of the incisors (metres) over which that loss ramps in (smoothstep)."""
+
+
+@dataclass(frozen=True, eq=False)
+class MouthTexels:
+    """Rest-pose geometry under each texel of the gums/tongue and teeth cells (side ``n``).
+
+    Attributes:
+        gum: ``(n, n)`` float32 in [0, 1]: 1 on gums (next to a tooth), 0 on tongue, palate and floor.
+        depth_gums: ``(n, n)`` float32 metres behind the front of the incisors, gums/tongue cell.
+        depth_teeth: ``(n, n)`` float32 metres behind the front of the incisors, teeth cell.
+    """
+
+    gum: NDArray[np.float32]
+    depth_gums: NDArray[np.float32]
+    depth_teeth: NDArray[np.float32]
+
+
+def mouth_texels(model: "LinearHeadModel", size: int, renderer: "Renderer") -> MouthTexels | None:
+    """Per-texel rest-pose data of the mouth cells (cached per model, atlas size and renderer); None without them."""
+    return _mouth_texels(model, int(size), renderer)
+
+
+@lru_cache(maxsize=4)
+def _mouth_texels(model: "LinearHeadModel", size: int, renderer: "Renderer") -> MouthTexels | None:
+    from scipy.spatial import cKDTree
+
+    from headcast.render.raster import rasterize_uv
+    from headcast.texture.atlas import ICT_ATLAS, cell_pixels
+
+    names = ("M_GumsTongue", "M_Teeth")
+    if not all(n in model.material_names for n in names) or "teeth" not in model.parts:
+        return None
+    a, b = model.parts["teeth"]
+    teeth = np.asarray(model.template[a:b], np.float64)
+    front = float(teeth[:, 2].max())
+    tree = cKDTree(teeth)
+    out = []
+    for name in names:
+        cell = ICT_ATLAS[name]
+        r0, r1, _, _ = cell_pixels(cell, size)
+        n = r1 - r0
+        sel = model.triangle_material == model.material_names.index(name)
+        uv = np.asarray(model.uv[model.triangle_uvs[sel]], np.float64)  # (T, 3, 2) tile UVs
+        local = np.stack([(uv[..., 0] - cell.tile_u0) / cell.tile_width, uv[..., 1]], axis=-1)
+        inner = n - 2 * GUTTER_TEXELS
+        target = (GUTTER_TEXELS + local * inner) / n  # cell coordinates in [0, 1]² (bottom-left origin)
+        pos = np.asarray(model.template[model.triangles[sel]], np.float32)  # (T, 3, 3)
+        raster = rasterize_uv(target, pos, (n, n), renderer)
+        xyz = raster.values.astype(np.float64)
+        depth = np.where(raster.mask, front - xyz[..., 2], 0.0).astype(np.float32)
+        dist = np.where(raster.mask, tree.query(xyz.reshape(-1, 3))[0].reshape(n, n), 1.0)
+        out.append((depth, (1.0 - smoothstep(GUM_DISTANCE_M[0], GUM_DISTANCE_M[1], dist)).astype(np.float32)))
+    return MouthTexels(gum=out[0][1], depth_gums=out[0][0], depth_teeth=out[1][0])
+
+
+def paint_mouth(
+    texels: MouthTexels, gums_rgb: tuple[float, float, float], teeth_rgb: tuple[float, float, float],
+    grain_gums: NDArray[np.floating], grain_teeth: NDArray[np.floating],
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Paint the gums/tongue and teeth cells.
+
+    Gums keep ``gums_rgb``; tongue, palate and floor are :data:`TONGUE_FACTOR` darker and redder; both cells lose
+    up to :data:`MOUTH_DEPTH_SHADE` of their albedo with depth behind the incisors (molars, back of the tongue).
+
+    Args:
+        texels: :func:`mouth_texels`.
+        gums_rgb: gum colour, sRGB [0, 1].
+        teeth_rgb: tooth colour (already exposure-matched).
+        grain_gums: ``(n, n)`` zero-mean noise for the gums/tongue cell.
+        grain_teeth: ``(n, n)`` zero-mean noise for the teeth cell.
+
+    Returns:
+        ``(n, n, 3)`` float32 sRGB cells: gums/tongue, teeth.
+    """
+    gums = np.asarray(gums_rgb, np.float32)
+    tongue = gums * np.asarray(TONGUE_FACTOR, np.float32)
+    g = texels.gum[..., None]
+    colour = g * gums + (1.0 - g) * tongue
+    lo, hi = MOUTH_DEPTH_M
+    shade_g = 1.0 - MOUTH_DEPTH_SHADE * smoothstep(lo, hi, texels.depth_gums)
+    gum_cell = colour * (shade_g * (1.0 + 0.06 * np.asarray(grain_gums, np.float32)))[..., None]
+    shade_t = 1.0 - MOUTH_DEPTH_SHADE * smoothstep(lo, hi, texels.depth_teeth)
+    teeth_cell = np.asarray(teeth_rgb, np.float32) * (shade_t * (1.0 + 0.03 * np.asarray(grain_teeth)))[..., None]
+    return np.clip(gum_cell, 0.0, 1.0).astype(np.float32), np.clip(teeth_cell, 0.0, 1.0).astype(np.float32)
