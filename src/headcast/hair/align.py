@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from headcast.hair.scalp import Scalp, scalp_uv
+from headcast.hair.scalp import Scalp, scalp_tree, scalp_uv
 from headcast.hair.sdf import HeadSDF, push_out, sample_sdf
 
 
@@ -138,7 +138,7 @@ def fit_roots_to_scalp(roots: NDArray[np.floating], scalp: Scalp, iterations: in
         target[:, 1].max() - s * r[:, 1].max(),
         0.5 * (target[:, 2].min() + target[:, 2].max()) - s * 0.5 * (r[:, 2].min() + r[:, 2].max()),
     ])
-    tree = cKDTree(target)
+    tree = scalp_tree(scalp, "points")
     sub = r[:: max(1, len(r) // 1500)]
     for _ in range(iterations):
         moved = s * sub @ rot.T + t
@@ -160,21 +160,32 @@ def reroot(
     Returns:
         The moved polylines.
     """
+    if isinstance(strands, np.ndarray) and strands.ndim == 3:  # (N, P, 3): one vectorised group
+        stacked = np.asarray(strands, dtype=np.float64)
+        return list(_reroot_group(stacked, scalp, sdf))
     polys = [np.asarray(s, dtype=np.float64) for s in strands]
-    roots = np.array([p[0] for p in polys])
-    _, idx = cKDTree(scalp.uv).query(scalp_uv(roots, scalp.centre), k=1)
     lengths = np.array([len(p) for p in polys])
+    if len(polys) and (lengths == lengths[0]).all():
+        return list(_reroot_group(np.stack(polys), scalp, sdf))
     out: list[NDArray[np.float64]] = [np.empty((0, 3))] * len(polys)
     for n in np.unique(lengths):  # vectorised over strands of equal point count
         sel = np.flatnonzero(lengths == n)
-        q = np.stack([polys[i] for i in sel]) + (scalp.points[idx[sel]] - roots[sel])[:, None]
-        arc = np.concatenate([np.zeros((len(sel), 1)), np.cumsum(np.linalg.norm(np.diff(q, axis=1), axis=2), 1)], 1)
-        clearance = 0.001 + 0.003 * np.clip(arc / 0.03, 0.0, 1.0)
-        q = push_out(sdf, q, clearance, iterations=3)
-        q[:, 0] = scalp.points[idx[sel]]
+        q = _reroot_group(np.stack([polys[i] for i in sel]), scalp, sdf)
         for k, i in enumerate(sel):
             out[i] = q[k]
     return out
+
+
+def _reroot_group(polys: NDArray[np.float64], scalp: Scalp, sdf: HeadSDF) -> NDArray[np.float64]:
+    """``reroot`` of ``(N, P, 3)`` strands with the same point count."""
+    roots = polys[:, 0]
+    _, idx = scalp_tree(scalp, "uv").query(scalp_uv(roots, scalp.centre), k=1)
+    q = polys + (scalp.points[idx] - roots)[:, None]
+    arc = np.concatenate([np.zeros((len(q), 1)), np.cumsum(np.linalg.norm(np.diff(q, axis=1), axis=2), 1)], 1)
+    clearance = 0.001 + 0.003 * np.clip(arc / 0.03, 0.0, 1.0)
+    q = push_out(sdf, q, clearance, iterations=3)
+    q[:, 0] = scalp.points[idx]
+    return q
 
 
 @dataclass(frozen=True)

@@ -130,9 +130,13 @@ def analyse_hair(
         top, bottom = ys.min(), ys.max()
         third = (bottom - top) / 3.0
         rows = np.arange(h)[:, None]
-        upper = hair & (rows <= top + third)
-        lower = hair & (rows >= bottom - third)
-        root_lab = lab_of_srgb(np.median(rgb[upper], axis=0)) if upper.any() else lab_of_srgb(np.median(rgb[hair], 0))
+        # colours from the core of the mask: its edge and flyaways mix in the background (dark hair turned grey)
+        k = max(1, round(0.02 * face_h)) * 2 + 1
+        core = cv2.erode(hair.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+        core = core if core.sum() > 0.2 * hair_area else hair
+        upper = core & (rows <= top + third)
+        lower = core & (rows >= bottom - third)
+        root_lab = lab_of_srgb(np.median(rgb[upper], axis=0)) if upper.any() else lab_of_srgb(np.median(rgb[core], 0))
         tip_lab = lab_of_srgb(np.median(rgb[lower], axis=0)) if lower.any() else root_lab
         lowest = float(bottom)
         hair_top = float(top)
@@ -157,9 +161,65 @@ def analyse_hair(
     small_angle, small_conf = gabor_orientation(gray, s.orientations, s.wavelength_px)
     angle = np.asarray(cv2.resize(small_angle, (w, h), interpolation=cv2.INTER_NEAREST), dtype=np.float32)
     conf = np.asarray(cv2.resize(small_conf, (w, h), interpolation=cv2.INTER_LINEAR), dtype=np.float32) * hair
+    small_hair = cv2.resize(hair.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
+    coherence = orientation_coherence(small_angle, small_conf, small_hair > 0)
+    tail = tail_side(hair, lm)
     return HairAnalysis(
         hair=hair, hat=hat, skin=skin, face=face, root_lab=root_lab, tip_lab=tip_lab,
         orientation=angle.astype(np.float32), confidence=conf.astype(np.float32), hairline_y=skin_top,
         fringe=fringe, lowest_y=lowest, reaches_shoulders=bool(lowest > chin_y + 0.5 * face_h),
-        hair_ratio=float(ratio), bald=bool(bald), shaved=bool(shaved), notes=tuple(notes),
+        hair_ratio=float(ratio), bald=bool(bald), shaved=bool(shaved), notes=tuple(notes), coherence=coherence,
+        tail_side=tail,
     )
+
+
+def orientation_coherence(
+    angle: NDArray[np.floating], confidence: NDArray[np.floating], mask: NDArray[np.bool_], window: int = 9
+) -> float:
+    """Local consistency of the strand direction over a hair mask, [0, 1] (NaN for an empty mask).
+
+    In each ``window`` × ``window`` neighbourhood the confidence-weighted doubled-angle vectors are averaged; the
+    length of the mean (1 = all parallel, 0 = all directions) is averaged over the (eroded) mask. Straight and wavy
+    hair keep one direction over a window of a few millimetres; tight curls do not.
+    """
+    c = np.asarray(confidence, dtype=np.float32)
+    a = np.asarray(angle, dtype=np.float32)
+    inner = cv2.erode(np.asarray(mask, np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if inner.sum() < 20:
+        inner = np.asarray(mask, dtype=bool)
+    if not inner.any():
+        return float("nan")
+    cs = cv2.blur(np.cos(2.0 * a) * c, (window, window))
+    sn = cv2.blur(np.sin(2.0 * a) * c, (window, window))
+    cw = cv2.blur(c, (window, window))
+    length = np.hypot(cs, sn) / np.maximum(cw, 1e-6)
+    return float(np.mean(length[inner]))
+
+
+def tail_side(hair: NDArray[np.bool_], landmarks68: NDArray[np.floating]) -> float:
+    """+1 / −1 when a tail of hair hangs below the ear line beside the neck on one side only, else 0.
+
+    Below the jaw point at ear-lobe level (landmark 2), the hair on each side of the face's mid-line is measured
+    in face-height² units; a side with at least 0.08 while the other has under a fifth of it, and a tail taller
+    than 0.4 face heights but narrower than 0.35, is a ponytail or braid over that shoulder. Image right is the
+    head's left (+x) in a frontal photo.
+    """
+    lm = np.asarray(landmarks68, dtype=np.float64)
+    brow, chin = float(lm[17:27, 1].mean()), float(lm[8, 1])
+    fh = max(chin - brow, 1.0)
+    cx, ear_y = float(lm[27, 0]), float(lm[2, 1])
+    h, w = hair.shape
+    low = np.asarray(hair, dtype=bool).copy()
+    low[: int(np.clip(ear_y, 0, h))] = False
+    cols = np.arange(w)[None, :]
+    sides = [low & (cols < cx), low & (cols >= cx)]
+    area = [m.sum() / fh**2 for m in sides]
+    for i, sign in ((0, -1.0), (1, 1.0)):
+        m, other = sides[i], area[1 - i]
+        if area[i] < 0.08 or other > 0.2 * area[i]:
+            continue
+        widths = m.sum(axis=1)
+        widths = widths[widths > 0]
+        if len(widths) / fh > 0.4 and np.median(widths) / fh < 0.35:
+            return sign
+    return 0.0

@@ -1,5 +1,7 @@
 """Strands as drawable line sets (per-vertex colours with a root-to-tip gradient and fake self-shadowing)."""
 
+import weakref
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -7,13 +9,30 @@ from headcast.hair.sdf import HeadSDF, sample_sdf
 from headcast.hair.types import Strands
 from headcast.render.raster import LineSet, polyline_segments
 
+_COLORS: "weakref.WeakKeyDictionary[Strands, dict[int, NDArray[np.float32]]]" = weakref.WeakKeyDictionary()
+
 
 def strand_colors(strands: Strands, sdf: HeadSDF | None = None, seed: int = 0) -> NDArray[np.float32]:
-    """``(N, P, 3)`` sRGB colours in [0, 1] of the render strands' points.
+    """``(N, P, 3)`` sRGB colours in [0, 1] of the render strands' points (read-only).
 
     Root → tip gradient (interpolated in linear light), ±8 % brightness per strand, and — when ``sdf`` is given — a
     darkening of points close to the scalp (inner layers receive less light): factor ``0.6 + 0.4 · clip(d / 1.5 cm)``.
+
+    Without ``sdf`` the colours depend only on the strand count, colours and seed, and are cached per strands
+    object: the preview, the turntable, ``hair.hair`` and the ribbon GLB of a bundle colour the same groom
+    (``Strands.recoloured`` makes a new object).
     """
+    if sdf is not None:
+        colors = _strand_colors(strands, sdf, seed)
+    else:
+        cache = _COLORS.setdefault(strands, {})
+        hit = cache.get(seed)
+        colors = cache[seed] = _strand_colors(strands, None, seed) if hit is None else hit
+    colors.flags.writeable = False
+    return colors
+
+
+def _strand_colors(strands: Strands, sdf: HeadSDF | None, seed: int) -> NDArray[np.float32]:
     n, p = strands.points.shape[:2]
     t = np.linspace(0.0, 1.0, p)[None, :, None]
     root = np.asarray(strands.root_color, dtype=np.float64) ** 2.2

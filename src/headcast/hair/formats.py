@@ -35,13 +35,35 @@ def _as_list(strands: Polylines) -> list[NDArray[np.float32]]:
     return [np.asarray(s, dtype=np.float32).reshape(-1, 3) for s in strands]
 
 
+def _flat(strands: Polylines) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Points per strand ``(N,)`` and all points ``(Σ, 3)`` float32, root first, strand after strand.
+
+    An ``(N, P, 3)`` array is reshaped as a whole (no per-strand arrays: the writers handle 10k+ strands).
+    """
+    if isinstance(strands, np.ndarray) and strands.ndim == 3:
+        n, p = strands.shape[:2]
+        return np.full(n, p, dtype=np.int64), np.ascontiguousarray(strands, dtype=np.float32).reshape(-1, 3)
+    polys = _as_list(strands)
+    counts = np.array([len(s) for s in polys], dtype=np.int64)
+    return counts, (np.concatenate(polys, axis=0) if polys else np.zeros((0, 3), np.float32))
+
+
 def write_data(path: Path | str, strands: Polylines) -> Path:
     """Write USC-HairSalon ``.data`` (see the module docstring); returns the path."""
     path = Path(path)
-    parts = [struct.pack("<i", len(strands))]
-    for s in _as_list(strands):
-        parts.append(struct.pack("<i", len(s)))
-        parts.append(np.ascontiguousarray(s, dtype="<f4").tobytes())
+    counts, points = _flat(strands)
+    if len(counts) and (counts == counts[0]).all():  # one record layout for all strands: a structured array
+        p = int(counts[0])
+        records = np.empty(len(counts), dtype=np.dtype([("n", "<i4"), ("xyz", "<f4", (p, 3))]))
+        records["n"] = p
+        records["xyz"] = points.reshape(len(counts), p, 3)
+        path.write_bytes(struct.pack("<i", len(counts)) + records.tobytes())
+        return path
+    parts = [struct.pack("<i", len(counts))]
+    bounds = np.concatenate([[0], np.cumsum(counts)])
+    for i, n in enumerate(counts):
+        parts.append(struct.pack("<i", int(n)))
+        parts.append(np.ascontiguousarray(points[bounds[i] : bounds[i + 1]], dtype="<f4").tobytes())
     path.write_bytes(b"".join(parts))
     return path
 
@@ -83,20 +105,24 @@ def write_hair(
         colors: per-point sRGB colours in [0, 1], same shapes as ``strands``; omitted when None.
         thickness: default strand thickness, metres.
         info: file info text (≤ 87 bytes kept).
+
+    Raises:
+        ValueError: a strand with no points or more than 65 536, or colours not shaped like the strands.
     """
     path = Path(path)
-    polys = _as_list(strands)
-    segs = np.array([len(s) - 1 for s in polys], dtype="<u2")
-    points = np.concatenate(polys, axis=0) if polys else np.zeros((0, 3), np.float32)
+    counts, points = _flat(strands)
+    if len(counts) and (counts.min() < 1 or counts.max() > 65536):
+        raise ValueError(".hair strands need 1 to 65 536 points each")
+    segs = (counts - 1).astype("<u2")
     flags = _HAIR_SEGMENTS | _HAIR_POINTS | (_HAIR_COLORS if colors is not None else 0)
     header = b"HAIR" + struct.pack(
-        "<IIIIff3f", len(polys), len(points), flags, int(segs[0]) if len(segs) else 0, thickness, 1.0, 0.5, 0.5, 0.5
+        "<IIIIff3f", len(counts), len(points), flags, int(segs[0]) if len(segs) else 0, thickness, 1.0, 0.5, 0.5, 0.5
     )
     header += info.encode("utf-8")[:87].ljust(88, b"\0")
     assert len(header) == 128
     parts = [header, segs.tobytes(), np.ascontiguousarray(points, dtype="<f4").tobytes()]
     if colors is not None:
-        cols = np.concatenate(_as_list(colors), axis=0) if polys else np.zeros((0, 3), np.float32)
+        cols = _flat(colors)[1] if len(counts) else np.zeros((0, 3), np.float32)
         if cols.shape != points.shape:
             raise ValueError(f"colors have shape {cols.shape}, points {points.shape}")
         parts.append(np.ascontiguousarray(cols, dtype="<f4").tobytes())
@@ -143,15 +169,20 @@ def read_hair(path: Path | str) -> tuple[list[NDArray[np.float32]], list[NDArray
 def write_obj_polylines(path: Path | str, strands: Polylines) -> Path:
     """Write strands as OBJ ``l`` polyline elements (one object ``hair``)."""
     path = Path(path)
-    polys = _as_list(strands)
-    pts = np.concatenate(polys, axis=0) if polys else np.zeros((0, 3), np.float32)
-    lines = ["# headcast strands (metres, +y up, +z forward)", "o hair"]
-    lines.extend(f"v {x:.6f} {y:.6f} {z:.6f}" for x, y, z in pts)
-    start = 1
-    for s in polys:
-        lines.append("l " + " ".join(str(i) for i in range(start, start + len(s))))
-        start += len(s)
-    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    counts, pts = _flat(strands)
+    # one %-format call per block instead of one f-string per vertex (same text: float32 values are formatted as
+    # the doubles they convert to either way)
+    parts = ["# headcast strands (metres, +y up, +z forward)\no hair\n"]
+    parts.append(("v %.6f %.6f %.6f\n" * len(pts)) % tuple(pts.astype(np.float64).ravel().tolist()))
+    ids = np.arange(1, len(pts) + 1)
+    if len(counts) and counts[0] > 0 and (counts == counts[0]).all():
+        n = int(counts[0])
+        parts.append((("l" + " %d" * n + "\n") * len(counts)) % tuple(ids.tolist()))
+    else:
+        bounds = np.concatenate([[0], np.cumsum(counts)])
+        parts.extend("l " + " ".join(map(str, ids[bounds[i] : bounds[i + 1]].tolist())) + "\n"
+                     for i in range(len(counts)))
+    path.write_text("".join(parts), encoding="ascii")
     return path
 
 
@@ -210,20 +241,19 @@ def write_usd_curves(
     from pxr import Sdf, Usd, UsdGeom, Vt
 
     path = Path(path)
-    polys = _as_list(strands)
+    counts, pts = _flat(strands)
     stage = Usd.Stage.CreateNew(str(path))
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.y)
     UsdGeom.SetStageMetersPerUnit(stage, 1.0)
     curves = UsdGeom.BasisCurves.Define(stage, Sdf.Path("/hair"))
     curves.CreateTypeAttr(UsdGeom.Tokens.linear)
     curves.CreateWrapAttr(UsdGeom.Tokens.nonperiodic)
-    pts = np.concatenate(polys, axis=0) if polys else np.zeros((0, 3), np.float32)
     curves.CreatePointsAttr(Vt.Vec3fArray.FromNumpy(np.ascontiguousarray(pts, dtype=np.float32)))
-    curves.CreateCurveVertexCountsAttr(Vt.IntArray([len(p) for p in polys]))
+    curves.CreateCurveVertexCountsAttr(Vt.IntArray(counts.tolist()))
     curves.CreateWidthsAttr(Vt.FloatArray([float(width)]))
     curves.SetWidthsInterpolation(UsdGeom.Tokens.constant)
     if colors is not None:
-        cols = np.concatenate(_as_list(colors), axis=0)
+        cols = _flat(colors)[1]
         primvar = curves.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex)
         primvar.Set(Vt.Vec3fArray.FromNumpy(np.ascontiguousarray(cols, dtype=np.float32)))
     stage.SetDefaultPrim(curves.GetPrim())

@@ -5,7 +5,8 @@ Growth (per guide, vectorised over guides; all in the model frame, metres):
 1. Length from the per-region lengths of :class:`~headcast.hair.types.HairParams`, blended by the root's
    direction from the skull centre (squared-cosine weights of front/back/sides/top), ±6 % jitter.
 2. Initial direction ``normalize(comb + lift · n)``: the comb direction is the tangential part of "down + away
-   from the parting" (front strands are swept back, or forwards for the fringe share);
+   from the parting" (front strands are swept back, or forwards for the fringe share; ``part_depth`` blends a
+   left/right split at the parting with a sideways comb that fades to zero at it, i.e. no parting);
    ``lift = 0.05 + 1.5·(1 − gravity)^2.5``.
 3. Steps of ``length / 99``: the direction bends towards −y with curvature ``κ = 45 · gravity`` (1/m, ramped in over
    the first 2 cm), the point is pushed out of the head to a clearance that grows from 1.5 mm to
@@ -16,7 +17,7 @@ Growth (per guide, vectorised over guides; all in the model frame, metres):
    forward the root is), so swept-back hair does not flop over the forehead. Fringe strands stop 0–12 mm above
    the brows (random per strand).
 4. Gathered styles (ponytail, bun, braid) comb every strand over the scalp to a gather point at the back of the
-   head, then follow a tail whose shape depends on the style.
+   head, then follow a tail whose shape depends on the style (``tail_side``: over a shoulder, beside the neck).
 5. Curls (helix of ``curl_radius``) and waves (planar sine of ``waviness``) at ``curl_frequency`` turns per metre,
    ramped in over 3 cm, then one more collision pass.
 
@@ -28,9 +29,11 @@ Everything is deterministic for a seed.
 
 import weakref
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.sparse import csr_matrix
 from scipy.spatial import cKDTree
 
 from headcast.hair.scalp import GRID, Scalp
@@ -119,7 +122,11 @@ def comb_directions(
     front = np.clip(d[:, 2], 0, None)
     vec = np.zeros_like(r)
     vec[:, 1] = np.where(fringe, -1.0, -1.0 + 1.2 * front)
-    vec[:, 0] = side * (0.5 + 1.5 * near_part)
+    # a parting splits the hair left/right; without one the sideways comb grows smoothly from the mid-line
+    depth = float(np.clip(params.part_depth, 0.0, 1.0))
+    smooth = np.clip((r[:, 0] - x_part) / (0.35 * scalp.radius), -1.0, 1.0)
+    vec[:, 0] = depth * side * (0.5 + 1.5 * near_part) + (1.0 - depth) * 0.5 * smooth
+    vec[:, 0] *= np.where(fringe, 0.25, 1.0)  # a fringe falls over the forehead instead of following the parting
     vec[:, 2] = np.where(fringe, 0.35, -2.5 * front - 0.2)
     tangent = vec - np.einsum("nd,nd->n", vec, n)[:, None] * n
     return _normalize(tangent)
@@ -137,15 +144,22 @@ def _face_guard(
     """
     ys, half = scalp.face_half_width
     y, z = points[..., 1], points[..., 2]
-    width = np.interp(y, ys, np.maximum.accumulate(half)) + 0.006
-    inside = (y < scalp.brow_y + top) & (z > scalp.face_front_z - 0.015) & (np.abs(points[..., 0]) < width)
+    low = (y < scalp.brow_y + top) & (z > scalp.face_front_z - 0.015)
     if exempt is not None:
-        inside &= ~exempt
+        low &= ~exempt
+    if not low.any():
+        return points
+    # only the low points in front of the cheeks can be inside: the face width is looked up for those alone
+    at = np.nonzero(low)
+    x = points[..., 0][at]
+    width = np.interp(y[at], ys, np.maximum.accumulate(half)) + 0.006
+    inside = np.abs(x) < width
     if not inside.any():
         return points
     out = points.copy()
-    sx = np.where(np.abs(points[..., 0]) > 1e-4, np.sign(points[..., 0]), side)
-    out[..., 0] = np.where(inside, sx * width, points[..., 0])
+    sx = np.where(np.abs(x) > 1e-4, np.sign(x), np.broadcast_to(side, points.shape[:-1])[at])
+    xs = out[..., 0]
+    xs[tuple(i[inside] for i in at)] = (sx * width)[inside]
     return out
 
 
@@ -153,12 +167,10 @@ def _gather_point(params: HairParams, scalp: Scalp, sdf: HeadSDF) -> tuple[NDArr
     """Gather point of an updo at the back of the head and its outward normal."""
     phi = np.deg2rad(125.0 - 80.0 * float(np.clip(params.updo_height, 0, 1)))
     direction = np.array([0.0, np.cos(phi), -np.sin(phi)])
-    p = scalp.centre.copy()
-    for t in np.linspace(0.0, 0.3, 301):  # march outwards to 1.2 cm outside the head
-        p = scalp.centre + t * direction
-        if sample_sdf(sdf, p[None], with_gradient=False)[0][0] > 0.012:
-            break
-    return p, direction
+    # march outwards to 1.2 cm outside the head: all 301 steps sampled at once, the first one out is taken
+    path = scalp.centre + np.linspace(0.0, 0.3, 301)[:, None] * direction
+    out = sample_sdf(sdf, path, with_gradient=False)[0] > 0.012
+    return path[int(np.argmax(out)) if out.any() else -1].copy(), direction
 
 
 def _grow_loose(
@@ -187,35 +199,78 @@ def _grow_loose(
     kappa = 45.0 * params.gravity
     # front strands that are not fringe stay swept back (styled hair): a backward pull of up to 60/m
     sweep = np.where(fringe, 0.0, 60.0 * np.clip((d_hat[:, 2] - 0.1) / 0.5, 0.0, 1.0))
-    back = np.array([0.0, 0.0, -1.0])
     out = np.empty((n_strands, count, 3))
     out[:, 0] = roots
     p = roots.copy()
     active = np.ones(n_strands, dtype=bool)
-    down = np.array([0.0, -1.0, 0.0])
+    all_active, any_fringe = True, bool(fringe.any())
+    # what does not depend on the positions, for every step at once (row k − 1 = step k): arc length s, the
+    # bend ``κ·step·ramp`` down and ``sweep·step`` back, the clearance; the loop then only does the geometry
+    s_all = np.arange(1, count)[:, None] * step
+    bend = np.zeros((count - 1, n_strands, 3))
+    bend[..., 1] = -(kappa * step * np.clip(s_all / 0.02, 0.0, 1.0))
+    bend[..., 2] = -(sweep * step)
+    clear_all = settings.root_clearance + vol * layer * np.clip(s_all / 0.06, 0.0, 1.0)
+    guard = _FaceGuard(scalp, side, ~fringe)
+    step_col = step[:, None]
     for k in range(1, count):
-        s = k * step
-        ramp = np.clip(s / 0.02, 0.0, 1.0)
-        d = _normalize(d + (kappa * step * ramp)[:, None] * down + (sweep * step)[:, None] * back)
-        q = p + d * step[:, None]
-        clearance = settings.root_clearance + vol * layer * np.clip(s / 0.06, 0.0, 1.0)
+        d = _unit3(d + bend[k - 1])
+        q = p + d * step_col
+        clearance = clear_all[k - 1]
         dist, grad = sample_sdf(sdf, q)
         assert grad is not None
-        normal = _normalize(grad)
-        q = q + np.clip(clearance - dist, 0.0, None)[:, None] * normal
-        q = _face_guard(q, scalp, side, exempt=fringe)
-        stop = fringe & (q[:, 1] < stop_y) & (q[:, 2] > scalp.face_front_z - 0.02)
-        active &= ~stop
-        q = np.where(active[:, None], q, p)
-        d_new = _normalize(q - p + 1e-12 * d)
+        normal = _unit3(grad)
+        q += np.maximum(clearance - dist, 0.0)[:, None] * normal
+        guard.apply(q)
+        if any_fringe:
+            stop = fringe & (q[:, 1] < stop_y) & (q[:, 2] > scalp.face_front_z - 0.02)
+            active &= ~stop
+            all_active = bool(active.all())
+            if not all_active:
+                q = np.where(active[:, None], q, p)
+        d_new = _unit3(q - p + 1e-12 * d)
         # strands in the hair layer hug the head: remove (gravity ×) the outward part of the direction
         near = (dist < clearance + 0.01)[:, None]
-        outward = np.clip(np.einsum("nd,nd->n", d_new, normal), 0.0, None)[:, None]
-        d_new = np.where(near, _normalize(d_new - hug * outward * normal), d_new)
-        d = np.where(active[:, None], d_new, d)
+        outward = np.maximum(np.einsum("nd,nd->n", d_new, normal), 0.0)[:, None]
+        d_new = np.where(near, _unit3(d_new - hug * outward * normal), d_new)
+        d = d_new if all_active else np.where(active[:, None], d_new, d)
         p = q
         out[:, k] = p
     return out
+
+
+def _unit3(v: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``_normalize`` of ``(N, 3)`` vectors, bit-identical, without ``np.linalg.norm``'s overhead (growth loop)."""
+    return v / np.maximum(np.sqrt(np.add.reduce(v * v, axis=1)), 1e-12)[:, None]  # what np.linalg.norm computes
+
+
+class _FaceGuard:
+    """``_face_guard`` for the growth loop (``top`` = 1 cm), set up once and applied in place.
+
+    Same result as ``_face_guard``; only points low and far forward enough are looked at (most strand points are
+    above the brows).
+    """
+
+    def __init__(self, scalp: Scalp, side: NDArray[np.float64], keep: NDArray[np.bool_]) -> None:
+        self.ys, half = scalp.face_half_width
+        self.half = np.maximum.accumulate(half)
+        self.top_y = scalp.brow_y + 0.01
+        self.front_z = scalp.face_front_z - 0.015
+        self.side, self.keep = side, keep
+
+    def apply(self, q: NDArray[np.float64]) -> None:
+        """Move the guarded points of ``(N, 3)`` ``q`` (one point per strand) sideways, in place."""
+        low = (q[:, 1] < self.top_y) & (q[:, 2] > self.front_z) & self.keep
+        if not low.any():
+            return
+        rows = np.flatnonzero(low)
+        x = q[rows, 0]
+        width = np.interp(q[rows, 1], self.ys, self.half) + 0.006
+        inside = np.abs(x) < width
+        if not inside.any():
+            return
+        sx = np.where(np.abs(x) > 1e-4, np.sign(x), self.side[rows])
+        q[rows[inside], 0] = (sx * width)[inside]
 
 
 def _grow_updo(
@@ -251,6 +306,13 @@ def _grow_updo(
         back = -np.array([0.0, 0.0, 1.0])
         s = u * length
         centre = gather + s * down * 0.9 + back * (0.04 * (1 - np.exp(-s / 0.04)))
+        if params.tail_side != 0.0:  # over a shoulder: swing round beside the neck, forwards to the ear line
+            side = float(np.clip(params.tail_side, -1.0, 1.0))
+            reach = np.clip(s[..., 0] / 0.12, 0.0, 1.0)
+            reach = reach * reach * (3.0 - 2.0 * reach)
+            centre = centre.copy()
+            centre[..., 0] += side * 0.075 * reach
+            centre[..., 2] += abs(side) * reach * (scalp.centre[2] - 0.01 - centre[..., 2])
         spread = 0.010 + 0.010 * u
         offset = spread * radius * (np.cos(phase) * e1 + np.sin(phase) * np.array([0.0, 0.0, 1.0]))
         if params.updo == "braid":
@@ -344,12 +406,24 @@ def resample_polylines(
     """
     x = np.asarray(strands, dtype=np.float64)
     n, p = x.shape[:2]
-    frac = np.ones(n) if extent is None else np.asarray(extent, dtype=np.float64)
+    if extent is None:  # the same sample positions on every polyline: gather along the point axis
+        j0, f1 = _uniform_positions(count, p)
+        return np.take(x, j0, axis=1) * (1 - f1) + np.take(x, j0 + 1, axis=1) * f1
+    frac = np.asarray(extent, dtype=np.float64)
     pos = np.linspace(0.0, 1.0, count)[None, :] * frac[:, None] * (p - 1)
     i0 = np.clip(np.floor(pos).astype(np.int64), 0, p - 2)
     f = (pos - i0)[..., None]
-    rows = np.arange(n)[:, None]
-    return x[rows, i0] * (1 - f) + x[rows, i0 + 1] * f
+    lin = (np.arange(n) * p)[:, None] + i0  # flat point index
+    flat = x.reshape(n * p, 3)
+    return np.take(flat, lin, axis=0) * (1 - f) + np.take(flat, lin + 1, axis=0) * f
+
+
+@lru_cache(maxsize=64)
+def _uniform_positions(count: int, points: int) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Segment index ``(count,)`` and ``(count, 1)`` fraction of ``count`` uniform samples on ``points`` points."""
+    pos = np.linspace(0.0, 1.0, count) * (points - 1)
+    i0 = np.clip(np.floor(pos).astype(np.int64), 0, points - 2)
+    return i0, (pos - i0)[:, None]
 
 
 _WeightCache = dict[tuple[bytes, int, int], tuple[NDArray, NDArray, NDArray]]
@@ -412,18 +486,25 @@ def interpolate_strands(
     g = resample_polylines(g, s.render_points)
     pick, idx, w = interpolation_weights(scalp, valid, s.render_strands, s.seed)
     roots, uv = scalp.points[pick], scalp.uv[pick]
-    rel = g - g[:, :1]
-    shape = np.einsum("nk,nkpd->npd", w, rel[idx])
-    pts = roots[:, None] + shape
-    t = np.linspace(0.0, 1.0, s.render_points)[None, :, None]
-    nearest = g[idx[:, 0]]
-    clump_target = nearest + (roots - nearest[:, 0])[:, None] * (1.0 - t) * 0.35
-    pts = pts + params.clumping * t**1.5 * (clump_target - pts) * 0.85
+    n, p, k = len(pick), s.render_points, idx.shape[1]
+    rel = (g - g[:, :1]).reshape(len(g), -1)
+    # inverse-distance blend of the k nearest guides' root-relative shapes: a sparse (N × G) matrix product
+    blend = csr_matrix((w.ravel(), idx.ravel(), np.arange(0, n * k + 1, k)), shape=(n, len(g)))
+    pts = (blend @ rel).reshape(n, p, 3)
+    pts += roots[:, None]
+    t = np.linspace(0.0, 1.0, p)[None, :, None]
+    nearest = np.take(g, idx[:, 0], axis=0)
+    clump_target = (roots - nearest[:, 0])[:, None] * ((1.0 - t) * 0.35)
+    clump_target += nearest
+    clump_target -= pts
+    clump_target *= params.clumping * t**1.5 * 0.85
+    pts += clump_target
     if params.frizz > 0:
         noise = rng.normal(size=pts.shape)
         for _ in range(2):
             noise[:, 1:-1] = 0.25 * noise[:, :-2] + 0.5 * noise[:, 1:-1] + 0.25 * noise[:, 2:]
-        pts = pts + params.frizz * 2.0 * t**2 * noise
+        noise *= params.frizz * 2.0 * t**2
+        pts += noise
     pts = resample_polylines(pts, s.render_points, rng.uniform(0.85, 1.0, len(pts)))
     side = np.where(roots[:, 0] >= 0, 1.0, -1.0)[:, None]
     pts = _face_guard(pts, scalp, side, top=-0.01)

@@ -9,16 +9,18 @@ Adapters (the only place their units and axes are converted):
 * **MakeHuman shells** (``<name>.obj``, hm08 basemesh space, decimetre-ish, y-up, face +z): hm08's head is mapped
   to ours by a similarity estimated from the bounding box of ``short02`` — a skull cap that hugs hm08's scalp:
   uniform scale = our scalp's x width / the cap's x width, translation matching the top (max y) and the x/z
-  centres of the two boxes. The shell is then a **volume target**: strands are grown long with gravity and cut
+  centres of the two boxes; each shell is then seated on the scalp (``seat_shell``: the shells were authored on
+  bodies of different sizes). The shell is then a **volume target**: strands are grown long with gravity and cut
   where they leave the shell's star-shaped envelope around the skull centre (per direction, the largest radial
-  distance of the shell's surface samples + 5 mm); the hair layer's thickness is the shell's median height
-  above the scalp.
+  distance of the shell's surface samples + 5 mm); the strands are moved out towards that envelope so that they
+  fill it (``shell_strands``), and cut where they leave it.
 
 Grooms are aligned by the default method of ``align.py`` (similarity of roots to the scalp + re-rooting +
 push-out), converted to the 32 × 32 guide grid (nearest strand per UV cell) and densified with follow strands
 (TressFX style: random offsets within 4 mm at the root, tapering to the tip).
 """
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -80,6 +82,12 @@ def _dir(assets_dir: str | None) -> Path | None:
 
 def align_groom(strands: tuple[NDArray[np.float64], ...], head: HairHead) -> list[NDArray[np.float64]]:
     """Default alignment: similarity of the roots onto the scalp (sphere-fit initialisation), re-root, push out."""
+    if len({len(s) for s in strands}) == 1:  # equal point counts (all three grooms): one stacked array
+        stacked = np.stack(strands)
+        c, r = fit_sphere(stacked[:, 0])
+        stacked = (stacked - c) * (head.scalp.radius / r) + head.scalp.centre
+        s2, rot, t = fit_roots_to_scalp(stacked[:, 0], head.scalp, iterations=6)
+        return reroot(s2 * stacked @ rot.T + t, head.scalp, head.sdf)
     roots = np.array([s[0] for s in strands])
     c, r = fit_sphere(roots)
     scale = head.scalp.radius / r
@@ -94,7 +102,10 @@ def strands_from_polylines(
 ) -> Strands:
     """Guide grid (nearest strand per scalp-UV cell) and render strands (the polylines plus follow strands)."""
     scalp = head.scalp
-    fixed = np.stack([resample_polylines(p[None], GUIDE_POINTS)[0] for p in polys])  # (N, 100, 3)
+    if len({len(p) for p in polys}) == 1:
+        fixed = resample_polylines(np.stack(polys), GUIDE_POINTS)  # (N, 100, 3), one call
+    else:
+        fixed = np.stack([resample_polylines(p[None], GUIDE_POINTS)[0] for p in polys])
     uv = scalp_uv(fixed[:, 0], scalp.centre)
     cells = (np.arange(GRID) + 0.5) / GRID
     gu, gv = np.meshgrid(cells, cells)
@@ -146,37 +157,107 @@ def hm08_to_head(head: HairHead, assets_dir: str | None = None) -> tuple[float, 
     return scale, t
 
 
+def _inside_hanging(samples: NDArray[np.float64], centre: NDArray[np.float64], points: NDArray[np.float64],
+                    dy: float = 0.01, bins: int = 24) -> NDArray[np.bool_]:
+    """Which ``points`` (``(..., 3)``) below the skull centre lie within the shell's hanging part.
+
+    Below the centre the shell is read as a cylinder-like envelope around the vertical axis through the centre:
+    per 1 cm height band and 15° azimuth, the largest horizontal distance of the shell's samples (the band's and
+    azimuth's neighbours included) + 5 mm; a point is inside when it is not farther out and not below the shell.
+    """
+    def cell(p: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+        rel = p - centre
+        yb = np.floor(-rel[..., 1] / dy).astype(np.int64)
+        ab = (np.floor((np.arctan2(rel[..., 0], rel[..., 2]) + np.pi) / (2 * np.pi) * bins).astype(np.int64)) % bins
+        return yb, ab, np.hypot(rel[..., 0], rel[..., 2])
+
+    yb, ab, hr = cell(samples)
+    rows = int(max(yb.max(), 0)) + 2
+    grid = np.zeros((rows, bins))
+    keep = yb >= 0
+    np.maximum.at(grid, (yb[keep], ab[keep]), hr[keep])
+    grid = np.maximum.reduce([np.roll(grid, k, axis=1) for k in (-1, 0, 1)])
+    grid = np.maximum.reduce([grid, np.vstack([grid[1:], grid[-1:] * 0]), np.vstack([grid[:1] * 0, grid[:-1]])])
+    pyb, pab, phr = cell(points)
+    inside = (pyb >= 0) & (pyb < rows)
+    r = np.where(inside, grid[np.clip(pyb, 0, rows - 1), pab], 0.0)
+    return np.asarray(inside & (r > 0) & (phr <= r + 0.005), dtype=bool)
+
+
+def seat_shell(samples: NDArray[np.float64], head: HairHead) -> NDArray[np.float64]:
+    """``(3,)`` shift that seats a MakeHuman shell on ``head``'s scalp.
+
+    The shells were authored on hm08 bodies of different sizes, so the one similarity from ``short02`` leaves most
+    of them centimetres too low. The shell is centred in x on the scalp, its top 4 cm are centred in z on the
+    scalp's top 4 cm, and its top is put above the scalp's by the shell's hair thickness at the sides (half its
+    extra width over the scalp's, 3 mm to 4 cm).
+    """
+    pts = head.scalp.points
+    shift = np.zeros(3)
+    shift[0] = 0.5 * (pts[:, 0].min() + pts[:, 0].max()) - 0.5 * (samples[:, 0].min() + samples[:, 0].max())
+    band_s = samples[samples[:, 1] > samples[:, 1].max() - 0.04]
+    band_p = pts[pts[:, 1] > pts[:, 1].max() - 0.04]
+    shift[2] = float(band_p[:, 2].mean() - band_s[:, 2].mean())
+    thickness = float(np.clip(0.5 * (np.ptp(samples[:, 0]) - np.ptp(pts[:, 0])), 0.003, 0.04))
+    shift[1] = pts[:, 1].max() + thickness - samples[:, 1].max()
+    return shift
+
+
 def shell_strands(key: str, head: HairHead, grow: GrowSettings, name: str, assets_dir: str | None = None) -> Strands:
-    """Strands grown into a MakeHuman shell used as a volume target (see the module docstring)."""
+    """Strands grown into a MakeHuman shell used as a volume target (see the module docstring).
+
+    Loose styles: long strands are grown with gravity, then every point is moved out from the skull centre
+    towards the shell's envelope (to a per-guide share in [0.5, 1] of the layer between the scalp and the
+    envelope, ramped in over the first 1.5 cm of the strand, never inwards), so the hair fills the shell's volume
+    instead of lying flat on the scalp; strands are cut where they leave the envelope. Curly shells get small
+    curls. Ponytail and braid shells are grown as gathered styles (tail down to the shell's lowest point).
+    """
+    from headcast.hair.sdf import sample_sdf
+
     verts, tris = load_shell(key, assets_dir)
     scale, t = hm08_to_head(head, assets_dir)
     v = verts * scale + t
     samples, _, _ = sample_surface(v, tris, 20000, seed=0)
+    samples = samples + seat_shell(samples, head)
     centre = head.scalp.centre
     rel = samples - centre
     radius = np.linalg.norm(rel, axis=1)
-    dirs = rel / radius[:, None]
-    tree = cKDTree(dirs)
-    from headcast.hair.sdf import sample_sdf
-
+    tree = cKDTree(rel / radius[:, None])
+    tags = SHELLS.get(key.removeprefix("hair_mh_"), ())
     height, _ = sample_sdf(head.sdf, samples, with_gradient=False)
     volume = float(np.clip(np.median(height[height > 0]) * 0.8, 0.003, 0.04)) if (height > 0).any() else 0.01
     reach = float(np.clip(-(samples[:, 1].min() - centre[1]), 0.05, 0.6))
     params = HairParams(length_top=0.12 + reach, length_front=0.1 + reach, length_sides=0.1 + reach,
                         length_back=0.12 + reach, volume=volume, gravity=1.0, clumping=0.4, parting=0.2)
+    if "curly" in tags:
+        params = replace(params, curl_radius=0.004, curl_frequency=60.0, frizz=0.002, part_depth=0.0, clumping=0.3)
+    if "ponytail" in tags or "braid" in tags:
+        params = replace(params, updo="braid" if "braid" in tags else "ponytail", updo_height=0.35,
+                         tail_length=float(np.clip(reach - 0.08, 0.1, 0.5)))
     guides, valid = grow_guides(params, head.scalp, head.sdf, grow)
     g = guides[valid].astype(np.float64)
-    grel = g - centre
-    gr = np.linalg.norm(grel, axis=-1)
-    _, nn = tree.query((grel / gr[..., None]).reshape(-1, 3), k=8)
-    envelope = radius[nn].max(axis=1).reshape(gr.shape) + 0.005
-    outside = gr > envelope
-    outside[:, :3] = False
-    first = np.where(outside.any(axis=1), outside.argmax(axis=1), g.shape[1])
-    frac = np.clip(first / (g.shape[1] - 1), 0.03, 1.0)
-    trimmed = resample_polylines(g, GUIDE_POINTS, frac)
+    if params.updo == "none":
+        grel = g - centre
+        gr = np.linalg.norm(grel, axis=-1)
+        _, nn = tree.query((grel / gr[..., None]).reshape(-1, 3), k=8)
+        envelope = radius[nn].max(axis=1).reshape(gr.shape) + 0.005
+        dist, _ = sample_sdf(head.sdf, g, with_gradient=False)
+        scalp_r = gr - np.maximum(dist, 0.0)
+        share = np.random.default_rng(grow.seed + 7).uniform(0.5, 1.0, (len(g), 1))
+        target = scalp_r + share * (envelope - 0.006 - scalp_r)
+        seg = np.linalg.norm(np.diff(g, axis=1), axis=2)
+        ramp = np.clip(np.concatenate([np.zeros((len(g), 1)), np.cumsum(seg, axis=1)], axis=1) / 0.015, 0.0, 1.0)
+        upper = np.clip((g[..., 1] - centre[1]) / 0.02 + 1.0, 0.0, 1.0)  # the dome; hanging hair is not lifted
+        new_r = gr + np.maximum(target - gr, 0.0) * ramp * ramp * (3.0 - 2.0 * ramp) * upper
+        g = centre + grel * (new_r / np.maximum(gr, 1e-9))[..., None]
+        below = g[..., 1] < centre[1]
+        outside = np.where(below, ~_inside_hanging(samples, centre, g), new_r > envelope)
+        outside[:, :3] = False
+        first = np.where(outside.any(axis=1), outside.argmax(axis=1), g.shape[1])
+        frac = np.clip(first / (g.shape[1] - 1), 0.03, 1.0)
+        g = resample_polylines(g, GUIDE_POINTS, frac)
     guides = guides.copy()
-    guides[valid] = trimmed
+    guides[valid] = g
     pts, uv = interpolate_strands(guides, valid, head.scalp, head.sdf, params, grow)
     return Strands(guides, valid, pts, uv, name=name, params=params)
 

@@ -1,5 +1,13 @@
-"""The head-side data the hair stages need, computed once per fitted head: scalp, SDF, posed vertices."""
+"""The head-side data the hair stages need, computed once per fitted head: scalp, SDF, posed vertices.
 
+``prepare_head`` keeps the last few heads it made (by the fitted identity, expression and settings), so that trying
+one library style after another on the same person (the web service's hair variants, each a new call of
+``stage.make_hair``) does not rebuild the SDF and the scalp every time.
+"""
+
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,12 +51,45 @@ def prepare_head(
         scalp_settings: hairline shape and sampling.
         sdf_spacing: SDF voxel side, metres.
         front_height: front hairline height above the brows in brow-to-nose-base units (``hairline_height``).
+
+    Returns:
+        The prepared head; the same object for the same inputs while it is among the last ``HEAD_CACHE_SIZE``
+        heads made (treat it as read-only).
     """
+    key = _head_key(model, params, scalp_settings, sdf_spacing, front_height)
+    with _LOCK:
+        hit = _HEADS.get(key)
+        if hit is not None:
+            _HEADS.move_to_end(key)
+            return hit
     base = blend_vertices(model, params.identity, np.zeros(model.num_expressions))
     posed = blend_vertices(model, params.identity, params.expression)
     scalp = build_scalp(model, base, scalp_settings, front_height)
     sdf = build_head_sdf(base, head_surface_triangles(model, base), spacing=sdf_spacing)
-    return HairHead(model, base, posed, scalp, sdf, front_height)
+    head = HairHead(model, base, posed, scalp, sdf, front_height)
+    with _LOCK:
+        _HEADS[key] = head
+        while len(_HEADS) > HEAD_CACHE_SIZE:
+            _HEADS.popitem(last=False)
+    return head
+
+
+HEAD_CACHE_SIZE = 2
+"""Prepared heads kept by ``prepare_head`` (about 15 MB each with the sampling tables built on first use)."""
+_HEADS: "OrderedDict[bytes, HairHead]" = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _head_key(model: LinearHeadModel, params: HeadParams, scalp_settings: ScalpSettings | None, sdf_spacing: float,
+              front_height: float) -> bytes:
+    """Digest of what a prepared head depends on (the cached head holds ``model``, so its id stays unique)."""
+    h = hashlib.blake2b(digest_size=20)
+    for a in (params.identity, params.expression):
+        arr = np.ascontiguousarray(a, dtype=np.float64)
+        h.update(repr(arr.shape).encode())
+        h.update(arr.data)
+    h.update(repr((id(model), scalp_settings, float(sdf_spacing), float(front_height))).encode())
+    return h.digest()
 
 
 def with_front_height(head: HairHead, front_height: float) -> HairHead:

@@ -15,6 +15,7 @@ Scalp region:
     (|ψ| = 180°, 34° below it), with a knot at |ψ| = 130° between the last two.
 """
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -190,12 +191,10 @@ def build_scalp(
         [float(phi_front), float(phi_front) + np.deg2rad(s.temple_drop_deg), np.deg2rad(s.sideburn_phi_deg),
          np.deg2rad(s.side_phi_deg), np.deg2rad(s.nape_phi_deg)]
     )
-    tris = head_surface_triangles(model, v)
-    pts, nrm, _ = sample_surface(v, tris, s.samples * 3, s.seed)
-    phi, psi = scalp_angles(pts, centre)
+    pts, nrm, phi, psi, facing = _surface_samples(model, v, s.samples * 3, s.seed, centre)
     keep = phi < hairline_phi(psi, control)
     # outward-facing only: drop samples whose normal points towards the centre (inner folds, ear backs)
-    keep &= np.einsum("nd,nd->n", nrm, pts - centre) > 0.0
+    keep &= facing
     pts, nrm = pts[keep][: s.samples], nrm[keep][: s.samples]
     uv = scalp_uv(pts, centre)
     cells = (np.arange(GRID) + 0.5) / GRID
@@ -210,3 +209,45 @@ def build_scalp(
     face_width = np.stack([jaw[order, 1], np.abs(jaw[order, 0])])
     face_front_z = float(np.median(lm[[1, 2, 14, 15], 2]))
     return Scalp(centre, radius, control, pts, nrm, uv, roots, normals, valid, brow_y, face_width, face_front_z)
+
+
+_Samples = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]
+_SAMPLES: dict[tuple[int, int, int, int], tuple["weakref.ReferenceType[NDArray[np.float64]]", _Samples]] = {}
+
+
+def _surface_samples(
+    model: LinearHeadModel, v: NDArray[np.float64], count: int, seed: int, centre: NDArray[np.float64],
+) -> _Samples:
+    """Surface samples of the head (points, normals, φ, ψ about ``centre``, outward-facing) for ``build_scalp``.
+
+    They depend on the vertices only (the skull centre is fitted to them), not on the hairline: a head whose
+    scalp is rebuilt for another front height (``head.with_front_height``, tried while fitting) reuses them. Kept
+    for the last few vertex arrays, by identity (an array changed in place would not be noticed).
+    """
+    key = (id(v), id(model), count, seed)
+    entry = _SAMPLES.get(key)
+    if entry is not None and entry[0]() is v:
+        return entry[1]
+    pts, nrm, _ = sample_surface(v, head_surface_triangles(model, v), count, seed)
+    phi, psi = scalp_angles(pts, centre)
+    value = (pts, nrm, phi, psi, np.einsum("nd,nd->n", nrm, pts - centre) > 0.0)
+    if len(_SAMPLES) >= 4:
+        _SAMPLES.clear()
+    _SAMPLES[key] = (weakref.ref(v), value)
+    return value
+
+
+_TREES: "weakref.WeakKeyDictionary[Scalp, dict[str, cKDTree]]" = weakref.WeakKeyDictionary()
+
+
+def scalp_tree(scalp: Scalp, kind: str) -> cKDTree:
+    """KD-tree of the scalp samples' ``"points"`` (model frame) or ``"uv"`` (scalp UV), built once per scalp.
+
+    Try-on aligns and re-roots every groom on the same head: the trees are reused across styles.
+    """
+    trees = _TREES.setdefault(scalp, {})
+    tree = trees.get(kind)
+    if tree is None:
+        data = {"points": scalp.points, "uv": scalp.uv}[kind]
+        tree = trees[kind] = cKDTree(data)
+    return tree

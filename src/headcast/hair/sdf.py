@@ -51,9 +51,12 @@ def sample_surface(
     t = np.asarray(triangles, dtype=np.int64)
     fn = np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]])
     area = 0.5 * np.linalg.norm(fn, axis=1)
-    vn = np.zeros(v.shape, dtype=np.float64)
-    for c in range(3):
-        np.add.at(vn, t[:, c], fn)
+    # per-vertex sums of the face normals of corners 0, then 1, then 2 (np.bincount adds in input order, as the
+    # three np.add.at passes did, so the sums are bit-identical — and much faster)
+    corners_flat = t.T.reshape(-1)
+    vn: NDArray[np.float64] = np.stack(
+        [np.bincount(corners_flat, weights=np.tile(fn[:, c], 3), minlength=len(v)) for c in range(3)], axis=1
+    )
     vn /= np.maximum(np.linalg.norm(vn, axis=1, keepdims=True), 1e-12)
     rng = np.random.default_rng(seed)
     tri = rng.choice(len(t), size=count, p=area / area.sum())
@@ -135,53 +138,115 @@ def sample_sdf(
         ``(...,)`` signed distances in metres and ``(..., 3)`` gradients (None when not asked for).
     """
     p = np.asarray(points, dtype=np.float64)
-    flat = p.reshape(-1, 3)
-    shape = np.asarray(sdf.values.shape)
-    g = np.clip((flat - sdf.origin) / sdf.spacing, 0.0, shape - 1.000001)
-    i0 = g.astype(np.int64)
-    f = g - i0
-    strides = np.array([shape[1] * shape[2], shape[2], 1])
-    base = i0 @ strides
-    corners = base[:, None] + _corner_offsets(strides)[None, :]  # (N, 8)
-    fx, fy, fz = f[:, 0:1], f[:, 1:2], f[:, 2:3]
-    bits = _CORNER_BITS
-    w = (np.where(bits[:, 0], fx, 1 - fx) * np.where(bits[:, 1], fy, 1 - fy) * np.where(bits[:, 2], fz, 1 - fz))
-    # beyond the grid the clamped border value may be an "inside" value (the neck's cut): points out there are at
-    # least their distance to the box away from the head
-    hi = sdf.origin + sdf.spacing * (shape - 1)
-    beyond = np.linalg.norm(np.maximum(sdf.origin - flat, 0.0) + np.maximum(flat - hi, 0.0), axis=1)
+    lk = _lookup(sdf)
+    g = (p.reshape(-1, 3) - lk.origin) / lk.spacing  # continuous voxel coordinates
+    gap = _gap(lk, g)
     if not with_gradient:
-        d = np.einsum("nk,nk->n", w, np.take(sdf.values.reshape(-1), corners))
-        return np.where(beyond > 0, np.maximum(d, beyond), d).reshape(p.shape[:-1]), None
-    out = np.einsum("nk,nkc->nc", w, np.take(_table(sdf), corners, axis=0))  # (N, 8, 4) gathered
-    d = np.where(beyond > 0, np.maximum(out[:, 0], beyond), out[:, 0])
-    return d.reshape(p.shape[:-1]), out[:, 1:4].reshape(p.shape)
+        # C trilinear interpolation, clamped like ``_cell`` (below 0 "nearest" does it; the upper bound is a hair
+        # inside the last cell)
+        np.minimum(g, lk.upper, out=g)
+        d = ndimage.map_coordinates(sdf.values, g.T, order=1, mode="nearest", prefilter=False, output=np.float64)
+    else:
+        base, f = _cell(lk, g)
+        lo_hi = np.empty((len(f), 3, 2))  # per axis: weights of the lower and the upper corner
+        np.subtract(1.0, f, out=lo_hi[:, :, 0])
+        lo_hi[:, :, 1] = f
+        wxy = (lo_hi[:, 0, :, None] * lo_hi[:, 1, None, :]).reshape(-1, 4)
+        w = (wxy[:, :, None] * lo_hi[:, 2, None, :]).reshape(-1, 8)  # corners in (dx, dy, dz) bit order
+        corners = np.take(lk.table, base[:, None] + lk.offsets, axis=0)  # (N, 8, 4) value + gradient
+        out = np.einsum("nk,nkc->nc", w, corners)  # (N, 4) float64
+        d = out[:, 0]
+    if gap is not None:
+        rows, dist = gap
+        d[rows] = np.maximum(d[rows], dist)
+    return d.reshape(p.shape[:-1]), None if not with_gradient else out[:, 1:4].reshape(p.shape)
+
+
+@dataclass(frozen=True, eq=False)
+class _Lookup:
+    """Per-grid arrays for fast sampling (built once per :class:`HeadSDF`, see ``_lookup``).
+
+    Attributes:
+        origin: grid origin, metres.
+        spacing: voxel side, metres.
+        extent: ``(3,)`` voxel coordinate of the last voxel centre (``shape − 1``).
+        upper: ``(3,)`` largest cell coordinate a point is clamped to (``shape − 1.000001``).
+        strides: ``(3,)`` C-order strides of the flattened grid.
+        offsets: ``(8,)`` flat offsets of a cell's corners, (dx, dy, dz) bits in that order.
+        table: ``(M, 4)`` value and gradient per voxel (float64 copies of the float32 grids).
+        cell_min: ``(M,)`` float32 smallest of the 8 corner values of the cell whose lowest corner is the voxel
+            (a lower bound of the trilinear value anywhere in the cell; +inf on the upper border planes, which
+            never start a cell).
+    """
+
+    origin: NDArray[np.float64]
+    spacing: float
+    extent: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    strides: NDArray[np.int64]
+    offsets: NDArray[np.int64]
+    table: NDArray[np.float64]
+    cell_min: NDArray[np.float32]
 
 
 _CORNER_BITS = np.array([[dx, dy, dz] for dx in (0, 1) for dy in (0, 1) for dz in (0, 1)], dtype=bool)
+_LOOKUPS: "weakref.WeakKeyDictionary[HeadSDF, _Lookup]" = weakref.WeakKeyDictionary()
 
 
-def _corner_offsets(strides: NDArray[np.int64]) -> NDArray[np.int64]:
-    return _CORNER_BITS.astype(np.int64) @ strides
+def _lookup(sdf: HeadSDF) -> _Lookup:
+    """The sampling arrays of a grid (cached per grid object: fitting and try-on reuse one head's SDF)."""
+    lk = _LOOKUPS.get(sdf)
+    if lk is not None:
+        return lk
+    shape = np.asarray(sdf.values.shape, dtype=np.int64)
+    strides = np.array([shape[1] * shape[2], shape[2], 1], dtype=np.int64)
+    values = np.asarray(sdf.values, dtype=np.float32)
+    # float64 (exact copies of the float32 grids): the weighted sum then needs no conversion per call
+    table = np.concatenate([values.reshape(-1, 1), sdf.gradient.reshape(-1, 3)], axis=1).astype(np.float64)
+    cell_min = np.full(values.shape, np.inf, dtype=np.float32)
+    nx, ny, nz = (int(n) - 1 for n in shape)
+    cell_min[:nx, :ny, :nz] = np.minimum.reduce(
+        [values[dx : dx + nx, dy : dy + ny, dz : dz + nz] for dx, dy, dz in _CORNER_BITS.astype(int)]
+    )
+    lk = _Lookup(np.asarray(sdf.origin, dtype=np.float64), float(sdf.spacing),
+                 (shape - 1).astype(np.float64), (shape - 1.000001).astype(np.float64), strides,
+                 _CORNER_BITS.astype(np.int64) @ strides, table, cell_min.reshape(-1))
+    _LOOKUPS[sdf] = lk
+    return lk
 
 
-_TABLES: "weakref.WeakKeyDictionary[HeadSDF, NDArray[np.float32]]" = weakref.WeakKeyDictionary()
+def _cell(lk: _Lookup, g: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Flat index of each point's cell (its lowest corner) and the ``(N, 3)`` position inside it in [0, 1).
+
+    ``g`` are ``(N, 3)`` continuous voxel coordinates (clamped to the grid in place).
+    """
+    np.minimum(np.maximum(g, 0.0, out=g), lk.upper, out=g)  # np.clip, without its per-call overhead
+    i0 = g.astype(np.int64)
+    return i0 @ lk.strides, g - i0
 
 
-def _table(sdf: HeadSDF) -> NDArray[np.float32]:
-    """``(M, 4)`` value and gradient per voxel, flattened in C order (cached per grid object)."""
-    table = _TABLES.get(sdf)
-    if table is None:
-        table = np.concatenate([sdf.values.reshape(-1, 1), sdf.gradient.reshape(-1, 3)], axis=1).astype(np.float32)
-        _TABLES[sdf] = table
-    return table
+def _gap(lk: _Lookup, g: NDArray[np.float64]) -> tuple[NDArray[np.int64], NDArray[np.float64]] | None:
+    """Rows of the voxel coordinates ``g`` beyond the grid box and their distance to it (metres); None if none.
+
+    Beyond the grid the clamped border value may be an "inside" value (the neck's cut): points out there are at
+    least their distance to the box away from the head.
+    """
+    if not len(g) or (g.min() >= 0.0 and (g - lk.extent).max() <= 0.0):
+        return None
+    excess = np.maximum(-g, 0.0)
+    excess += np.maximum(g - lk.extent, 0.0)
+    sq = np.einsum("nd,nd->n", excess, excess)
+    rows = np.flatnonzero(sq > 0.0)
+    return rows, lk.spacing * np.sqrt(sq[rows])
 
 
 def push_out(sdf: HeadSDF, points: NDArray[np.floating], clearance: float | NDArray[np.floating] = 0.0,
              iterations: int = 2) -> NDArray[np.float64]:
     """Move points that are closer to the head than ``clearance`` (or inside it) out along the SDF gradient.
 
-    Only the points that need it get a gradient lookup (most strand points are already clear).
+    Only the points that need it get a gradient lookup (most strand points are already clear): a first screen
+    drops every point whose cell's smallest corner value is already ≥ its clearance (the trilinear value cannot
+    be lower), so only the points near the head are interpolated.
 
     Args:
         sdf: the head grid.
@@ -196,16 +261,33 @@ def push_out(sdf: HeadSDF, points: NDArray[np.floating], clearance: float | NDAr
     shape = p.shape
     flat = p.reshape(-1, 3)
     need = np.broadcast_to(np.asarray(clearance, dtype=np.float64), shape[:-1]).reshape(-1)
-    idx = np.arange(len(flat))
-    for _ in range(iterations):
-        d, _ = sample_sdf(sdf, flat[idx], with_gradient=False)
+    if iterations <= 0 or not len(flat):
+        return flat.reshape(shape)
+    lk = _lookup(sdf)
+    g = (flat - lk.origin) / lk.spacing
+    np.minimum(np.maximum(g, 0.0, out=g), lk.upper, out=g)
+    idx = np.flatnonzero(lk.cell_min[g.astype(np.int64) @ lk.strides] < need)
+    if not len(idx):
+        return flat.reshape(shape)
+    d, _ = sample_sdf(sdf, flat[idx], with_gradient=False)  # most candidates are clear: values only
+    deficit = need[idx] - d
+    hit = deficit > 0
+    idx, deficit = idx[hit], deficit[hit]
+    grad: NDArray[np.float64] | None = None
+    for it in range(iterations):
+        if not len(idx):
+            break
+        if grad is None:
+            _, grad = sample_sdf(sdf, flat[idx])
+            assert grad is not None
+        norm = np.sqrt(grad[:, 0] * grad[:, 0] + grad[:, 1] * grad[:, 1] + grad[:, 2] * grad[:, 2])
+        flat[idx] += deficit[:, None] * (grad / np.maximum(norm, 1e-9)[:, None])
+        if it + 1 == iterations:
+            break
+        # after a step most points still lack a little clearance: value and gradient in one lookup
+        d, grad = sample_sdf(sdf, flat[idx])
+        assert grad is not None
         deficit = need[idx] - d
         hit = deficit > 0
-        if not hit.any():
-            break
-        idx = idx[hit]
-        _, g = sample_sdf(sdf, flat[idx])
-        assert g is not None
-        n = g / np.maximum(np.linalg.norm(g, axis=-1, keepdims=True), 1e-9)
-        flat[idx] += deficit[hit][:, None] * n
+        idx, deficit, grad = idx[hit], deficit[hit], grad[hit]
     return flat.reshape(shape)

@@ -81,6 +81,63 @@ def splat_strands(
     return closed, angle
 
 
+def strand_coverage(
+    strands: NDArray[np.floating], pose: HeadPose, camera: Camera, depth: NDArray[np.floating] | None,
+    density: float = 1.0, scale: float = 1.0, width: float = 3.0, tolerance: float = 0.004,
+) -> NDArray[np.float32]:
+    """Expected share of each pixel that a splatted silhouette at ``scale`` × the camera's resolution would cover.
+
+    Fitting works on a small copy of the photo's camera and on a subsample of the strands; the metric
+    (``splat_strands`` at the photo's resolution with every render strand) sees many more, thinner strands. Each
+    pixel collects the projected strand length through it (in pixels of the small camera); the full-resolution
+    silhouette covers about ``width`` pixels across each strand, so the expected number of hits is
+    ``λ = density · length · width / scale`` and the covered share ``1 − exp(−λ)`` (strands independent).
+
+    Args:
+        strands: ``(N, P, 3)`` model-frame polylines, metres.
+        pose: model → camera transform.
+        camera: the (small) camera.
+        depth: ``(H, W)`` head depth map at ``camera``; None draws every point.
+        density: strands the metric sees per strand given here.
+        scale: the metric's resolution over ``camera``'s (e.g. photo long side / 160).
+        width: the metric's silhouette width of one strand, pixels at its resolution.
+        tolerance: visibility tolerance behind the head surface, metres.
+
+    Returns:
+        ``(H, W)`` float32 coverage in [0, 1].
+    """
+    h, w = camera.height, camera.width
+    x = np.asarray(strands, dtype=np.float64)
+    if x.size == 0:
+        return np.zeros((h, w), np.float32)
+    n, p = x.shape[:2]
+    cam = transform_points(x.reshape(-1, 3), pose).reshape(n, p, 3)
+    z = -cam[..., 2]
+    ok = z > 1e-3
+    u = camera.cx + camera.fx * cam[..., 0] / np.where(ok, z, 1.0)
+    v = camera.cy - camera.fy * cam[..., 1] / np.where(ok, z, 1.0)
+    seg = np.hypot(np.diff(u, axis=1), np.diff(v, axis=1))
+    sub = int(np.clip(np.ceil(np.nanpercentile(seg, 90)), 1, 8))
+    t = ((np.arange(sub) + 0.5) / sub)[None, None, :]
+    uu = (u[:, :-1, None] * (1 - t) + u[:, 1:, None] * t).ravel()
+    vv = (v[:, :-1, None] * (1 - t) + v[:, 1:, None] * t).ravel()
+    zz = (z[:, :-1, None] * (1 - t) + z[:, 1:, None] * t).ravel()
+    length = np.repeat(seg[..., None] / sub, sub, axis=2).ravel()
+    good = np.repeat((ok[:, :-1] & ok[:, 1:])[..., None], sub, axis=2).ravel()
+    ix, iy = np.floor(uu).astype(np.int64), np.floor(vv).astype(np.int64)
+    good &= (ix >= 0) & (ix < w) & (iy >= 0) & (iy < h)
+    if depth is not None:
+        good[good] = zz[good] < np.asarray(depth)[iy[good], ix[good]] + tolerance
+    total = np.bincount(iy[good] * w + ix[good], weights=length[good], minlength=h * w).reshape(h, w)
+    return (1.0 - np.exp(-density * total * width / scale)).astype(np.float32)
+
+
+def soft_iou(a: NDArray[np.floating], b: NDArray[np.floating]) -> float:
+    """IoU of two ``(H, W)`` coverage maps in [0, 1] (Σ min / Σ max); 1.0 when both are empty."""
+    union = np.maximum(a, b).sum()
+    return 1.0 if union == 0 else float(np.minimum(a, b).sum() / union)
+
+
 def mask_iou(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
     """Intersection over union of two ``(H, W)`` masks; 1.0 when both are empty."""
     inter = np.logical_and(a, b).sum()

@@ -6,11 +6,14 @@ Strands are reconstructed from the photo, grown from a library style, or none.
 the style grows on this head; the photo's hair colour is used unless ``color`` is given).
 """
 
+import hashlib
 import io
 import json
 import re
 import tempfile
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -138,7 +141,7 @@ def make_hair(
     t = time.perf_counter()
     analysis = None
     if classes is not None:
-        analysis = analyse_hair(pixels, classes, fit.landmarks68_2d, settings.analysis)
+        analysis = _analyse(pixels, classes, fit.landmarks68_2d, settings.analysis)
     seconds["analyse"] = time.perf_counter() - t
     t = time.perf_counter()
     front = 1.0 if analysis is None else hairline_height(analysis.hairline_y, fit.landmarks68_2d, analysis.fringe)
@@ -167,6 +170,48 @@ def make_hair(
             strands = strands.recoloured(root, tip)
     seconds["grow"] = time.perf_counter() - t
     return HairResult(strands, settings.mode, analysis=analysis, seconds=seconds, notes=tuple(notes))
+
+
+_ANALYSES: "OrderedDict[bytes, HairAnalysis]" = OrderedDict()
+_LOCK = threading.Lock()
+
+
+def _analyse(
+    pixels: np.ndarray, classes: np.ndarray, landmarks: np.ndarray, settings: AnalysisSettings
+) -> HairAnalysis:
+    """``analyse_hair``, remembered for the last two photos (by content).
+
+    Trying styles one after another on the same photo (the web service's hair variants) needs the same analysis
+    (colour, hairline) each time; hashing the photo costs a few milliseconds, the analysis a few hundred.
+    """
+    h = hashlib.blake2b(digest_size=20)
+    for a in (pixels, classes, landmarks):
+        arr = np.ascontiguousarray(a)
+        h.update(repr((arr.shape, arr.dtype.str)).encode())
+        h.update(arr.data)  # the buffer itself, no copy
+    h.update(repr(settings).encode())
+    key = h.digest()
+    with _LOCK:
+        hit = _ANALYSES.get(key)
+        if hit is not None:
+            _ANALYSES.move_to_end(key)
+            return hit
+    analysis = analyse_hair(pixels, classes, landmarks, settings)
+    with _LOCK:
+        _ANALYSES[key] = analysis
+        while len(_ANALYSES) > 2:
+            _ANALYSES.popitem(last=False)
+    return analysis
+
+
+def clear_caches() -> None:
+    """Forget the remembered photo analyses and prepared heads (benchmarks time cold runs with it)."""
+    from headcast.hair import head
+
+    with _LOCK:
+        _ANALYSES.clear()
+    with head._LOCK:
+        head._HEADS.clear()
 
 
 def style_strands(name: str, head: HairHead, grow: GrowSettings | None = None) -> Strands | None:

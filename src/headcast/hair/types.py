@@ -27,6 +27,9 @@ class HairParams:
         length_sides: strands above the ears, metres.
         length_back: strands at the back and nape, metres.
         parting: x of the parting as a fraction of the skull radius (−1 = the head's right, 0 = centre, +1 = left).
+        part_depth: how sharply the hair is combed apart at the parting, [0, 1] (1 = a clear parting line with the
+            scalp showing; 0 = no parting: the top is combed back and the sides fall smoothly from the mid-line,
+            e.g. curly hair, afros, swept-back styles).
         volume: how far the hair layer stands off the scalp, metres.
         crown_volume: multiplier of ``volume`` at the crown (blended by the root's height: 1 at the sides), e.g.
             2–3 for hair piled up on top.
@@ -40,6 +43,8 @@ class HairParams:
         updo: gather style (:data:`Updo`).
         updo_height: gather point from the nape (0) to the crown (1).
         tail_length: length of the ponytail / braid below the gather point (bun: coil length), metres.
+        tail_side: where a ponytail / braid hangs: 0 = down the back, +1 = over the head's left shoulder (+x),
+            −1 = over its right (beside the neck, in front of the shoulder); fractions in between.
     """
 
     length_top: float = 0.10
@@ -47,6 +52,7 @@ class HairParams:
     length_sides: float = 0.07
     length_back: float = 0.09
     parting: float = 0.3
+    part_depth: float = 1.0
     volume: float = 0.012
     crown_volume: float = 1.0
     gravity: float = 0.8
@@ -59,6 +65,7 @@ class HairParams:
     updo: Updo = "none"
     updo_height: float = 0.5
     tail_length: float = 0.2
+    tail_side: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready ``{field: value}``."""
@@ -137,6 +144,12 @@ class HairAnalysis:
         hair_ratio: hair area / face area.
         bald: almost no hair visible (hair_ratio below the bald threshold, no hat).
         shaved: a thin layer of hair only (hair above the head but little of it).
+        notes: remarks (e.g. no hair visible).
+        coherence: how consistent the strand direction is locally, [0, 1] (confidence-weighted length of the mean
+            doubled-angle vector in small windows, averaged over the hair): straight hair ≈ 0.6–0.8, tight
+            curls below 0.5; NaN when not measured.
+        tail_side: a tail of hair hanging beside the neck on one side only (a ponytail or braid worn over a
+            shoulder): +1 on the head's left (+x, the image's right in a frontal photo), −1 on its right, 0 none.
     """
 
     hair: NDArray[np.bool_]
@@ -155,3 +168,5 @@ class HairAnalysis:
     bald: bool
     shaved: bool
     notes: tuple[str, ...] = field(default_factory=tuple)
+    coherence: float = float("nan")
+    tail_side: float = 0.0

@@ -1,0 +1,75 @@
+"""The hair stage end to end: a fixture portrait through ``make_avatar`` with ``--hair auto`` and into the bundle.
+
+Needs the model files, the fixture photos, EGL and torch (BiSeNet); skipped where one is missing. About 15–25 s on
+two cores (model loading, one photo, one bundle).
+"""
+
+import zipfile
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from headcast.assets import AssetSettings
+from headcast.render.context import Renderer
+
+PHOTO = "london_119_neutral.jpg"
+"""Short black hair, frontal studio portrait (hair-mask IoU ≈ 0.85 when this test was written)."""
+
+IOU_FLOOR = 0.7
+"""The photo-view hair-mask IoU (``eval.hair_metrics.silhouette_iou``) this portrait must keep."""
+
+
+@pytest.fixture(scope="module")
+def avatar_and_pipeline(portraits_dir: Path, asset_settings: AssetSettings, renderer: Renderer):
+    pytest.importorskip("torch")
+    from headcast.hair.stage import HairSettings
+    from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+
+    photo = portraits_dir / PHOTO
+    if not photo.is_file():
+        pytest.skip(f"{photo} is missing")
+    pipe = load_pipeline(replace(PipelineSettings(assets=asset_settings), hair=HairSettings(mode="auto")))
+    try:
+        yield make_avatar(pipe, photo), pipe
+    finally:
+        pipe.close()
+
+
+def test_auto_hair_on_a_portrait(avatar_and_pipeline) -> None:
+    from headcast.eval.hair_metrics import silhouette_iou
+    from headcast.eval.parsing import hair_mask
+    from headcast.hair.head import prepare_head
+    from headcast.hair.sdf import sample_sdf
+
+    av, pipe = avatar_and_pipeline
+    report = av.hair_report
+    assert report is not None and av.hair is not None, av.warnings
+    strands = av.hair
+    assert strands.num_strands >= 10_000
+    assert report.style != "bald" and np.isfinite(report.iou)
+    # on the scalp: roots on the head's surface, (almost) no point inside it
+    head = prepare_head(av.model, av.fit.params)
+    root_dist, _ = sample_sdf(head.sdf, strands.points[:, 0], with_gradient=False)
+    assert np.percentile(np.abs(root_dist), 95) < 0.004
+    dist, _ = sample_sdf(head.sdf, strands.points.reshape(-1, 3), with_gradient=False)
+    assert np.mean(dist < -0.002) < 0.01
+    # the photo's hair, seen from the photo's camera
+    iou = silhouette_iou(strands, av.fit, av.model, hair_mask(pipe.parse_face(av.photo.pixels)), pipe.renderer)
+    assert iou >= IOU_FLOOR, iou
+
+
+def test_bundle_has_the_hair_files(avatar_and_pipeline, tmp_path: Path) -> None:
+    import json
+
+    from headcast.pipeline import write_outputs
+
+    av, pipe = avatar_and_pipeline
+    manifest = write_outputs(pipe, av, tmp_path)
+    names = {f.name for f in manifest.files}
+    assert {"hair.json", "hair.data", "hair.hair", "hair_guides.obj", "hair_ribbons.glb"} <= names
+    info = json.loads(manifest.path("hair.json").read_text())
+    assert info["strands"] == av.hair.num_strands and info["hair_iou"] is not None
+    with zipfile.ZipFile(manifest.archive.path) as z:
+        assert {"hair.json", "hair.data", "hair.hair"} <= {Path(n).name for n in z.namelist()}
