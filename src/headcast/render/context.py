@@ -5,6 +5,7 @@ holds the context and caches what is expensive to recreate (compiled programs, o
 uploaded textures). The context is created on first use, so constructing a ``Renderer`` is free.
 """
 
+import threading
 from collections import OrderedDict
 from typing import Literal
 
@@ -26,6 +27,10 @@ class RenderBackendError(HeadcastError):
     """No offscreen OpenGL context could be created (EGL or Mesa missing)."""
 
     exit_code = 7
+
+
+_CURRENT = threading.local()
+"""Per thread: the renderer whose context is current (EGL contexts are made current per thread)."""
 
 
 class Renderer:
@@ -57,13 +62,20 @@ class Renderer:
                 self._ctx = moderngl.create_standalone_context(backend=self.backend)  # type: ignore[arg-type]
             except Exception as exc:  # glcontext raises plain Exception subclasses with library messages
                 raise RenderBackendError(f"Could not create an OpenGL context ({exc}). {_APT_HINT}") from exc
+            _CURRENT.renderer = self  # a new standalone context is made current on this thread
+        elif getattr(_CURRENT, "renderer", None) is not self:
+            # Another renderer's context was made current on this thread since: GL calls (draws, reads) go to the
+            # current context, so make ours current again before anyone uses it.
+            self._ctx.__enter__()
+            _CURRENT.renderer = self
         return self._ctx
 
     def program(self, key: str, vertex_shader: str, fragment_shader: str) -> moderngl.Program:
         """A compiled shader program, compiled once per ``key``."""
+        ctx = self.ctx  # also makes this renderer's context current on this thread
         prog = self._programs.get(key)
         if prog is None:
-            prog = self.ctx.program(vertex_shader=vertex_shader, fragment_shader=fragment_shader)
+            prog = ctx.program(vertex_shader=vertex_shader, fragment_shader=fragment_shader)
             self._programs[key] = prog
         return prog
 
@@ -84,13 +96,13 @@ class Renderer:
             depth: attach a depth renderbuffer.
             depth_texture: attach a readable depth texture instead (``fbo.read(attachment=-1, dtype="f4")``).
         """
+        ctx = self.ctx  # also makes this renderer's context current on this thread
         full_key = (key, size, attachments, depth, depth_texture)
         fbo = self._framebuffers.get(full_key)
         if fbo is None:
             stale = [k for k in self._framebuffers if k[0] == key]
             for k in stale:  # one size per key: release buffers of an older size
                 self._release_framebuffer(self._framebuffers.pop(k))
-            ctx = self.ctx
             colors = [ctx.texture(size, comps, dtype=dtype) for comps, dtype in attachments]
             depth_att: moderngl.Texture | moderngl.Renderbuffer | None = None
             if depth_texture:
@@ -107,6 +119,7 @@ class Renderer:
         Row 0 of ``image`` lands at texture coordinate t = 0; samplers that expect the OpenGL bottom-left UV
         origin therefore read it at ``t = 1 - v`` (see the shaders in :mod:`headcast.render.raster`).
         """
+        _ = self.ctx  # makes this renderer's context current on this thread
         key = id(image)
         hit = self._textures.get(key)
         if hit is not None and hit[0] is image:
