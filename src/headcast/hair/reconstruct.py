@@ -279,6 +279,30 @@ def _candidates(p: HairParams) -> list[HairParams]:
     return out
 
 
+def _points_in_hair(
+    points: NDArray[np.floating], fit: FitResult, camera: Camera, target: "_Target"
+) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Which of ``(N, P, 3)`` model-frame points fall in the photo's hair, with their pixel ``u``, ``v`` and depth.
+
+    A point is in the hair when it projects into the (3 × 3 dilated) hair mask or lies hidden behind the head
+    (more than 4 mm behind the head's depth at its pixel). Returns four ``(N, P)`` arrays: inside, u, v (pixels),
+    depth (metres, ≥ 1e-6).
+    """
+    n, p = points.shape[:2]
+    cam = transform_points(points.reshape(-1, 3), fit.params.pose)
+    z = np.maximum(-cam[:, 2], 1e-6)
+    uf = camera.cx + camera.fx * cam[:, 0] / z
+    vf = camera.cy - camera.fy * cam[:, 1] / z
+    u, v = np.floor(uf).astype(np.int64), np.floor(vf).astype(np.int64)
+    h, w = target.mask.shape
+    on = (u >= 0) & (u < w) & (v >= 0) & (v < h)
+    uc, vc = np.clip(u, 0, w - 1), np.clip(v, 0, h - 1)
+    mask = cv2.dilate(target.mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    hidden = z > target.depth[vc, uc] + 0.004
+    inside = (on & (mask[vc, uc] | hidden)).reshape(n, p)
+    return inside, uf.reshape(n, p), vf.reshape(n, p), z.reshape(n, p)
+
+
 def silhouette_length_scale(groom: _Groom, fit: FitResult, camera: Camera, target: "_Target") -> NDArray[np.float64]:
     """Per-guide length factors that make strands end where the photo's hair ends.
 
@@ -294,23 +318,13 @@ def silhouette_length_scale(groom: _Groom, fit: FitResult, camera: Camera, targe
     head = groom.head
     base = np.ones(head.scalp.guide_valid.shape) if groom.length_scale is None else groom.length_scale
     g, valid = groom.guides(replace(GrowSettings(), guide_points=24), points=24)
-    n, p = g.shape[:2]
-    cam = transform_points(g.reshape(-1, 3), fit.params.pose)
-    z = np.maximum(-cam[:, 2], 1e-6)
-    u = np.floor(camera.cx + camera.fx * cam[:, 0] / z).astype(np.int64)
-    v = np.floor(camera.cy - camera.fy * cam[:, 1] / z).astype(np.int64)
+    p = g.shape[1]
     h, w = target.mask.shape
-    on = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-    uc, vc = np.clip(u, 0, w - 1), np.clip(v, 0, h - 1)
-    mask = cv2.dilate(target.mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    hidden = z > target.depth[vc, uc] + 0.004
-    inside = (on & (mask[vc, uc] | hidden)).reshape(n, p)
+    inside, tip_u, tip_v, z = _points_in_hair(g, fit, camera, target)
     inside[:, 0] = True
     run = np.cumprod(inside, axis=1).astype(bool)
     last = run.sum(axis=1) - 1  # index of the last point of the initial inside run
     # a tip still inside: lengthen by the photo's hair left beyond it, marching on along the tip's direction
-    tip_u, tip_v = (camera.cx + camera.fx * cam[:, 0] / z).reshape(n, p), (camera.cy - camera.fy * cam[:, 1] / z
-                                                                            ).reshape(n, p)
     du, dv = tip_u[:, -1] - tip_u[:, -3], tip_v[:, -1] - tip_v[:, -3]
     norm = np.hypot(du, dv)
     du, dv = np.where(norm > 1e-6, du / np.maximum(norm, 1e-6), 0.0), np.where(norm > 1e-6, dv / np.maximum(norm, 1e-6),
@@ -321,7 +335,7 @@ def silhouette_length_scale(groom: _Groom, fit: FitResult, camera: Camera, targe
     m_on = (mu >= 0) & (mu < w) & (mv >= 0) & (mv < h)
     more = np.cumprod(m_on & target.mask[np.clip(mv, 0, h - 1), np.clip(mu, 0, w - 1)], axis=1).sum(axis=1)
     arc = np.linalg.norm(np.diff(g, axis=1), axis=2).sum(axis=1)
-    grow_by = 1.0 + 1.1 * more * z.reshape(n, p)[:, -1] / camera.fx / np.maximum(arc, 1e-3)
+    grow_by = 1.0 + 1.1 * more * z[:, -1] / camera.fx / np.maximum(arc, 1e-3)
     factor = np.where(last >= p - 1, np.clip(grow_by, 1.0, 2.5), np.maximum(last, 1) / (p - 1))
     grid = np.full(valid.shape, np.nan)
     grid[valid] = factor
@@ -685,19 +699,10 @@ def silhouette_trim(guides: NDArray[np.float64], valid: NDArray[np.bool_], fit: 
     and not below the photo's lowest hair row (so hair hidden behind the head is not longer than the hair seen).
     The shares are median-filtered over the grid (3 × 3) and kept in [0.15, 1].
     """
-    n, p = guides.shape[:2]
-    cam = transform_points(guides.reshape(-1, 3), fit.params.pose)
-    z = np.maximum(-cam[:, 2], 1e-6)
-    u = np.floor(camera.cx + camera.fx * cam[:, 0] / z).astype(np.int64)
-    v = np.floor(camera.cy - camera.fy * cam[:, 1] / z).astype(np.int64)
-    h, w = target.mask.shape
-    on = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-    uc, vc = np.clip(u, 0, w - 1), np.clip(v, 0, h - 1)
-    mask = cv2.dilate(target.mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    hidden = z > target.depth[vc, uc] + 0.004
+    p = guides.shape[1]
+    inside, _, v, _ = _points_in_hair(guides, fit, camera, target)
     rows = np.flatnonzero(target.mask.any(axis=1))
-    above = v <= (rows.max() + 1 if len(rows) else h)  # nothing hangs lower than the photo's lowest hair
-    inside = (on & (mask[vc, uc] | hidden) & above).reshape(n, p)
+    inside &= np.floor(v) <= (rows.max() + 1 if len(rows) else target.mask.shape[0])  # none below the lowest hair
     inside[:, 0] = True
     last = np.cumprod(inside, axis=1).sum(axis=1) - 1
     grid = np.full(valid.shape, np.nan)
