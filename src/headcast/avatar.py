@@ -10,6 +10,7 @@ from headcast.landmarks.types import Landmarks, Photo
 from headcast.texture.types import UVTexture
 
 if TYPE_CHECKING:
+    from headcast.emotion.types import EmotionState
     from headcast.hair.stage import HairResult
 
 
@@ -27,6 +28,8 @@ class Avatar:
         warnings: remarks for the user (several faces found, image downscaled, ...).
         hair: strand hair in the model frame (None: no hair / hair off).
         hair_report: the hair stage's outcome (style, IoU, timings) when it ran.
+        emotion: the photo's detected emotion, the one shown and the resting face (set by
+            :func:`headcast.emotion.apply.with_emotion_state`; None until then).
     """
 
     photo: Photo
@@ -38,3 +41,4 @@ class Avatar:
     warnings: tuple[str, ...] = ()
     hair: Strands | None = None
     hair_report: "HairResult | None" = None
+    emotion: "EmotionState | None" = None

@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_limits
 
 from headcast.assets import AssetSettings
 from headcast.avatar import Avatar
+from headcast.emotion import load_packaged_model, with_emotion_state
 from headcast.export.bundle import BundleManifest, write_bundle
 from headcast.export.glb import prepare_glb_export
 from headcast.export.obj import prepare_obj_export
@@ -184,8 +185,8 @@ def write_outputs(pipeline: Pipeline, avatar: Avatar, out_dir: Path | str) -> Bu
             strands=[] if avatar.hair is None else [strands_line_set(avatar.hair, max_strands=5000)],
             settings=replace(TURNTABLE_SETTINGS, strand_shading="kajiya_kay") if strands else None,
         )
-    timed = Avatar(avatar.photo, avatar.landmarks, avatar.fit, avatar.texture, avatar.model, timings, avatar.warnings,
-                   avatar.hair, avatar.hair_report)
+    # params.json carries the detected emotion and resting face, so the page's sliders match apply_emotion
+    timed = replace(with_emotion_state(avatar, load_packaged_model()), timings=timings)
     extra = {} if avatar.hair_report is None else hair_files(avatar.hair_report, pipeline.settings.hair)
     return write_bundle(timed, out_dir, pipeline.settings.export, {"preview.png": preview, "turntable.png": turntable},
                         extra_files=extra)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from headcast.emotion import EMOTIONS, NEUTRAL, EmotionIntensities, apply_emotion, load_packaged_model
+from headcast.emotion.apply import EmotionSettings, emotion_expression
 from headcast.emotion.detect import estimate_from_weights
 from headcast.emotion.prototypes import prototype_expression
 from headcast.geometry.camera import HeadPose
@@ -39,6 +40,57 @@ def test_zero_is_neutral_and_pose_unchanged(ict_model, params):
     assert not p.expression.any()
     np.testing.assert_allclose(p.pose.rotation, 0, atol=1e-12)
     np.testing.assert_allclose(p.pose.translation, params.pose.translation, atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def fitted(ict_model):
+    """A fitted-looking head: a resting expression on every shape (as landmark fits give)."""
+    rng = np.random.default_rng(5)
+    return HeadParams(rng.normal(size=10), rng.uniform(0.0, 0.35, ict_model.num_expressions),
+                      HeadPose(np.array([0.05, -0.1, 0.02]), np.array([0.0, 0.01, -0.8])))
+
+
+def test_zero_keeps_the_fitted_face(ict_model, fitted):
+    """Zero sliders on a photo detected neutral reproduce the fitted head exactly (the resting face is kept)."""
+    p = apply_emotion(fitted, NEUTRAL, load_packaged_model(), ict_model)
+    np.testing.assert_array_equal(p.expression, fitted.expression)
+    np.testing.assert_allclose(p.pose.rotation, fitted.pose.rotation, atol=1e-12)
+
+
+@pytest.mark.parametrize("emotion", EMOTIONS)
+def test_base_emotion_round_trip(ict_model, fitted, emotion):
+    """Sliders at the detected emotion give the fitted head; 0 removes exactly the emotion's own weights."""
+    model = load_packaged_model()
+    b = EmotionIntensities(**{emotion: 0.6})
+    same = apply_emotion(fitted, b, model, ict_model, base=b)
+    np.testing.assert_allclose(same.expression, fitted.expression, atol=1e-12)
+    removed = apply_emotion(fitted, NEUTRAL, model, ict_model, base=b)
+    net = emotion_expression(model, b, ict_model, fitted.identity)
+    np.testing.assert_allclose(removed.expression, np.clip(fitted.expression - net, 0, 1), atol=1e-12)
+    assert (net > 0.05).any()  # the emotion really drives some shapes, so removing it is a change
+
+
+@pytest.mark.parametrize("emotion", EMOTIONS)
+def test_emotion_changes_only_its_shapes(ict_model, fitted, emotion):
+    """Shapes the emotion's weights leave at 0 keep the person's resting value."""
+    model = load_packaged_model()
+    e = EmotionIntensities(**{emotion: 1.0})
+    p = apply_emotion(fitted, e, model, ict_model)
+    net = emotion_expression(model, e, ict_model, fitted.identity)
+    untouched = net == 0
+    assert untouched.any() and (~untouched).any()
+    np.testing.assert_array_equal(p.expression[untouched], fitted.expression[untouched])
+    assert np.all(p.expression[~untouched] >= fitted.expression[~untouched])
+
+
+def test_replace_mode_ignores_the_fit(ict_model, fitted):
+    """keep_resting=False: the emotion on the model's mean face (the fitted expression is not used)."""
+    model = load_packaged_model()
+    e = EmotionIntensities(happiness=0.7)
+    p = apply_emotion(fitted, e, model, ict_model, settings=EmotionSettings(keep_resting=False))
+    np.testing.assert_allclose(p.expression, emotion_expression(model, e, ict_model, fitted.identity), atol=0)
+    zero = apply_emotion(fitted, NEUTRAL, model, ict_model, settings=EmotionSettings(keep_resting=False))
+    assert not zero.expression.any()
 
 
 def test_sadness_tilts_head_down(ict_model, params):

@@ -40,6 +40,21 @@ def test_document_fields(tmp_path: Path, tiny_avatar: Avatar) -> None:
     assert raw["software"]["name"] == "headcast" and raw["schema_version"] == 1
 
 
+def test_emotion_state_is_written(tmp_path: Path, tiny_avatar: Avatar) -> None:
+    """The shown/detected emotion and the resting face reach params.json (the page's sliders read them)."""
+    from dataclasses import replace
+
+    from headcast.emotion.types import NEUTRAL, EmotionIntensities, EmotionState
+
+    assert json.loads(write_params(tmp_path / "a.json", tiny_avatar).read_text()).get("emotion") is None
+    state = EmotionState(NEUTRAL, EmotionIntensities(happiness=0.5), np.array([-0.25, 0.5, 1.25]))
+    path = write_params(tmp_path / "b.json", replace(tiny_avatar, emotion=state))
+    raw = json.loads(path.read_text())["emotion"]
+    assert raw["shown"]["happiness"] == 0.5 and raw["detected"]["happiness"] == 0.0
+    assert raw["resting_expression"] == {"jawOpen": -0.25, "mouthSmile_L": 0.5, "eyeBlink_R": 1.25}
+    assert load_params_document(path).emotion is not None  # the reader accepts it
+
+
 def test_pixels_refer_to_the_input_photo(tmp_path: Path, tiny: LinearHeadModel) -> None:
     """A photo processed at half size: intrinsics and landmarks are written in full-size pixels."""
     avatar = make_avatar(tiny, np.zeros(2), np.zeros(3), random_texture(len(tiny.uv)), scale=0.5)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from headcast.emotion import load_packaged_model
-from headcast.emotion.apply import EmotionSettings, apply_emotion, emotion_expression, neck_pivot
+from headcast.emotion.apply import EmotionSettings, apply_emotion, neck_pivot, resting_expression
 from headcast.emotion.types import EMOTIONS, EmotionIntensities
 from headcast.geometry.camera import HeadPose
 from headcast.geometry.rotation import axis_angle_to_matrix
@@ -43,11 +43,16 @@ def _single(name: str, value: float = 1.0) -> EmotionIntensities:
 
 
 def test_rig_matches_apply_emotion(ict_model, tmp_path):
-    """Browser weights and head matrix == apply_emotion's expression and pose change, seen in the model frame."""
+    """Browser weights and head matrix == apply_emotion's expression and pose change, seen in the model frame.
+
+    Both modes: "keep" (the resting face, default) and "replace" (``keep_resting=False``). Half the cases give the
+    resting face as params.json does (then the GLB's weights are deliberately different, so only the given resting
+    face can produce the right answer); the other half leave the browser to derive it from the GLB's weights.
+    """
     model = load_packaged_model()
     rng = np.random.default_rng(7)
     names = list(ict_model.expression_names)
-    settings = EmotionSettings()
+    keep, replace = EmotionSettings(), EmotionSettings(keep_resting=False)
     rows = []
     for k in range(12):
         identity = rng.normal(size=20)
@@ -56,52 +61,58 @@ def test_rig_matches_apply_emotion(ict_model, tmp_path):
         b = EmotionIntensities() if k % 3 else _intensities(rng)
         pose = HeadPose(rng.normal(scale=0.2, size=3), np.array([0.01, -0.02, -0.6]))
         params = HeadParams(identity=identity, expression=fitted, pose=pose)
-        rows.append((params, s, b, fitted))
-    cases = [
-        {
-            "intensities": s.as_array().tolist(),
-            "baseEmotion": b.as_array().tolist(),
-            "baseWeights": fitted.tolist(),
-            "identity": params.identity.tolist(),
-            "pivot": neck_pivot(ict_model, params.identity, settings).tolist(),
-            "mode": mode,
-        }
-        for params, s, b, fitted in rows
-        for mode in ("replace", "add")
-    ]
+        rows.append((params, s, b, k % 2 == 0))
+    cases = []
+    for params, s, b, give_resting in rows:
+        resting = resting_expression(model, params.expression, b, ict_model, params.identity)
+        for mode in ("keep", "replace"):
+            cases.append({
+                "intensities": s.as_array().tolist(),
+                "baseEmotion": b.as_array().tolist(),
+                "baseWeights": (rng.uniform(0, 1, len(names)) if give_resting else params.expression).tolist(),
+                "resting": dict(zip(names, resting.tolist(), strict=True)) if give_resting else None,
+                "identity": params.identity.tolist(),
+                "pivot": neck_pivot(ict_model, params.identity, keep).tolist(),
+                "mode": mode,
+            })
     js = _run_js(tmp_path, {"targetNames": names, "rig": cases})["rig"]
     assert len(js) == 2 * len(rows)
-    for i, (params, s, b, fitted) in enumerate(rows):
-        ref = apply_emotion(params, s, model, ict_model, base=b, settings=settings)
-        replace, add = js[2 * i], js[2 * i + 1]
-        np.testing.assert_allclose(replace["weights"], ref.expression, atol=1e-9, rtol=0)
-        net = emotion_expression(model, s, ict_model, params.identity)
-        np.testing.assert_allclose(add["weights"], np.clip(fitted + net, 0, 1), atol=1e-9, rtol=0)
+    for i, (params, s, b, _) in enumerate(rows):
+        ref = apply_emotion(params, s, model, ict_model, base=b, settings=keep)
+        ref_replace = apply_emotion(params, s, model, ict_model, base=b, settings=replace)
+        got_keep, got_replace = js[2 * i], js[2 * i + 1]
+        np.testing.assert_allclose(got_keep["weights"], ref.expression, atol=1e-9, rtol=0)
+        np.testing.assert_allclose(got_replace["weights"], ref_replace.expression, atol=1e-9, rtol=0)
+        assert not np.allclose(ref.expression, ref_replace.expression)  # the two modes really differ
         # pose' = (R R_d, t + R (p − R_d p)): in the model frame the head moves by M = [R_d | p − R_d p]
         rot = axis_angle_to_matrix(params.pose.rotation)
         rot_new = axis_angle_to_matrix(ref.pose.rotation)
-        m = np.array(replace["matrix"]).reshape(4, 4).T  # column-major → row-major
+        m = np.array(got_keep["matrix"]).reshape(4, 4).T  # column-major → row-major
         np.testing.assert_allclose(m[:3, :3], rot.T @ rot_new, atol=1e-9, rtol=0)
         np.testing.assert_allclose(m[:3, 3], rot.T @ (ref.pose.translation - params.pose.translation), atol=1e-9)
         np.testing.assert_allclose(m[3], [0, 0, 0, 1], atol=0)
-        assert np.array_equal(replace["matrix"], add["matrix"])
+        assert np.array_equal(got_keep["matrix"], got_replace["matrix"])
     # the strongest tendency (sadness) really turns the head, so the pose check above is not vacuous
     sad = np.array(js[2]["matrix"]).reshape(4, 4).T
     assert np.degrees(np.arccos((np.trace(sad[:3, :3]) - 1) / 2)) > 5
 
 
 def test_neutral_sliders_are_identity(ict_model, tmp_path):
-    """Sliders at the GLB's own emotion: no rotation; all-zero sliders in 'replace' = all-zero weights."""
+    """Sliders at the GLB's own emotion: no rotation and the GLB's own weights ("keep"); all-zero sliders in
+    'replace' = all-zero weights."""
     names = list(ict_model.expression_names)
     b = _single("happiness", 0.6).as_array().tolist()
-    cases = [{"intensities": b, "baseEmotion": b, "baseWeights": [0.3] * len(names), "pivot": [0, -0.07, 0.03],
+    glb = np.random.default_rng(1).uniform(0.1, 0.5, len(names)).tolist()
+    cases = [{"intensities": b, "baseEmotion": b, "baseWeights": glb, "pivot": [0, -0.07, 0.03], "mode": "keep"},
+             {"intensities": b, "baseEmotion": b, "baseWeights": glb, "pivot": [0, -0.07, 0.03],
               "mode": "replace"},
-             {"intensities": [0] * 7, "baseEmotion": [0] * 7, "baseWeights": [0.3] * len(names),
-              "pivot": [0, -0.07, 0.03], "mode": "replace"}]
+             {"intensities": [0] * 7, "baseEmotion": [0] * 7, "baseWeights": glb, "pivot": [0, -0.07, 0.03],
+              "mode": "replace"}]
     js = _run_js(tmp_path, {"targetNames": names, "rig": cases})["rig"]
     np.testing.assert_allclose(np.array(js[0]["matrix"]).reshape(4, 4), np.eye(4), atol=1e-12)
-    assert js[0]["weights"][names.index("mouthSmile_L")] > 0.2
-    assert js[1]["weights"] == [0.0] * len(names)
+    np.testing.assert_allclose(js[0]["weights"], glb, atol=1e-12)
+    assert js[1]["weights"][names.index("mouthSmile_L")] > 0.2
+    assert js[2]["weights"] == [0.0] * len(names)
 
 
 def test_pivot_estimate_near_neck_pivot(ict_model, tmp_path):

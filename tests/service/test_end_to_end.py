@@ -141,6 +141,8 @@ def test_photo_to_bundle_then_variants(service: Service, portrait_bytes: bytes):
         zipped.content)
     glb = client.get(f"/api/avatars/{avatar_id}/avatar.glb", headers=auth).content
     assert glb[:4] == b"glTF"
+    emotion = client.get(f"/api/avatars/{avatar_id}/params.json", headers=auth).json()["emotion"]
+    assert emotion["shown"]["happiness"] == 0.8 and len(emotion["resting_expression"]) > 50  # for the sliders
     preview = client.get(f"/api/avatars/{avatar_id}/preview.png", headers=auth)
     assert Image.open(io.BytesIO(preview.content)).size[0] > 100
 

@@ -4,9 +4,10 @@
 // shown in its own model frame (glTF: +x the head's left, +y up, +z forward, metres):
 //
 //   out      = squash(z(x) − z(x₀))                 the packaged MLP, zero-anchored (x₀: intensities = 0)
-//   weights  = out.expression, by target name       "replace" (apply_emotion: the emotion is absolute;
-//                                                    targets the network does not output are 0)
-//            = clip(base + out.expression, 0, 1)    "add" (browser-only: keeps the photo's own expression)
+//   weights  = clip(resting + out.expression, 0, 1) "keep" (apply_emotion's default: the person's resting face,
+//                                                    params.json emotion.resting_expression = fitted − net(detected))
+//            = out.expression, by target name       "replace" (EmotionSettings(keep_resting=False): the model's
+//                                                    mean face; targets the network does not output are 0)
 //   T(s)     = exp(global(s)) · exp(neck(s))         pose tendency (axis-angle → Rodrigues)
 //   R_d      = T(s) · T(b)ᵀ                         b: the emotion the loaded GLB already shows
 //   X'       = R_d (X − p) + p                       p: the neck pivot (behind the chin)
@@ -103,17 +104,34 @@ export function targetMap(model, targetNames) {
 
 /**
  * Morph weights in `targetNames` order (see `targetMap`) from network outputs `out`.
- * mode "replace": headcast's semantics (emotion_expression); "add": clip(base + network, 0, 1).
+ * mode "keep": clip(resting + network, 0, 1) (apply_emotion); "replace": the network's weights alone.
+ * `resting`: the resting face in `targetNames` order (unclipped).
  */
-export function expressionWeights(model, out, map, base, mode = "replace", weights = new Float64Array(base.length)) {
-  if (mode === "add") weights.set(base); else weights.fill(0);
+export function expressionWeights(model, out, map, resting, mode = "keep", weights = new Float64Array(resting.length)) {
+  const keep = mode !== "replace";
+  for (let t = 0; t < weights.length; t++) weights[t] = keep ? Math.min(1, Math.max(0, resting[t])) : 0;
   const { start } = model.block.expression;
   for (let j = 0; j < map.length; j++) {
     const t = map[j];
     if (t < 0) continue;
-    weights[t] = mode === "add" ? Math.min(1, Math.max(0, base[t] + out[start + j])) : out[start + j];
+    weights[t] = keep ? Math.min(1, Math.max(0, resting[t] + out[start + j])) : out[start + j];
   }
   return weights;
+}
+
+/**
+ * The resting face in `targetNames` order: params.json's `emotion.resting_expression` ({name: weight}) when given,
+ * else (older bundles) the GLB's weights minus the network's expression for the emotion they show.
+ */
+export function restingWeights(model, map, baseWeights, baseOut, restingByName = null, targetNames = []) {
+  const resting = Float64Array.from(baseWeights);
+  if (restingByName) {
+    targetNames.forEach((name, t) => { if (name in restingByName) resting[t] = restingByName[name]; });
+    return resting;
+  }
+  const { start } = model.block.expression;
+  for (let j = 0; j < map.length; j++) if (map[j] >= 0) resting[map[j]] -= baseOut[start + j];
+  return resting;
 }
 
 /** Rodrigues: rotation vector (radians) → row-major 3×3 (headcast.geometry.rotation.axis_angle_to_matrix). */
@@ -205,21 +223,24 @@ export function parseEmotion(text) {
  *
  * @param doc            the emotion MLP JSON document
  * @param targetNames    the mesh's morph target names (GLB mesh.extras.targetNames)
- * @param baseWeights    the GLB's own weights (the fitted expression)
+ * @param baseWeights    the GLB's own weights (the expression it shows)
  * @param options.identity   σ-unit identity (params.json), for the identity-conditioned network
- * @param options.baseEmotion 7 intensities the GLB already shows (the avatar's emotion option; neutral if none)
+ * @param options.baseEmotion 7 intensities the GLB shows (params.json emotion.shown)
+ * @param options.resting  {name: weight} resting face (params.json emotion.resting_expression); optional
  * @param options.pivot  the neck pivot, metres (neckPivotFromPositions)
- * @param options.mode   "replace" | "add"
+ * @param options.mode   "keep" (the person's resting face + emotion) | "replace" (the emotion alone)
  * @param options.pose   apply the pose tendency (EmotionSettings.apply_pose)
  */
 export class EmotionRig {
   constructor(doc, targetNames, baseWeights, options = {}) {
     this.model = prepareModel(doc);
+    this.targetNames = Array.from(targetNames);
     this.map = targetMap(this.model, targetNames);
     this.base = Float64Array.from(baseWeights);
+    this.restingByName = options.resting ?? null;
     this.identity = options.identity ?? null;
     this.pivot = options.pivot ?? [0, 0, 0];
-    this.mode = options.mode ?? "replace";
+    this.mode = options.mode ?? "keep";
     this.pose = options.pose ?? true;
     this.out = new Float64Array(this.model.size);
     this.weights = new Float64Array(this.base.length);
@@ -228,12 +249,14 @@ export class EmotionRig {
 
   setBaseEmotion(intensities) {
     this.baseEmotion = Array.from(intensities);
-    this.baseTendency = tendency(this.model, mlpForward(this.model, this.baseEmotion, this.identity));
+    const out = mlpForward(this.model, this.baseEmotion, this.identity);
+    this.baseTendency = tendency(this.model, out);
+    this.resting = restingWeights(this.model, this.map, this.base, out, this.restingByName, this.targetNames);
   }
 
   update(intensities) {
     const out = mlpForward(this.model, intensities, this.identity, this.out);
-    const weights = expressionWeights(this.model, out, this.map, this.base, this.mode, this.weights);
+    const weights = expressionWeights(this.model, out, this.map, this.resting, this.mode, this.weights);
     const rot = this.pose ? matmul3(tendency(this.model, out), this.baseTendency, true) : axisAngleToMatrix(0, 0, 0);
     return { weights, matrix: pivotMatrix(rot, this.pivot), rotation: rot };
   }

@@ -4,7 +4,8 @@ Public API::
 
     parse_emotion("happiness=0.8,surprise=0.3") -> EmotionIntensities
     load_packaged_model("base" | "identity") -> EmotionMLP
-    apply_emotion(params, emotion, model, head, base=...) -> HeadParams
+    apply_emotion(params, emotion, model, head, base=...) -> HeadParams   (resting face + emotion)
+    avatar_with_emotion(avatar, emotion, model) -> Avatar
     estimate_emotion(landmarks, head) -> EmotionIntensities
 """
 
@@ -13,6 +14,8 @@ from headcast.emotion.apply import (
     apply_emotion,
     avatar_with_emotion,
     emotion_expression,
+    emotion_state,
+    with_emotion_state,
     with_params,
 )
 from headcast.emotion.detect import DetectSettings, estimate_emotion
@@ -23,6 +26,7 @@ from headcast.emotion.types import (
     Emotion,
     EmotionIntensities,
     EmotionSpecError,
+    EmotionState,
     parse_emotion,
 )
 
@@ -35,14 +39,17 @@ __all__ = [
     "EmotionMLP",
     "EmotionSettings",
     "EmotionSpecError",
+    "EmotionState",
     "apply_emotion",
     "avatar_with_emotion",
     "emotion_expression",
+    "emotion_state",
     "estimate_emotion",
     "load_model",
     "load_packaged_model",
     "mlp_forward",
     "parse_emotion",
     "predict",
+    "with_emotion_state",
     "with_params",
 ]

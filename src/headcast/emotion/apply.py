@@ -1,8 +1,15 @@
 """Setting an emotion on a head: network output → :class:`HeadParams` (and → :class:`Avatar`).
 
-Expression: the network's weights replace the head's expression (the emotion is absolute, not added to the
-fitted expression). Pose: the network's neck and global rotations, relative to those of the emotion the head
-already shows (``base``, e.g. the photo's detected emotion), rotate the head about a neck pivot::
+Expression: the person's resting face plus the emotion. The fitted expression holds both the emotion the photo
+shows (``base``, detected from its blendshape scores) and the person's own resting face (mouth line, lids, brows);
+the resting part is kept and the emotion's weights are added to it::
+
+    resting = w_fit − net(b)          w' = clip(resting + net(s), 0, 1)
+
+so ``s = b`` (and zero sliders on a neutral photo) reproduce the fitted head, and an emotion changes only what the
+emotion changes. ``EmotionSettings(keep_resting=False)`` puts the emotion on the model's mean face instead
+(``w' = net(s)``). Pose: the network's neck and global rotations, relative to those of ``base``, rotate the head
+about a neck pivot::
 
     R_d = exp(g(s)) exp(n(s)) · (exp(g(b)) exp(n(b)))ᵀ
     X_cam = R (R_d (X − p) + p) + t   →   pose' = (R R_d,  t + R (p − R_d p))
@@ -17,7 +24,7 @@ from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
 from headcast.emotion.model import EmotionMLP, predict
-from headcast.emotion.types import NEUTRAL, EmotionIntensities
+from headcast.emotion.types import NEUTRAL, EmotionIntensities, EmotionState
 from headcast.geometry.camera import HeadPose
 from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
 from headcast.headmodel.base import HeadParams, LinearHeadModel
@@ -30,10 +37,13 @@ class EmotionSettings:
     Attributes:
         apply_pose: add the emotion's head-pose tendency (off: expression only).
         pivot_behind_chin: the neck pivot's distance behind the chin landmark, metres.
+        keep_resting: add the emotion to the person's resting face (fitted − net(base)); off: the emotion's
+            weights alone, on the model's mean face.
     """
 
     apply_pose: bool = True
     pivot_behind_chin: float = 0.07
+    keep_resting: bool = True
 
 
 def neck_pivot(head: LinearHeadModel, identity: NDArray[np.floating], settings: EmotionSettings) -> NDArray[np.float64]:
@@ -61,6 +71,30 @@ def emotion_expression(model: EmotionMLP, emotion: EmotionIntensities, head: Lin
     return weights
 
 
+def resting_expression(model: EmotionMLP, expression: NDArray[np.floating], base: EmotionIntensities,
+                       head: LinearHeadModel, identity: NDArray[np.floating] | None = None) -> NDArray[np.float64]:
+    """``(E,)`` the person's resting face: ``expression − net(base)``, unclipped (see the module docstring)."""
+    return np.asarray(expression, dtype=np.float64) - emotion_expression(model, base, head, identity)
+
+
+def expression_with_emotion(model: EmotionMLP, resting: NDArray[np.floating], emotion: EmotionIntensities,
+                            head: LinearHeadModel, identity: NDArray[np.floating] | None = None) -> NDArray[np.float64]:
+    """``(E,)`` ``clip(resting + net(emotion), 0, 1)``: the expression weights showing ``emotion``."""
+    return np.clip(np.asarray(resting, dtype=np.float64) + emotion_expression(model, emotion, head, identity), 0.0, 1.0)
+
+
+def posed_with_emotion(model: EmotionMLP, pose: HeadPose, emotion: EmotionIntensities, base: EmotionIntensities,
+                       head: LinearHeadModel, identity: NDArray[np.floating],
+                       settings: EmotionSettings) -> HeadPose:
+    """``pose`` turned about the neck pivot by the tendency of ``emotion`` relative to that of ``base``."""
+    if not settings.apply_pose:
+        return pose
+    delta = _tendency(model, emotion, identity) @ _tendency(model, base, identity).T
+    rot = axis_angle_to_matrix(pose.rotation)
+    p = neck_pivot(head, identity, settings)
+    return HeadPose(matrix_to_axis_angle(rot @ delta), np.asarray(pose.translation) + rot @ (p - delta @ p))
+
+
 def apply_emotion(params: HeadParams, emotion: EmotionIntensities, model: EmotionMLP, head: LinearHeadModel,
                   base: EmotionIntensities = NEUTRAL, settings: EmotionSettings | None = None) -> HeadParams:
     """Head parameters showing ``emotion``.
@@ -70,20 +104,21 @@ def apply_emotion(params: HeadParams, emotion: EmotionIntensities, model: Emotio
         emotion: target intensities.
         model: the emotion network (``load_packaged_model()``).
         head: the head model (shape names, chin landmark).
-        base: the emotion ``params.pose`` already shows (its pose tendency is taken out; see module docstring).
-        settings: pose options.
+        base: the emotion ``params`` already show (e.g. the photo's detected emotion): its expression is taken out
+            of ``params.expression`` to leave the resting face, and its pose tendency out of ``params.pose``.
+        settings: resting face and pose options.
 
     Returns:
-        New parameters: expression from the network, pose rotated by the tendency difference.
+        New parameters: ``clip(resting + net(emotion), 0, 1)`` (or ``net(emotion)`` without the resting face),
+        pose rotated by the tendency difference.
     """
     settings = EmotionSettings() if settings is None else settings
-    expression = emotion_expression(model, emotion, head, params.identity)
-    pose = params.pose
-    if settings.apply_pose:
-        delta = _tendency(model, emotion, params.identity) @ _tendency(model, base, params.identity).T
-        rot = axis_angle_to_matrix(pose.rotation)
-        p = neck_pivot(head, params.identity, settings)
-        pose = HeadPose(matrix_to_axis_angle(rot @ delta), np.asarray(pose.translation) + rot @ (p - delta @ p))
+    if settings.keep_resting:
+        resting = resting_expression(model, params.expression, base, head, params.identity)
+    else:
+        resting = np.zeros(head.num_expressions)
+    expression = expression_with_emotion(model, resting, emotion, head, params.identity)
+    pose = posed_with_emotion(model, params.pose, emotion, base, head, params.identity, settings)
     return replace(params, expression=expression, pose=pose)
 
 
@@ -92,16 +127,40 @@ def with_params(avatar: Avatar, params: HeadParams) -> Avatar:
     return replace(avatar, fit=replace(avatar.fit, params=params))
 
 
-def avatar_with_emotion(avatar: Avatar, emotion: EmotionIntensities, model: EmotionMLP,
-                        settings: EmotionSettings | None = None) -> Avatar:
-    """The avatar showing ``emotion`` instead of the emotion detected on its photo (``NEUTRAL`` = ``--neutral``).
-
-    The photo's own emotion (:func:`headcast.emotion.detect.estimate_emotion`) is the base of the pose tendency;
-    the change is recorded in ``avatar.warnings`` so the user sees what was detected and what was set.
-    """
+def emotion_state(avatar: Avatar, model: EmotionMLP) -> EmotionState:
+    """The avatar's :class:`EmotionState`: its own, or (fitted head) the photo's detected emotion and resting face."""
+    if avatar.emotion is not None:
+        return avatar.emotion
     from headcast.emotion.detect import estimate_emotion
 
     detected = estimate_emotion(avatar.landmarks, avatar.model)
-    params = apply_emotion(avatar.fit.params, emotion, model, avatar.model, base=detected, settings=settings)
-    note = f"emotion detected on the photo: {detected}; set to: {emotion}"
-    return replace(with_params(avatar, params), warnings=(*avatar.warnings, note))
+    params = avatar.fit.params
+    resting = resting_expression(model, params.expression, detected, avatar.model, params.identity)
+    return EmotionState(detected, detected, resting)
+
+
+def with_emotion_state(avatar: Avatar, model: EmotionMLP) -> Avatar:
+    """The avatar with its :class:`EmotionState` recorded (params.json carries it to the browser's sliders)."""
+    return avatar if avatar.emotion is not None else replace(avatar, emotion=emotion_state(avatar, model))
+
+
+def avatar_with_emotion(avatar: Avatar, emotion: EmotionIntensities, model: EmotionMLP,
+                        settings: EmotionSettings | None = None) -> Avatar:
+    """The avatar showing ``emotion`` instead of the emotion it shows now (``NEUTRAL`` = ``--neutral``).
+
+    A fitted avatar shows the photo's own emotion (:func:`headcast.emotion.detect.estimate_emotion`); the emotion
+    is added to the person's resting face and the head turns by the pose-tendency difference (module docstring).
+    The change is recorded in ``avatar.warnings`` so the user sees what was detected and what was set.
+    """
+    settings = EmotionSettings() if settings is None else settings
+    state = emotion_state(avatar, model)
+    params, head = avatar.fit.params, avatar.model
+    resting = state.resting if settings.keep_resting else np.zeros(head.num_expressions)
+    new = replace(
+        params,
+        expression=expression_with_emotion(model, resting, emotion, head, params.identity),
+        pose=posed_with_emotion(model, params.pose, emotion, state.shown, head, params.identity, settings),
+    )
+    note = f"emotion detected on the photo: {state.detected}; set to: {emotion}"
+    return replace(with_params(avatar, new), warnings=(*avatar.warnings, note),
+                   emotion=EmotionState(state.detected, emotion, resting))

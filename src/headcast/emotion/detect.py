@@ -32,10 +32,13 @@ class DetectSettings:
     """Emotion estimation settings.
 
     Attributes:
-        min_intensity: estimates below this are treated as absent (neutral faces score up to ~0.3 on some shapes).
+        min_intensity: estimates below this are treated as absent. The ten London portraits labelled neutral
+            (fixtures/portraits) give spurious estimates up to 0.32 (anger 0.32, happiness 0.22, surprise 0.20;
+            docs/emotion.md), posed smiles 0.45–0.70; an emotion detected on a neutral face would be subtracted
+            from the person's resting face (:mod:`headcast.emotion.apply`), so the threshold sits above that.
     """
 
-    min_intensity: float = 0.2
+    min_intensity: float = 0.35
 
 
 def prototype_matrix(names: tuple[str, ...]) -> NDArray[np.float64]:

@@ -28,7 +28,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
-from headcast.emotion.apply import apply_emotion
+from headcast.emotion.apply import (
+    EmotionSettings,
+    apply_emotion,
+    emotion_state,
+    expression_with_emotion,
+    posed_with_emotion,
+)
 from headcast.emotion.model import EmotionMLP
 from headcast.emotion.types import EMOTIONS, NEUTRAL, Emotion, EmotionIntensities
 from headcast.geometry.camera import Camera, HeadPose, camera_from_fov
@@ -203,12 +209,15 @@ def render_emotion(avatar: Avatar, emotion: EmotionIntensities, model: EmotionML
                    renderer: Renderer | None = None, texture: TextureVariant = "baked") -> NDArray[np.uint8]:
     """Frontal textured render ``(size, size, 3)`` uint8 of the avatar showing ``emotion``.
 
-    Starts from the neutral avatar: the fitted expression is reset to zero (``--neutral``) and the pose is upright
-    and frontal, so the emotion alone is shown.
+    As the user gets it: the person's resting face (fitted expression minus the photo's detected emotion,
+    :func:`emotion_state`) plus ``emotion`` (``NEUTRAL`` = ``--neutral``); the pose is upright and frontal, turned
+    by the emotion's own pose tendency.
     """
+    head, identity = avatar.model, avatar.fit.params.identity
     camera, pose = frontal_view(avatar, avatar.fit.params, size)
-    start = HeadParams(avatar.fit.params.identity, np.zeros(avatar.model.num_expressions), pose)
-    params = apply_emotion(start, emotion, model, avatar.model)
+    state = emotion_state(avatar, model)
+    params = HeadParams(identity, expression_with_emotion(model, state.resting, emotion, head, identity),
+                        posed_with_emotion(model, pose, emotion, NEUTRAL, head, identity, EmotionSettings()))
     settings = RenderSettings(background=(0.5, 0.5, 0.5), supersample=2)
     tex = avatar.texture
     if texture == "flat":

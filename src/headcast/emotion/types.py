@@ -113,3 +113,24 @@ def parse_emotion(text: str) -> EmotionIntensities:
             raise EmotionSpecError(f"'{item}': intensities must be in [0, 1]")
         values[name] = value
     return EmotionIntensities(**values)
+
+
+@dataclass(frozen=True, eq=False)
+class EmotionState:
+    """The emotion an avatar shows, and the person's resting face underneath it.
+
+    ``expression = clip(resting + net(shown), 0, 1)`` (:func:`headcast.emotion.apply.apply_emotion`): the fitted
+    expression minus the network's expression for the emotion detected on the photo is the person's own face at
+    rest (their mouth line, lids, brows); every emotion is added to that, so zero intensities give the person, not
+    the model's mean face.
+
+    Attributes:
+        detected: the photo's own emotion (:func:`headcast.emotion.detect.estimate_emotion`).
+        shown: the emotion the avatar's expression shows now (``detected`` until one is set).
+        resting: ``(E,)`` expression weights in the head model's order: fitted − net(detected); unclipped, so
+            entries may be negative or above 1 where the network's expression exceeds the fit's.
+    """
+
+    detected: EmotionIntensities
+    shown: EmotionIntensities
+    resting: NDArray[np.float64]

@@ -113,6 +113,21 @@ class FitDoc(_Schema):
     iterations: dict[str, int] = Field(default_factory=dict)
 
 
+class EmotionDoc(_Schema):
+    """The emotion the avatar shows and the person's resting face (:class:`headcast.emotion.types.EmotionState`).
+
+    A viewer shows emotion ``s`` as ``clip(resting_expression + net(s), 0, 1)`` with the network of
+    ``/api/emotion/model.json`` (docs/emotion.md), and turns the head by the pose tendency of ``s`` relative to
+    ``shown``.
+    """
+
+    detected: dict[str, float] = Field(description="emotion intensities detected on the photo, each in [0, 1]")
+    shown: dict[str, float] = Field(description="emotion intensities the exported expression shows")
+    resting_expression: dict[str, float] = Field(
+        description="expression weights of the resting face (fitted − network(detected)), unclipped, model order"
+    )
+
+
 class AvatarParams(_Schema):
     """The whole ``params.json`` document."""
 
@@ -129,6 +144,7 @@ class AvatarParams(_Schema):
     fit: FitDoc
     timings: dict[str, float] = Field(default_factory=dict, description="wall seconds per stage")
     warnings: list[str] = Field(default_factory=list)
+    emotion: EmotionDoc | None = Field(default=None, description="shown/detected emotion and resting face")
 
     @model_validator(mode="after")
     def _extrinsics_match_pose(self) -> "AvatarParams":
@@ -224,6 +240,12 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
         fit=FitDoc(nme=float(fit.nme), iterations=dict(fit.iterations)),
         timings={k: float(v) for k, v in (avatar.timings if timings is None else timings).items()},
         warnings=list(avatar.warnings),
+        emotion=None if avatar.emotion is None else EmotionDoc(
+            detected=avatar.emotion.detected.as_dict(),
+            shown=avatar.emotion.shown.as_dict(),
+            resting_expression={n: float(w) for n, w in zip(avatar.model.expression_names, avatar.emotion.resting,
+                                                            strict=True)},
+        ),
     )
 
 
