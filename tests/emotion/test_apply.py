@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from headcast.emotion import EMOTIONS, NEUTRAL, EmotionIntensities, apply_emotion, load_packaged_model
-from headcast.emotion.apply import EmotionSettings, emotion_expression
+from headcast.emotion.apply import EmotionSettings, emotion_expression, face_region
 from headcast.emotion.detect import estimate_from_weights
 from headcast.emotion.prototypes import prototype_expression
 from headcast.geometry.camera import HeadPose
@@ -71,16 +71,36 @@ def test_base_emotion_round_trip(ict_model, fitted, emotion):
 
 
 @pytest.mark.parametrize("emotion", EMOTIONS)
-def test_emotion_changes_only_its_shapes(ict_model, fitted, emotion):
-    """Shapes the emotion's weights leave at 0 keep the person's resting value."""
+def test_emotion_takes_over_the_regions_it_moves(ict_model, fitted, emotion):
+    """Gaze and regions the emotion leaves alone keep the resting values; without fading, the emotion's weights are
+    added to the resting face; a region the emotion drives fully shows the emotion's weights alone."""
     model = load_packaged_model()
     e = EmotionIntensities(**{emotion: 1.0})
-    p = apply_emotion(fitted, e, model, ict_model)
     net = emotion_expression(model, e, ict_model, fitted.identity)
-    untouched = net == 0
-    assert untouched.any() and (~untouched).any()
-    np.testing.assert_array_equal(p.expression[untouched], fitted.expression[untouched])
-    assert np.all(p.expression[~untouched] >= fitted.expression[~untouched])
+    regions = np.array([face_region(n) for n in ict_model.expression_names])
+    p = apply_emotion(fitted, e, model, ict_model)
+    plain = apply_emotion(fitted, e, model, ict_model, settings=EmotionSettings(fade_resting=False))
+    np.testing.assert_array_equal(plain.expression, np.clip(fitted.expression + net, 0, 1))
+    for r in (-1, 0, 1, 2):
+        inside = regions == r
+        if r == -1:  # gaze is never faded
+            np.testing.assert_array_equal(p.expression[inside], np.clip(fitted.expression + net, 0, 1)[inside])
+        elif net[inside].max() == 0:  # a region this emotion does not move
+            np.testing.assert_array_equal(p.expression[inside], fitted.expression[inside])
+        else:
+            a = net[inside].max()
+            kept = np.abs(p.expression[inside] - net[inside])
+            assert np.all(kept <= (1 - a) * fitted.expression[inside] + 1e-12), (r, a)
+
+
+def test_happiness_keeps_the_brows_and_replaces_the_mouth(ict_model, fitted):
+    model = load_packaged_model()
+    p = apply_emotion(fitted, EmotionIntensities(happiness=1.0), model, ict_model)
+    names = ict_model.expression_names
+    brows = [i for i, n in enumerate(names) if n.startswith("brow")]
+    np.testing.assert_allclose(p.expression[brows], fitted.expression[brows], atol=1e-3)  # the net's ~1e-4 there
+    pucker = names.index("mouthPucker")  # a resting pucker fades under a full smile
+    assert p.expression[pucker] < 0.5 * fitted.expression[pucker]
 
 
 def test_replace_mode_ignores_the_fit(ict_model, fitted):

@@ -71,6 +71,7 @@ def test_rig_matches_apply_emotion(ict_model, tmp_path):
                 "baseEmotion": b.as_array().tolist(),
                 "baseWeights": (rng.uniform(0, 1, len(names)) if give_resting else params.expression).tolist(),
                 "resting": dict(zip(names, resting.tolist(), strict=True)) if give_resting else None,
+                "detectedEmotion": b.as_array().tolist() if give_resting else None,
                 "identity": params.identity.tolist(),
                 "pivot": neck_pivot(ict_model, params.identity, keep).tolist(),
                 "mode": mode,
@@ -95,6 +96,36 @@ def test_rig_matches_apply_emotion(ict_model, tmp_path):
     # the strongest tendency (sadness) really turns the head, so the pose check above is not vacuous
     sad = np.array(js[2]["matrix"]).reshape(4, 4).T
     assert np.degrees(np.arccos((np.trace(sad[:3, :3]) - 1) / 2)) > 5
+
+
+def test_rig_matches_an_avatar_showing_a_set_emotion(ict_model, tmp_path):
+    """A GLB made with an emotion option: it shows ``shown`` while its resting face is relative to the detected
+    emotion; the sliders must give avatar_with_emotion's expression (resting faded relative to the detected
+    emotion) and turn the head relative to ``shown``."""
+    from headcast.emotion.apply import expression_with_emotion, posed_with_emotion
+
+    model = load_packaged_model()
+    rng = np.random.default_rng(11)
+    names = list(ict_model.expression_names)
+    settings = EmotionSettings()
+    cases, refs = [], []
+    for k in range(6):
+        identity = rng.normal(size=20)
+        params = HeadParams(identity, rng.uniform(0, 0.4, len(names)), HeadPose(np.zeros(3), np.array([0, 0, -0.6])))
+        detected, shown, s = _intensities(rng), _single(EMOTIONS[k]), _intensities(rng)
+        resting = resting_expression(model, params.expression, detected, ict_model, identity)
+        glb = expression_with_emotion(model, resting, shown, ict_model, identity, detected)
+        cases.append({"intensities": s.as_array().tolist(), "baseEmotion": shown.as_array().tolist(),
+                      "baseWeights": glb.tolist(), "resting": dict(zip(names, resting.tolist(), strict=True)),
+                      "detectedEmotion": detected.as_array().tolist(), "identity": identity.tolist(),
+                      "pivot": neck_pivot(ict_model, identity, settings).tolist(), "mode": "keep"})
+        refs.append((expression_with_emotion(model, resting, s, ict_model, identity, detected),
+                     posed_with_emotion(model, params.pose, s, shown, ict_model, identity, settings)))
+    js = _run_js(tmp_path, {"targetNames": names, "rig": cases})["rig"]
+    for got, (weights, pose) in zip(js, refs, strict=True):
+        np.testing.assert_allclose(got["weights"], weights, atol=1e-9, rtol=0)
+        m = np.array(got["matrix"]).reshape(4, 4).T
+        np.testing.assert_allclose(m[:3, :3], axis_angle_to_matrix(pose.rotation), atol=1e-9, rtol=0)
 
 
 def test_neutral_sliders_are_identity(ict_model, tmp_path):

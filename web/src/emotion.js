@@ -4,8 +4,10 @@
 // shown in its own model frame (glTF: +x the head's left, +y up, +z forward, metres):
 //
 //   out      = squash(z(x) − z(x₀))                 the packaged MLP, zero-anchored (x₀: intensities = 0)
-//   weights  = clip(resting + out.expression, 0, 1) "keep" (apply_emotion's default: the person's resting face,
-//                                                    params.json emotion.resting_expression = fitted − net(detected))
+//   weights  = clip(resting·f + out.expression, 0, 1) "keep" (apply_emotion's default: the person's resting face,
+//                                                    params.json emotion.resting_expression = fitted − net(detected);
+//                                                    f = 1 − max(0, a_r(s) − a_r(detected)) per face region r,
+//                                                    a_r = largest network weight in the region: apply.resting_fade)
 //            = out.expression, by target name       "replace" (EmotionSettings(keep_resting=False): the model's
 //                                                    mean face; targets the network does not output are 0)
 //   T(s)     = exp(global(s)) · exp(neck(s))         pose tendency (axis-angle → Rodrigues)
@@ -102,20 +104,45 @@ export function targetMap(model, targetNames) {
   return Int32Array.from(model.block.expression.labels, (name) => where.get(name) ?? -1);
 }
 
-/**
- * Morph weights in `targetNames` order (see `targetMap`) from network outputs `out`.
- * mode "keep": clip(resting + network, 0, 1) (apply_emotion); "replace": the network's weights alone.
- * `resting`: the resting face in `targetNames` order (unclipped).
- */
-export function expressionWeights(model, out, map, resting, mode = "keep", weights = new Float64Array(resting.length)) {
-  const keep = mode !== "replace";
-  for (let t = 0; t < weights.length; t++) weights[t] = keep ? Math.min(1, Math.max(0, resting[t])) : 0;
+/** Face region of a target by its ARKit-style name (apply.face_region): 0 brows, 1 eyes, 2 lower face, -1 gaze. */
+export function faceRegion(name) {
+  if (name.startsWith("eyeLook") || name.includes("Pupil")) return -1;
+  if (name.startsWith("brow")) return 0;
+  if (name.startsWith("eye")) return 1;
+  return 2;
+}
+
+/** Largest network weight per face region (3 numbers, ≥ 0) of network outputs `out`. */
+export function regionActivity(model, out, map, regions, act = new Float64Array(3)) {
+  act.fill(0);
   const { start } = model.block.expression;
   for (let j = 0; j < map.length; j++) {
     const t = map[j];
-    if (t < 0) continue;
-    weights[t] = keep ? Math.min(1, Math.max(0, resting[t] + out[start + j])) : out[start + j];
+    if (t >= 0 && regions[t] >= 0) act[regions[t]] = Math.max(act[regions[t]], out[start + j]);
   }
+  return act;
+}
+
+/**
+ * Morph weights in `targetNames` order (see `targetMap`) from network outputs `out`.
+ * mode "keep": clip(resting·f + network, 0, 1) (apply_emotion); "replace": the network's weights alone.
+ * `resting`: the resting face in `targetNames` order (unclipped); `regions`: faceRegion of each target;
+ * `act`, `baseAct`: regionActivity of the emotion shown and of the one the resting face is relative to.
+ */
+export function expressionWeights(model, out, map, resting, mode = "keep", weights = new Float64Array(resting.length),
+  regions = null, act = null, baseAct = null) {
+  const keep = mode !== "replace";
+  for (let t = 0; t < weights.length; t++) {
+    let rest = resting[t];
+    if (regions && regions[t] >= 0) rest *= 1 - Math.min(1, Math.max(0, act[regions[t]] - baseAct[regions[t]]));
+    weights[t] = keep ? rest : 0; // the network's own targets are added below
+  }
+  const { start } = model.block.expression;
+  for (let j = 0; j < map.length; j++) {
+    const t = map[j];
+    if (t >= 0) weights[t] += out[start + j];
+  }
+  if (keep) for (let t = 0; t < weights.length; t++) weights[t] = Math.min(1, Math.max(0, weights[t]));
   return weights;
 }
 
@@ -227,6 +254,7 @@ export function parseEmotion(text) {
  * @param options.identity   σ-unit identity (params.json), for the identity-conditioned network
  * @param options.baseEmotion 7 intensities the GLB shows (params.json emotion.shown)
  * @param options.resting  {name: weight} resting face (params.json emotion.resting_expression); optional
+ * @param options.detectedEmotion 7 intensities the resting face is relative to (params.json emotion.detected)
  * @param options.pivot  the neck pivot, metres (neckPivotFromPositions)
  * @param options.mode   "keep" (the person's resting face + emotion) | "replace" (the emotion alone)
  * @param options.pose   apply the pose tendency (EmotionSettings.apply_pose)
@@ -238,6 +266,9 @@ export class EmotionRig {
     this.map = targetMap(this.model, targetNames);
     this.base = Float64Array.from(baseWeights);
     this.restingByName = options.resting ?? null;
+    this.detectedEmotion = options.detectedEmotion ?? null;
+    this.regions = Int8Array.from(this.targetNames, faceRegion);
+    this.act = new Float64Array(3);
     this.identity = options.identity ?? null;
     this.pivot = options.pivot ?? [0, 0, 0];
     this.mode = options.mode ?? "keep";
@@ -252,11 +283,17 @@ export class EmotionRig {
     const out = mlpForward(this.model, this.baseEmotion, this.identity);
     this.baseTendency = tendency(this.model, out);
     this.resting = restingWeights(this.model, this.map, this.base, out, this.restingByName, this.targetNames);
+    // the resting face is relative to the detected emotion (params.json), else to the one the GLB shows
+    const detected = this.restingByName && this.detectedEmotion
+      ? mlpForward(this.model, this.detectedEmotion, this.identity) : out;
+    this.baseAct = regionActivity(this.model, detected, this.map, this.regions);
   }
 
   update(intensities) {
     const out = mlpForward(this.model, intensities, this.identity, this.out);
-    const weights = expressionWeights(this.model, out, this.map, this.resting, this.mode, this.weights);
+    regionActivity(this.model, out, this.map, this.regions, this.act);
+    const weights = expressionWeights(this.model, out, this.map, this.resting, this.mode, this.weights, this.regions,
+      this.act, this.baseAct);
     const rot = this.pose ? matmul3(tendency(this.model, out), this.baseTendency, true) : axisAngleToMatrix(0, 0, 0);
     return { weights, matrix: pivotMatrix(rot, this.pivot), rotation: rot };
   }

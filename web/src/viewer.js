@@ -344,14 +344,15 @@ export class HeadViewer {
    * Set up the sliders' rig for the loaded head.
    * @param options.doc  emotion MLP JSON; options.identity (params.json); options.baseEmotion (7 intensities the
    *        GLB shows: params.json emotion.shown); options.resting ({name: weight}: emotion.resting_expression);
+   *        options.detectedEmotion (7 intensities: emotion.detected, what the resting face is relative to);
    *        options.mode "keep" | "replace"; options.pose (apply the head-pose tendency)
    */
   configureEmotion(options) {
     this.rigOptions = { ...this.rigOptions, ...options };
-    const { doc, identity, baseEmotion, resting, mode = "keep", pose = true } = this.rigOptions;
+    const { doc, identity, baseEmotion, resting, detectedEmotion, mode = "keep", pose = true } = this.rigOptions;
     if (!doc || !this.morphMeshes.length) return;
     this.rig = new EmotionRig(doc, this.targetNames, this.baseWeights, {
-      identity, baseEmotion, resting, mode, pose, pivot: this.pivot,
+      identity, baseEmotion, resting, detectedEmotion, mode, pose, pivot: this.pivot,
     });
     if (!this.emotionActive) this.emotion = Array.from(this.rig.baseEmotion);
     this.applyEmotion();

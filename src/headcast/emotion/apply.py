@@ -4,11 +4,15 @@ Expression: the person's resting face plus the emotion. The fitted expression ho
 shows (``base``, detected from its blendshape scores) and the person's own resting face (mouth line, lids, brows);
 the resting part is kept and the emotion's weights are added to it::
 
-    resting = w_fit − net(b)          w' = clip(resting + net(s), 0, 1)
+    resting = w_fit − net(b)
+    w' = clip(resting · f + net(s), 0, 1),   f = 1 − max(0, a_r(s) − a_r(b))   per face region r of the shape
 
-so ``s = b`` (and zero sliders on a neutral photo) reproduce the fitted head, and an emotion changes only what the
-emotion changes. ``EmotionSettings(keep_resting=False)`` puts the emotion on the model's mean face instead
-(``w' = net(s)``). Pose: the network's neck and global rotations, relative to those of ``base``, rotate the head
+where ``a_r(x)`` = the largest of net(x)'s weights in region r (brows, eyes, lower face; gaze is never faded): the
+emotion takes over the part of the face it moves, as far as it moves it beyond the photo's own emotion, and the
+resting face stays elsewhere. (A smile does not keep the photo's pressed or puckered lips; it keeps the person's
+brows.) So ``s = b`` — zero sliders on a neutral photo — reproduces the fitted head exactly.
+``EmotionSettings(keep_resting=False)`` puts the emotion on the model's mean face instead (``w' = net(s)``);
+``fade_resting=False`` adds without fading (``f = 1``; docs/emotion.md compares the two). Pose: the network's neck and global rotations, relative to those of ``base``, rotate the head
 about a neck pivot::
 
     R_d = exp(g(s)) exp(n(s)) · (exp(g(b)) exp(n(b)))ᵀ
@@ -39,11 +43,46 @@ class EmotionSettings:
         pivot_behind_chin: the neck pivot's distance behind the chin landmark, metres.
         keep_resting: add the emotion to the person's resting face (fitted − net(base)); off: the emotion's
             weights alone, on the model's mean face.
+        fade_resting: fade the resting face in the regions the emotion moves (module docstring); off: plain sum.
     """
 
     apply_pose: bool = True
     pivot_behind_chin: float = 0.07
     keep_resting: bool = True
+    fade_resting: bool = True
+
+
+FACE_REGIONS = ("brows", "eyes", "lower face")
+"""Regions whose resting shapes fade together (:func:`face_region`)."""
+
+
+def face_region(name: str) -> int:
+    """Index into :data:`FACE_REGIONS` of an expression shape by its ARKit-style name; -1: gaze and pupils (kept)."""
+    if name.startswith("eyeLook") or "Pupil" in name:
+        return -1
+    if name.startswith("brow"):
+        return 0
+    if name.startswith("eye"):
+        return 1
+    return 2
+
+
+def resting_fade(net_emotion: NDArray[np.floating], net_base: NDArray[np.floating],
+                 regions: NDArray[np.integer]) -> NDArray[np.float64]:
+    """``(E,)`` factor ``1 − max(0, a_r(s) − a_r(b))`` on each shape's resting weight (1 for region −1).
+
+    Args:
+        net_emotion: ``(E,)`` the network's weights for the emotion shown.
+        net_base: ``(E,)`` the network's weights for the emotion the resting face was taken relative to.
+        regions: ``(E,)`` :func:`face_region` of each shape.
+    """
+    fade = np.ones(len(regions))
+    for r in range(len(FACE_REGIONS)):
+        inside = regions == r
+        if inside.any():
+            extra = float(np.max(net_emotion[inside])) - float(np.max(net_base[inside]))
+            fade[inside] = 1.0 - min(1.0, max(0.0, extra))
+    return fade
 
 
 def neck_pivot(head: LinearHeadModel, identity: NDArray[np.floating], settings: EmotionSettings) -> NDArray[np.float64]:
@@ -78,9 +117,19 @@ def resting_expression(model: EmotionMLP, expression: NDArray[np.floating], base
 
 
 def expression_with_emotion(model: EmotionMLP, resting: NDArray[np.floating], emotion: EmotionIntensities,
-                            head: LinearHeadModel, identity: NDArray[np.floating] | None = None) -> NDArray[np.float64]:
-    """``(E,)`` ``clip(resting + net(emotion), 0, 1)``: the expression weights showing ``emotion``."""
-    return np.clip(np.asarray(resting, dtype=np.float64) + emotion_expression(model, emotion, head, identity), 0.0, 1.0)
+                            head: LinearHeadModel, identity: NDArray[np.floating] | None = None,
+                            base: EmotionIntensities = NEUTRAL, fade: bool = True) -> NDArray[np.float64]:
+    """``(E,)`` ``clip(resting · f + net(emotion), 0, 1)``: the expression weights showing ``emotion``.
+
+    ``resting`` is relative to ``base`` (:func:`resting_expression`); ``f`` = :func:`resting_fade` (1 without
+    ``fade``).
+    """
+    net = emotion_expression(model, emotion, head, identity)
+    rest = np.asarray(resting, dtype=np.float64)
+    if fade:
+        regions = np.array([face_region(n) for n in head.expression_names])
+        rest = rest * resting_fade(net, emotion_expression(model, base, head, identity), regions)
+    return np.clip(rest + net, 0.0, 1.0)
 
 
 def posed_with_emotion(model: EmotionMLP, pose: HeadPose, emotion: EmotionIntensities, base: EmotionIntensities,
@@ -109,7 +158,7 @@ def apply_emotion(params: HeadParams, emotion: EmotionIntensities, model: Emotio
         settings: resting face and pose options.
 
     Returns:
-        New parameters: ``clip(resting + net(emotion), 0, 1)`` (or ``net(emotion)`` without the resting face),
+        New parameters: ``clip(resting · f + net(emotion), 0, 1)`` (or ``net(emotion)`` without the resting face),
         pose rotated by the tendency difference.
     """
     settings = EmotionSettings() if settings is None else settings
@@ -117,7 +166,7 @@ def apply_emotion(params: HeadParams, emotion: EmotionIntensities, model: Emotio
         resting = resting_expression(model, params.expression, base, head, params.identity)
     else:
         resting = np.zeros(head.num_expressions)
-    expression = expression_with_emotion(model, resting, emotion, head, params.identity)
+    expression = expression_with_emotion(model, resting, emotion, head, params.identity, base, settings.fade_resting)
     pose = posed_with_emotion(model, params.pose, emotion, base, head, params.identity, settings)
     return replace(params, expression=expression, pose=pose)
 
@@ -158,7 +207,8 @@ def avatar_with_emotion(avatar: Avatar, emotion: EmotionIntensities, model: Emot
     resting = state.resting if settings.keep_resting else np.zeros(head.num_expressions)
     new = replace(
         params,
-        expression=expression_with_emotion(model, resting, emotion, head, params.identity),
+        expression=expression_with_emotion(model, resting, emotion, head, params.identity, state.detected,
+                                           settings.fade_resting),
         pose=posed_with_emotion(model, params.pose, emotion, state.shown, head, params.identity, settings),
     )
     note = f"emotion detected on the photo: {state.detected}; set to: {emotion}"

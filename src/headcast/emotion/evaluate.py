@@ -216,7 +216,8 @@ def render_emotion(avatar: Avatar, emotion: EmotionIntensities, model: EmotionML
     head, identity = avatar.model, avatar.fit.params.identity
     camera, pose = frontal_view(avatar, avatar.fit.params, size)
     state = emotion_state(avatar, model)
-    params = HeadParams(identity, expression_with_emotion(model, state.resting, emotion, head, identity),
+    params = HeadParams(identity, expression_with_emotion(model, state.resting, emotion, head, identity,
+                                                          state.detected),
                         posed_with_emotion(model, pose, emotion, NEUTRAL, head, identity, EmotionSettings()))
     settings = RenderSettings(background=(0.5, 0.5, 0.5), supersample=2)
     tex = avatar.texture

@@ -327,13 +327,14 @@ async function showResult(status) {
     state.viewer.emotionActive = false; // a new avatar starts as exported, whatever the sliders showed before
     await state.viewer.load(glb);
     // the emotion the GLB shows (detected on the photo unless one was set) and the person's resting face
-    const shown = params.emotion?.shown;
+    const { shown, detected } = params.emotion ?? {};
     const baseEmotion = shown ? mod.EMOTIONS.map((e) => shown[e] ?? 0) : mod.parseEmotion(status.options?.emotion ?? "");
     state.viewer.configureEmotion({
       doc: await emotionDoc(),
       identity: params.identity,
       baseEmotion,
       resting: params.emotion?.resting_expression ?? null,
+      detectedEmotion: detected ? mod.EMOTIONS.map((e) => detected[e] ?? 0) : null,
       mode: $("emotion-mode").value,
       pose: $("emotion-pose").checked,
     });
