@@ -12,8 +12,9 @@ emotion takes over the part of the face it moves, as far as it moves it beyond t
 resting face stays elsewhere. (A smile does not keep the photo's pressed or puckered lips; it keeps the person's
 brows.) So ``s = b`` — zero sliders on a neutral photo — reproduces the fitted head exactly.
 ``EmotionSettings(keep_resting=False)`` puts the emotion on the model's mean face instead (``w' = net(s)``);
-``fade_resting=False`` adds without fading (``f = 1``; docs/emotion.md compares the two). Pose: the network's neck and global rotations, relative to those of ``base``, rotate the head
-about a neck pivot::
+``fade_resting=False`` adds without fading (``f = 1``; docs/emotion.md compares the two).
+
+Pose: the network's neck and global rotations, relative to those of ``base``, rotate the head about a neck pivot::
 
     R_d = exp(g(s)) exp(n(s)) · (exp(g(b)) exp(n(b)))ᵀ
     X_cam = R (R_d (X − p) + p) + t   →   pose' = (R R_d,  t + R (p − R_d p))
