@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from headcast.emotion import EMOTIONS, NEUTRAL, EmotionIntensities, apply_emotion, load_packaged_model
-from headcast.emotion.apply import EmotionSettings, emotion_expression, face_region
+from headcast.emotion.apply import RESTING_FADE_GAIN, EmotionSettings, emotion_expression, face_region
 from headcast.emotion.detect import estimate_from_weights
 from headcast.emotion.prototypes import prototype_expression
 from headcast.geometry.camera import HeadPose
@@ -66,8 +66,11 @@ def test_base_emotion_round_trip(ict_model, fitted, emotion):
     np.testing.assert_allclose(same.expression, fitted.expression, atol=1e-12)
     removed = apply_emotion(fitted, NEUTRAL, model, ict_model, base=b)
     net = emotion_expression(model, b, ict_model, fitted.identity)
-    np.testing.assert_allclose(removed.expression, np.clip(fitted.expression - net, 0, 1), atol=1e-12)
+    # removing takes the emotion's weights out (and fades the rest of its regions): never more than fitted − net
+    assert np.all(removed.expression <= np.maximum(fitted.expression - net, 0) + 1e-12)
     assert (net > 0.05).any()  # the emotion really drives some shapes, so removing it is a change
+    driven = net > 0.05
+    assert np.all(removed.expression[driven] < fitted.expression[driven])
 
 
 @pytest.mark.parametrize("emotion", EMOTIONS)
@@ -88,7 +91,7 @@ def test_emotion_takes_over_the_regions_it_moves(ict_model, fitted, emotion):
         elif net[inside].max() == 0:  # a region this emotion does not move
             np.testing.assert_array_equal(p.expression[inside], fitted.expression[inside])
         else:
-            a = net[inside].max()
+            a = min(1.0, RESTING_FADE_GAIN * net[inside].max())
             kept = np.abs(p.expression[inside] - net[inside])
             assert np.all(kept <= (1 - a) * fitted.expression[inside] + 1e-12), (r, a)
 
@@ -98,7 +101,7 @@ def test_happiness_keeps_the_brows_and_replaces_the_mouth(ict_model, fitted):
     p = apply_emotion(fitted, EmotionIntensities(happiness=1.0), model, ict_model)
     names = ict_model.expression_names
     brows = [i for i, n in enumerate(names) if n.startswith("brow")]
-    np.testing.assert_allclose(p.expression[brows], fitted.expression[brows], atol=1e-3)  # the net's ~1e-4 there
+    np.testing.assert_allclose(p.expression[brows], fitted.expression[brows], atol=5e-3)  # the net: ~1e-3 there
     pucker = names.index("mouthPucker")  # a resting pucker fades under a full smile
     assert p.expression[pucker] < 0.5 * fitted.expression[pucker]
 

@@ -6,7 +6,7 @@
 //   out      = squash(z(x) − z(x₀))                 the packaged MLP, zero-anchored (x₀: intensities = 0)
 //   weights  = clip(resting·f + out.expression, 0, 1) "keep" (apply_emotion's default: the person's resting face,
 //                                                    params.json emotion.resting_expression = fitted − net(detected);
-//                                                    f = 1 − max(0, a_r(s) − a_r(detected)) per face region r,
+//                                                    f = 1 − min(1, k·|a_r(s) − a_r(detected)|) per face region r,
 //                                                    a_r = largest network weight in the region: apply.resting_fade)
 //            = out.expression, by target name       "replace" (EmotionSettings(keep_resting=False): the model's
 //                                                    mean face; targets the network does not output are 0)
@@ -19,6 +19,9 @@
 // Matrices here are row-major Float64Array(9) for 3×3; node matrices are column-major (three.js Matrix4 order).
 
 export const EMOTIONS = ["happiness", "sadness", "anger", "fear", "surprise", "disgust", "contempt"];
+
+/** k of the resting-face fade (headcast.emotion.apply.RESTING_FADE_GAIN). */
+export const RESTING_FADE_GAIN = 2;
 
 /** Parse a headcast-emotion-mlp/1 document into flat typed arrays (done once per page). */
 export function prepareModel(doc) {
@@ -134,7 +137,9 @@ export function expressionWeights(model, out, map, resting, mode = "keep", weigh
   const keep = mode !== "replace";
   for (let t = 0; t < weights.length; t++) {
     let rest = resting[t];
-    if (regions && regions[t] >= 0) rest *= 1 - Math.min(1, Math.max(0, act[regions[t]] - baseAct[regions[t]]));
+    if (regions && regions[t] >= 0) {
+      rest *= 1 - Math.min(1, RESTING_FADE_GAIN * Math.abs(act[regions[t]] - baseAct[regions[t]]));
+    }
     weights[t] = keep ? rest : 0; // the network's own targets are added below
   }
   const { start } = model.block.expression;

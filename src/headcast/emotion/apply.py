@@ -5,12 +5,15 @@ shows (``base``, detected from its blendshape scores) and the person's own resti
 the resting part is kept and the emotion's weights are added to it::
 
     resting = w_fit − net(b)
-    w' = clip(resting · f + net(s), 0, 1),   f = 1 − max(0, a_r(s) − a_r(b))   per face region r of the shape
+    w' = clip(resting · f + net(s), 0, 1),   f = 1 − min(1, k |a_r(s) − a_r(b)|)   per face region r of the shape
 
 where ``a_r(x)`` = the largest of net(x)'s weights in region r (brows, eyes, lower face; gaze is never faded): the
-emotion takes over the part of the face it moves, as far as it moves it beyond the photo's own emotion, and the
+emotion takes over the part of the face it changes, as far as it changes it from the photo's own emotion, and the
 resting face stays elsewhere. (A smile does not keep the photo's pressed or puckered lips; it keeps the person's
-brows.) So ``s = b`` — zero sliders on a neutral photo — reproduces the fitted head exactly.
+brows. Removing a photographed smile also removes the part of it the detected intensity does not explain.)
+``k`` = :data:`RESTING_FADE_GAIN` = 2: a change of half a region's range replaces its resting face — with 1, the
+"neutral" of a photo with a broad laugh kept 40 % of the laugh (teeth showing; docs/emotion.md). So ``s = b`` —
+zero sliders on a neutral photo — reproduces the fitted head exactly.
 ``EmotionSettings(keep_resting=False)`` puts the emotion on the model's mean face instead (``w' = net(s)``);
 ``fade_resting=False`` adds without fading (``f = 1``; docs/emotion.md compares the two).
 
@@ -53,6 +56,9 @@ class EmotionSettings:
     fade_resting: bool = True
 
 
+RESTING_FADE_GAIN = 2.0
+"""``k`` of the resting-face fade (module docstring); web/src/emotion.js uses the same number."""
+
 FACE_REGIONS = ("brows", "eyes", "lower face")
 """Regions whose resting shapes fade together (:func:`face_region`)."""
 
@@ -70,7 +76,7 @@ def face_region(name: str) -> int:
 
 def resting_fade(net_emotion: NDArray[np.floating], net_base: NDArray[np.floating],
                  regions: NDArray[np.integer]) -> NDArray[np.float64]:
-    """``(E,)`` factor ``1 − max(0, a_r(s) − a_r(b))`` on each shape's resting weight (1 for region −1).
+    """``(E,)`` factor ``1 − min(1, k |a_r(s) − a_r(b)|)`` on each shape's resting weight (1 for region −1).
 
     Args:
         net_emotion: ``(E,)`` the network's weights for the emotion shown.
@@ -81,8 +87,8 @@ def resting_fade(net_emotion: NDArray[np.floating], net_base: NDArray[np.floatin
     for r in range(len(FACE_REGIONS)):
         inside = regions == r
         if inside.any():
-            extra = float(np.max(net_emotion[inside])) - float(np.max(net_base[inside]))
-            fade[inside] = 1.0 - min(1.0, max(0.0, extra))
+            change = abs(float(np.max(net_emotion[inside])) - float(np.max(net_base[inside])))
+            fade[inside] = 1.0 - min(1.0, RESTING_FADE_GAIN * change)
     return fade
 
 

@@ -33,9 +33,10 @@ class DetectSettings:
 
     Attributes:
         min_intensity: estimates below this are treated as absent. The ten London portraits labelled neutral
-            (fixtures/portraits) give spurious estimates up to 0.32 (anger 0.32, happiness 0.22, surprise 0.20;
-            docs/emotion.md), posed smiles 0.45–0.70; an emotion detected on a neutral face would be subtracted
-            from the person's resting face (:mod:`headcast.emotion.apply`), so the threshold sits above that.
+            (fixtures/portraits) give spurious estimates up to 0.22 (happiness 0.22, sadness and surprise 0.20;
+            0.32 for the earlier closed-lip anger prototype; docs/emotion.md), posed smiles 0.47–0.66; an emotion
+            detected on a neutral face would be subtracted from the person's resting face
+            (:mod:`headcast.emotion.apply`), so the threshold sits above that.
     """
 
     min_intensity: float = 0.35

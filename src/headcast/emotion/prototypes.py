@@ -5,8 +5,9 @@ Sources and the reasoning behind every number are in ``docs/emotion.md``. In sho
 * Emotion → action units (AUs): the EMFACS prototypes of Ekman & Friesen (FACS manual, 1978; Ekman, Friesen &
   Hager, *FACS Investigator's Guide*, 2002, table of emotion predictions), as listed in the issue:
   happiness 6+12, sadness 1+4+15, surprise 1+2+5B+26, fear 1+2+4+5+7+20+26, anger 4+5+7+23, disgust 9+15+16,
-  contempt R12A+R14A (right side only); the variants used (e.g. happiness 6+12+25, anger 4+5+7+17+23+24,
-  disgust 9+15+16+26) are listed with their sources in docs/emotion.md. Letters are FACS intensities A (trace)
+  contempt R12A+R14A (right side only); the variants used (e.g. happiness 6+12+25, the open-mouth anger
+  4+5+7+10+16+22+25+26, sadness with head and eyes down 1+4+15+17+54+64, disgust 9+15+16+26) are listed with their
+  sources in docs/emotion.md. Letters are FACS intensities A (trace)
   … E (maximum).
 * AU → ARKit shapes: Apple's description of each ``ARFaceAnchor.BlendShapeLocation`` matched to the FACS
   description of each AU; ICT FaceKit names the shapes as ARKit does (``_L`` = the head's left).
@@ -66,11 +67,13 @@ ACTION_UNITS: Mapping[int, ActionUnit] = {
         ActionUnit(16, "lower lip depressor", (("mouthLowerDown", 1.0),)),
         ActionUnit(17, "chin raiser", (("mouthShrugLower", 1.0),)),
         ActionUnit(20, "lip stretcher", (("mouthStretch", 1.0),)),
+        ActionUnit(22, "lip funneler", (("mouthFunnel", 1.0),)),
         ActionUnit(23, "lip tightener", (("mouthPress", 1.0), ("mouthRollUpper", 0.3), ("mouthRollLower", 0.3))),
         ActionUnit(24, "lip pressor", (("mouthPress", 1.0), ("mouthClose", 0.2))),
         ActionUnit(25, "lips part", (("mouthLowerDown", 0.3), ("mouthUpperUp", 0.2))),
         ActionUnit(26, "jaw drop", (("jawOpen", 1.0),)),
         ActionUnit(43, "eyes closed", (("eyeBlink", 1.0),)),
+        ActionUnit(64, "eyes down", (("eyeLookDown", 1.0),)),
     )
 }
 """FACS action units used by the prototypes, keyed by code."""
@@ -123,16 +126,16 @@ PROTOTYPES: Mapping[Emotion, Prototype] = {
         neck=(-0.03, 0.0, 0.0),
     ),
     "sadness": Prototype(
-        "sadness", "1+4+15+17(+lids droop)",
-        (AUActivation(1, 1.0, 0.8), AUActivation(4, 0.8), AUActivation(15, 1.0), AUActivation(17, 0.8),
-         AUActivation(43, 0.3, 1.5)),
-        neck=(0.15, 0.0, 0.0), global_=(0.04, 0.0, 0.0),
+        "sadness", "1+4+15+17+54+64",
+        (AUActivation(1, 0.6, 0.8), AUActivation(4, 1.0), AUActivation(15, 1.0), AUActivation(17, 0.8),
+         AUActivation(64, 0.6)),
+        neck=(0.20, 0.0, 0.0), global_=(0.04, 0.0, 0.0),
     ),
     "anger": Prototype(
-        "anger", "4+5+7+17+23+24",
-        (AUActivation(4, 1.0, 0.7), AUActivation(5, 0.4), AUActivation(7, 1.0), AUActivation(17, 0.8),
-         AUActivation(23, 0.4), AUActivation(24, 0.8)),
-        neck=(0.10, 0.0, 0.0),
+        "anger", "4+5+7+10+16+22+25+26(+9)",
+        (AUActivation(4, 1.0, 0.7), AUActivation(5, 0.6), AUActivation(7, 1.0), AUActivation(9, 0.7),
+         AUActivation(10, 0.7), AUActivation(16, 0.8), AUActivation(22, 0.6), AUActivation(25, 0.6),
+         AUActivation(26, 0.6, 1.3)),
     ),
     "fear": Prototype(
         "fear", "1+2+4+5+7+20+25+26",
@@ -147,7 +150,7 @@ PROTOTYPES: Mapping[Emotion, Prototype] = {
     ),
     "disgust": Prototype(
         "disgust", "9+15+16+26(+4+7)",
-        (AUActivation(4, 0.5), AUActivation(7, 0.5), AUActivation(9, 1.0), AUActivation(15, 0.8), AUActivation(16, 0.6),
+        (AUActivation(4, 0.5), AUActivation(7, 1.0), AUActivation(9, 1.0), AUActivation(15, 1.0), AUActivation(16, 0.6),
          AUActivation(26, 0.3, 1.3)),
         neck=(-0.03, 0.0, 0.0),
     ),
