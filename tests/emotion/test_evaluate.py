@@ -41,3 +41,17 @@ def test_face_scale_is_linear_then_clipped_and_one_without_gain():
     ident = np.array([[0.0, 0.0, 9.0], [1.0, 1.0, 0.0], [5.0, 0.0, 0.0]])
     np.testing.assert_allclose(face_scale(ident, s), [1.0, 1.05, 1.25])
     np.testing.assert_array_equal(face_scale(ident, GeneratorSettings()), np.ones(3))
+
+
+def test_transfer_summary_puts_the_three_rows_side_by_side():
+    from headcast.emotion.evaluate import SmileTransfer, summarise_transfer
+
+    results = [SmileTransfer("004", 0.02, 0.06, "neutral", 0.03, "happiness=0.66"),
+               SmileTransfer("082", 0.04, 0.02, "neutral", 0.01, "happiness=0.47")]
+    summary = summarise_transfer(results)
+    rows = {r["row"]: r for r in summary["table_4_2"]}
+    assert rows["neutral avatar (unchanged)"]["mean_error"] == 0.04
+    assert rows["our model, happiness = 1"]["mean_ratio"] == (0.02 / 0.06 + 0.04 / 0.02) / 2
+    assert rows["detected emotion of the smiling photo"]["mean_ratio"] == (0.03 / 0.06 + 0.01 / 0.02) / 2
+    assert summary["median_ratio"] == summary["mean_ratio"]  # two pairs: median = mean
+    assert summary["pairs"][1]["detected_smiling"] == "happiness=0.47"
