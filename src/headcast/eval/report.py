@@ -212,7 +212,7 @@ def emotion_markdown(section: dict[str, Any] | None) -> list[str]:
               f"held-out mean {_fmt(st.get('held_out_mean_ratio'))} (calibration pairs: "
               f"{', '.join(st.get('calibration_pairs', [])) or 'none'})", ""]
     lines += [f"- {p['name']}: {_fmt(p['ratio'])}" for p in st["pairs"]]
-    if st.get("table_4_2"):
+    if st.get("pairs") and st.get("table_4_2"):
         lines += ["", "Side by side (the thesis' Table 4.2 rows; mouth/cheek landmark error vs the smiling photos, eye "
                   "distances):", "", "| row | mean error | mean ratio to neutral |", "|---|---|---|"]
         lines += [f"| {r['row']} | {_fmt(r['mean_error'])} | {_fmt(r['mean_ratio'])} |" for r in st["table_4_2"]]
