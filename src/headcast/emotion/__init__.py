@@ -15,6 +15,7 @@ from headcast.emotion.apply import (
     avatar_with_emotion,
     emotion_expression,
     emotion_state,
+    show_emotion,
     with_emotion_state,
     with_params,
 )
@@ -50,6 +51,7 @@ __all__ = [
     "mlp_forward",
     "parse_emotion",
     "predict",
+    "show_emotion",
     "with_emotion_state",
     "with_params",
 ]

@@ -168,13 +168,23 @@ def apply_emotion(params: HeadParams, emotion: EmotionIntensities, model: Emotio
         New parameters: ``clip(resting · f + net(emotion), 0, 1)`` (or ``net(emotion)`` without the resting face),
         pose rotated by the tendency difference.
     """
+    resting = resting_expression(model, params.expression, base, head, params.identity)
+    return show_emotion(params, EmotionState(base, base, resting), emotion, model, head, settings)
+
+
+def show_emotion(params: HeadParams, state: EmotionState, emotion: EmotionIntensities, model: EmotionMLP,
+                 head: LinearHeadModel, settings: EmotionSettings | None = None) -> HeadParams:
+    """``params`` — a head showing ``state.shown`` over ``state.resting`` — changed to show ``emotion``.
+
+    The expression is ``clip(resting · f + net(emotion), 0, 1)`` with the fade relative to ``state.detected``
+    (``net(emotion)`` alone without the resting face); the pose turns by the tendency of ``emotion`` relative to
+    ``state.shown``. ``params.expression`` is not read.
+    """
     settings = EmotionSettings() if settings is None else settings
-    if settings.keep_resting:
-        resting = resting_expression(model, params.expression, base, head, params.identity)
-    else:
-        resting = np.zeros(head.num_expressions)
-    expression = expression_with_emotion(model, resting, emotion, head, params.identity, base, settings.fade_resting)
-    pose = posed_with_emotion(model, params.pose, emotion, base, head, params.identity, settings)
+    resting = state.resting if settings.keep_resting else np.zeros(head.num_expressions)
+    expression = expression_with_emotion(model, resting, emotion, head, params.identity, state.detected,
+                                         settings.fade_resting)
+    pose = posed_with_emotion(model, params.pose, emotion, state.shown, head, params.identity, settings)
     return replace(params, expression=expression, pose=pose)
 
 
@@ -210,14 +220,8 @@ def avatar_with_emotion(avatar: Avatar, emotion: EmotionIntensities, model: Emot
     """
     settings = EmotionSettings() if settings is None else settings
     state = emotion_state(avatar, model)
-    params, head = avatar.fit.params, avatar.model
-    resting = state.resting if settings.keep_resting else np.zeros(head.num_expressions)
-    new = replace(
-        params,
-        expression=expression_with_emotion(model, resting, emotion, head, params.identity, state.detected,
-                                           settings.fade_resting),
-        pose=posed_with_emotion(model, params.pose, emotion, state.shown, head, params.identity, settings),
-    )
+    new = show_emotion(avatar.fit.params, state, emotion, model, avatar.model, settings)
+    resting = state.resting if settings.keep_resting else np.zeros(avatar.model.num_expressions)
     note = f"emotion detected on the photo: {state.detected}; set to: {emotion}"
     return replace(with_params(avatar, new), warnings=(*avatar.warnings, note),
                    emotion=EmotionState(state.detected, emotion, resting))

