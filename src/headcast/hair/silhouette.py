@@ -27,6 +27,28 @@ def head_depth(
     return render_triangle_ids(cam_v, tris, camera, renderer=renderer).depth
 
 
+Projection = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_],
+                   NDArray[np.float64], int]
+
+
+def _project_polylines(strands: NDArray[np.float64], pose: HeadPose, camera: Camera) -> Projection:
+    """Pixels of ``(N, P, 3)`` model-frame polylines, and how finely to sample their segments.
+
+    Returns ``u, v, z`` ``(N, P)`` (pixels; depth ``-Z`` in metres), ``ok`` (in front of the camera; u, v are
+    finite but meaningless elsewhere), segment lengths ``(N, P − 1)`` in pixels, and the number of samples per
+    segment (1..8) that keeps 90 % of the segments' samples ≤ 1 pixel apart.
+    """
+    n, p = strands.shape[:2]
+    cam = transform_points(strands.reshape(-1, 3), pose).reshape(n, p, 3)
+    z = -cam[..., 2]
+    ok = z > 1e-3
+    u = camera.cx + camera.fx * cam[..., 0] / np.where(ok, z, 1.0)
+    v = camera.cy - camera.fy * cam[..., 1] / np.where(ok, z, 1.0)
+    seg = np.hypot(np.diff(u, axis=1), np.diff(v, axis=1))
+    sub = int(np.clip(np.ceil(np.nanpercentile(seg, 90)), 1, 8))
+    return u, v, z, ok, seg, sub
+
+
 def splat_strands(
     strands: NDArray[np.floating], pose: HeadPose, camera: Camera, depth: NDArray[np.floating] | None = None,
     tolerance: float = 0.004,
@@ -49,14 +71,7 @@ def splat_strands(
     x = np.asarray(strands, dtype=np.float64)
     if x.size == 0:
         return mask, angle
-    n, p = x.shape[:2]
-    cam = transform_points(x.reshape(-1, 3), pose).reshape(n, p, 3)
-    z = -cam[..., 2]
-    ok = z > 1e-3
-    u = camera.cx + camera.fx * cam[..., 0] / np.where(ok, z, 1.0)
-    v = camera.cy - camera.fy * cam[..., 1] / np.where(ok, z, 1.0)
-    seg_px = np.hypot(np.diff(u, axis=1), np.diff(v, axis=1))
-    sub = int(np.clip(np.ceil(np.nanpercentile(seg_px, 90)), 1, 8))
+    u, v, z, ok, _, sub = _project_polylines(x, pose, camera)
     t = (np.arange(sub) / sub)[None, None, :]
     uu = (u[:, :-1, None] * (1 - t) + u[:, 1:, None] * t).ravel()
     vv = (v[:, :-1, None] * (1 - t) + v[:, 1:, None] * t).ravel()
@@ -110,14 +125,7 @@ def strand_coverage(
     x = np.asarray(strands, dtype=np.float64)
     if x.size == 0:
         return np.zeros((h, w), np.float32)
-    n, p = x.shape[:2]
-    cam = transform_points(x.reshape(-1, 3), pose).reshape(n, p, 3)
-    z = -cam[..., 2]
-    ok = z > 1e-3
-    u = camera.cx + camera.fx * cam[..., 0] / np.where(ok, z, 1.0)
-    v = camera.cy - camera.fy * cam[..., 1] / np.where(ok, z, 1.0)
-    seg = np.hypot(np.diff(u, axis=1), np.diff(v, axis=1))
-    sub = int(np.clip(np.ceil(np.nanpercentile(seg, 90)), 1, 8))
+    u, v, z, ok, seg, sub = _project_polylines(x, pose, camera)
     t = ((np.arange(sub) + 0.5) / sub)[None, None, :]
     uu = (u[:, :-1, None] * (1 - t) + u[:, 1:, None] * t).ravel()
     vv = (v[:, :-1, None] * (1 - t) + v[:, 1:, None] * t).ravel()
