@@ -83,19 +83,16 @@ def main() -> None:
             rec["accuracy_tuning"] = subset_accuracy(rec, tuning)
             rec["accuracy_held_out"] = subset_accuracy(rec, [not t for t in tuning])
             report[f"recognisability_{texture}"] = rec
-        transfers = []
+        # Smile transfer, and the real smiles reproduced: avatars of the smiling photos shown with their own fitted
+        # expression (the detected emotion as the slider value gives exactly the fit), frontal, classified like the
+        # renders above — what a perfect smile transfer would score on recognisability.
+        transfers, own = [], {}
         for pair in PAIRS:
             neutral = avatars[f"london_{pair}_neutral"]
-            smiling = load_photo(expressions / f"london_{pair}_smiling.jpg", settings.photo)
-            base = estimate_emotion(neutral.landmarks, neutral.model)
-            transfers.append(smile_transfer_error(pair, neutral, smiling, model, pipeline.detector, base=base,
-                                                  renderer=pipeline.renderer))
-        # The real smiles reproduced: avatars of the smiling photos, shown with their own fitted expression (the
-        # detected emotion as the slider value gives exactly the fit), frontal, classified like the renders above.
-        # What a perfect smile transfer would score on recognisability.
-        own = {}
-        for pair in PAIRS:
             smiling_avatar = make_avatar(pipeline, expressions / f"london_{pair}_smiling.jpg")
+            base = estimate_emotion(neutral.landmarks, neutral.model)
+            transfers.append(smile_transfer_error(pair, neutral, smiling_avatar.photo, model, pipeline.detector,
+                                                  base=base, renderer=pipeline.renderer))
             shown = emotion_state(smiling_avatar, model).detected
             c = classify_face(render_emotion(smiling_avatar, shown, model, renderer=pipeline.renderer), classifier,
                               pipeline.detector)
