@@ -27,7 +27,6 @@ Usage:
 import argparse
 import json
 import os
-import pickle
 import platform
 import statistics
 import subprocess
@@ -40,14 +39,11 @@ from typing import Any, TypeVar
 
 from threadpoolctl import threadpool_limits
 
+from fit_cache import cached_fit
 from headcast.cli.main import find_photos
-from headcast.fitting.fit import fit_head
-from headcast.geometry.camera import camera_from_fov
 from headcast.hair.head import prepare_head
 from headcast.hair.library import library_styles
 from headcast.hair.stage import HairSettings, hair_files, make_hair, style_strands
-from headcast.landmarks.detector import detect_landmarks
-from headcast.landmarks.image_io import load_photo
 from headcast.pipeline import Pipeline, PipelineSettings, load_pipeline
 
 try:
@@ -71,21 +67,8 @@ def timed(fn: Callable[[], T]) -> tuple[T, float, float]:
 
 def prepared(pipe: Pipeline, photo: Path, cache: Path | None) -> tuple[Any, Any]:
     """Photo pixels and the fitted head (cached in ``cache`` when given)."""
-    path = None if cache is None else cache / f"{photo.stem}.fit.pkl"
-    if path is not None and path.exists():
-        with path.open("rb") as f:
-            return pickle.load(f)  # our own cache file
-    s = pipe.settings
-    img = load_photo(photo, s.photo)
-    landmarks = detect_landmarks(img, pipe.detector, s.detector)
-    fit = fit_head(landmarks, pipe.model, camera_from_fov(img.width, img.height, s.fit.fov_deg), s.fit,
-                   pipe.correspondence)
-    out = (img.pixels, fit)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as f:
-            pickle.dump(out, f)
-    return out
+    pixels, fit = cached_fit(pipe, photo, None if cache is None else cache / f"{photo.stem}.fit.pkl")
+    return pixels, fit
 
 
 def load() -> str:

@@ -10,42 +10,18 @@ Usage: python scripts/hair_iou.py PORTRAITS_DIR [--cache DIR] [--json OUT.json] 
 
 import argparse
 import json
-import pickle
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from fit_cache import cached_fit
 from headcast.cli.main import find_photos
 from headcast.eval.hair_metrics import silhouette_iou
 from headcast.eval.parsing import hair_mask
-from headcast.fitting.fit import fit_head
-from headcast.geometry.camera import camera_from_fov
 from headcast.hair.stage import HairSettings, make_hair
-from headcast.landmarks.detector import detect_landmarks
-from headcast.landmarks.image_io import load_photo
 from headcast.pipeline import PipelineSettings, load_pipeline
-
-
-def _prepared(pipe: Any, photo: Path, cache: Path | None) -> tuple[np.ndarray, Any, np.ndarray]:
-    path = None if cache is None else cache / f"{photo.stem}.pkl"
-    if path is not None and path.exists():
-        with path.open("rb") as f:
-            return pickle.load(f)  # our own cache file
-    s = pipe.settings
-    img = load_photo(photo, s.photo)
-    landmarks = detect_landmarks(img, pipe.detector, s.detector)
-    camera = camera_from_fov(img.width, img.height, s.fit.fov_deg)
-    fit = fit_head(landmarks, pipe.model, camera, s.fit, pipe.correspondence)
-    classes = pipe.parse_face(img.pixels)
-    out = (img.pixels, fit, classes)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("wb") as f:
-            pickle.dump(out, f)
-    return out
 
 
 def main() -> None:
@@ -61,7 +37,8 @@ def main() -> None:
     for photo in find_photos(args.portraits):
         if args.only and not any(o in photo.stem for o in args.only):
             continue
-        pixels, fit, classes = _prepared(pipe, photo, args.cache)
+        pixels, fit, classes = cached_fit(pipe, photo, None if args.cache is None else args.cache / f"{photo.stem}.pkl",
+                                          parse=True)
         t = time.perf_counter()
         hr = make_hair(pixels, fit, pipe.model, settings, classes, pipe.renderer)
         sec = time.perf_counter() - t
