@@ -28,7 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
-from headcast.emotion.apply import apply_emotion, emotion_state, show_emotion
+from headcast.emotion.apply import apply_emotion, emotion_state, show_emotion, with_emotion_state
 from headcast.emotion.model import EmotionMLP
 from headcast.emotion.types import EMOTIONS, NEUTRAL, Emotion, EmotionIntensities
 from headcast.geometry.camera import Camera, HeadPose, camera_from_fov
@@ -278,6 +278,7 @@ def recognisability(
     probs = np.zeros((len(rows), len(avatars), len(FER_LABELS)))
     sources: list[list[BoxSource]] = [[] for _ in rows]
     for j, avatar in enumerate(avatars.values()):
+        avatar = with_emotion_state(avatar, model)  # detected emotion and resting face once, not once per row
         for i, row in enumerate(rows):
             emotion = NEUTRAL if row == "neutral" else EmotionIntensities(**{row: intensity})
             image = render_emotion(avatar, emotion, model, renderer=renderer, texture=texture)
