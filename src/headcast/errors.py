@@ -29,3 +29,12 @@ class MultipleFacesError(HeadcastError):
     """Several faces were found and the caller asked for exactly one (``faces="error"``)."""
 
     exit_code = 6
+
+
+class OptionalComponentError(HeadcastError):
+    """A component outside the base install is missing: an extra's package or a downloaded weight file.
+
+    ``headcast doctor`` lists every component and what to run for each missing one.
+    """
+
+    exit_code = 7

@@ -14,6 +14,7 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from headcast.assets import AssetSettings
+from headcast.errors import OptionalComponentError
 from headcast.avatar import Avatar
 from headcast.emotion import load_packaged_model, with_emotion_state
 from headcast.export.bundle import BundleManifest, write_bundle
@@ -25,7 +26,7 @@ from headcast.fitting.fit import fit_head
 from headcast.fitting.settings import FitSettings
 from headcast.geometry.camera import camera_from_fov
 from headcast.hair.display import strands_line_set
-from headcast.hair.stage import HairSettings, hair_files, make_hair
+from headcast.hair.stage import HairSettings, hair_files, make_hair, settings_without_parsing
 from headcast.headmodel.base import LinearHeadModel
 from headcast.headmodel.ict import load_ict_facekit
 from headcast.landmarks.detector import FaceDetector, detect_landmarks
@@ -84,16 +85,23 @@ class Pipeline:
     detector: FaceDetector
     renderer: Renderer
     face_parser: Any = None  # BiSeNet for the hair stage, created on first use (torch loads then)
+    parsing_unavailable: str | None = None  # why face parsing cannot run here (set by the first failed attempt)
 
     def parse_face(self, pixels: Any) -> Any:
-        """Face-parsing classes of a photo for the hair stage; None when torch / BiSeNet are not installed."""
-        if self.face_parser is None:
-            from headcast.eval.parsing import BiSeNetFaceParser
+        """Face-parsing classes of a photo for the hair stage; None when torch / BiSeNet are not installed.
 
-            self.face_parser = BiSeNetFaceParser()
+        The reason is kept in ``parsing_unavailable`` (and parsing is not tried again in this process).
+        """
+        if self.parsing_unavailable is not None:
+            return None
         try:
+            if self.face_parser is None:
+                from headcast.eval.parsing import BiSeNetFaceParser
+
+                self.face_parser = BiSeNetFaceParser()
             return self.face_parser.parse_face(pixels)
-        except ImportError:
+        except (ImportError, OptionalComponentError) as err:
+            self.parsing_unavailable = str(err).splitlines()[0]
             return None
 
     def close(self) -> None:
@@ -159,11 +167,12 @@ def _make_avatar(pipeline: Pipeline, photo: Path | bytes | Photo) -> Avatar:
     if s.hair.mode != "none":
         with _timed(timings, "hair"):
             classes = pipeline.parse_face(img.pixels)
-            if classes is None and s.hair.mode == "auto":
-                warnings.append("hair: face parsing unavailable (install the eval extras); no hair")
-            else:
-                hair = make_hair(img.pixels, fit, pipeline.model, s.hair, classes, pipeline.renderer)
-                warnings.extend(f"hair: {n}" for n in hair.notes)
+            hair_settings = s.hair
+            if classes is None:
+                hair_settings, warning = settings_without_parsing(s.hair, pipeline.parsing_unavailable or "?")
+                warnings.append(warning)
+            hair = make_hair(img.pixels, fit, pipeline.model, hair_settings, classes, pipeline.renderer)
+            warnings.extend(f"hair: {n}" for n in hair.notes)
     return Avatar(img, landmarks, fit, texture, pipeline.model, timings, tuple(warnings),
                   hair=None if hair is None else hair.strands, hair_report=hair)
 

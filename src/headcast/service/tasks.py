@@ -173,7 +173,7 @@ def dress(ctx: TaskContext, loaded: Any, base: Any, emotion: Any, avatar_id: str
     Face-parsing classes are computed only when they change the result: hair ``auto`` needs them, a library style
     uses them for the photo's hair colour when no colour is given.
     """
-    from headcast.hair.stage import make_hair
+    from headcast.hair.stage import make_hair, settings_without_parsing
 
     s = loaded.settings
     avatar = base
@@ -183,12 +183,12 @@ def dress(ctx: TaskContext, loaded: Any, base: Any, emotion: Any, avatar_id: str
         needs_classes = s.hair.mode == "auto" or s.hair.color is None
         classes = _parsing_classes(ctx, base.photo, avatar_id) if needs_classes else None
         warnings = list(base.warnings)
-        hair = None
-        if classes is None and s.hair.mode == "auto":
-            warnings.append("hair: face parsing unavailable (install the eval extras); no hair")
-        else:
-            hair = make_hair(base.photo.pixels, base.fit, base.model, s.hair, classes, loaded.renderer)
-            warnings.extend(f"hair: {n}" for n in hair.notes)
+        hair_settings = s.hair
+        if classes is None and needs_classes:
+            hair_settings, warning = settings_without_parsing(s.hair, ctx.pipeline.parsing_unavailable or "?")
+            warnings.append(warning)
+        hair = make_hair(base.photo.pixels, base.fit, base.model, hair_settings, classes, loaded.renderer)
+        warnings.extend(f"hair: {n}" for n in hair.notes)
         timings = {**base.timings, "hair": time.perf_counter() - start}
         avatar = dataclasses.replace(base, timings=timings, warnings=tuple(warnings),
                                      hair=None if hair is None else hair.strands, hair_report=hair)
