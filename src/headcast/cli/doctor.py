@@ -91,7 +91,9 @@ def find_lock_dir(cwd: Path | None = None) -> Path | None:
     """``requirements/`` of the checkout headcast runs from (editable install or the current directory)."""
     roots = [editable_checkout(), *(p for p in ((cwd or Path.cwd()), *(cwd or Path.cwd()).parents))]
     for root in roots:
-        if root is not None and (root / "requirements" / "runtime.txt").is_file() and (root / "pyproject.toml").is_file():
+        if root is None:
+            continue
+        if (root / "requirements" / "runtime.txt").is_file() and (root / "pyproject.toml").is_file():
             return root / "requirements"
     return None
 
@@ -168,7 +170,8 @@ def asset_checks(settings: AssetSettings) -> list[Check]:
                               "headcast assets fetch (or put the file in the asset folder; see README 'Model files')"
                               + ("" if required else "; without it its hairstyle is not in the library")))
             continue
-        rows.append(Check("assets", spec.relpath, "ok", f"sha256 ok, {path.parent.parent if key in hair_keys else path.parent}"))
+        folder = path.parent.parent if key in hair_keys else path.parent
+        rows.append(Check("assets", spec.relpath, "ok", f"sha256 ok, {folder}"))
     return rows
 
 
@@ -220,8 +223,9 @@ def optional_checks(static_dir: Path | None = None) -> list[Check]:
     missing = [pip for mod, pip in eval_mods.items() if not _module(mod)]
     facenet = weight_status("facenet") == "ok"
     ok = not missing and facenet
+    absent = missing + ([] if facenet else ["FaceNet weights"])
     rows.append(Check("optional", "evaluation models (headcast eval)", "ok" if ok else "warn",
-                      "all present" if ok else "missing: " + ", ".join(missing + ([] if facenet else ["FaceNet weights"])),
+                      "all present" if ok else "missing: " + ", ".join(absent),
                       "" if ok else "bash scripts/install-dev.sh"))
     emotion = _module("ai_edge_litert") and weight_status("fer") == "ok"
     rows.append(Check("optional", "emotion evaluation (fer)", "ok" if emotion else "warn",

@@ -14,8 +14,8 @@
   mouth and cheek landmarks after a similarity alignment on eyes and nose; error relative to the unchanged avatar.
 
 Landmarks of renders and photos both come from the same MediaPipe detector, so detector bias cancels.
-The classifier file comes from ``fer``'s archive (``headcast assets weights``); ``ai-edge-litert`` is imported lazily (extra
-``emotion``).
+The classifier file comes from ``fer``'s archive (``headcast assets weights``); ``ai-edge-litert`` is imported
+lazily (extra ``emotion``).
 """
 
 from collections.abc import Mapping, Sequence

@@ -21,8 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from headcast.eval.crops import check_rgb
 from headcast.assets.weights import weight_path
+from headcast.eval.crops import check_rgb
 from headcast.eval.deps import TORCH_PIP, import_optional
 
 if TYPE_CHECKING:
