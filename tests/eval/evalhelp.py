@@ -22,3 +22,12 @@ def load_rgb(path: Path, size: tuple[int, int] | None = None) -> NDArray[np.uint
     if size is not None:
         im = im.resize(size, Image.Resampling.BILINEAR)
     return np.asarray(im, dtype=np.uint8).copy()
+
+
+def require_weights(key: str) -> None:
+    """Skip unless the weight file ``key`` is in the weights folder (``headcast assets weights``)."""
+    from headcast.assets.weights import weight_status
+
+    status = weight_status(key)
+    if status != "ok":
+        pytest.skip(f"weights '{key}' {status} (run: headcast assets weights --only {key})")

