@@ -243,9 +243,13 @@ def optional_checks(static_dir: Path | None = None) -> list[Check]:
                       chromium or "not on PATH", "" if chromium else "apt-get install chromium"))
     static = static_dir or Path(headcast.__file__).parent / "service" / "static"
     bundle = static / "viewer.js"
-    rows.append(Check("optional", "web viewer bundle", "ok" if bundle.is_file() else "warn",
-                      f"{bundle} ({bundle.stat().st_size // 1024} KiB)" if bundle.is_file() else f"{bundle} missing",
-                      "" if bundle.is_file() else "npm ci --prefix web && npm run --prefix web build"))
+    docs = static / "swagger-ui" / "swagger-ui-bundle.js"
+    built = bundle.is_file() and docs.is_file()
+    rows.append(Check("optional", "web viewer and API-docs bundle", "ok" if built else "warn",
+                      f"{bundle} ({bundle.stat().st_size // 1024} KiB), {docs.parent}" if built else
+                      f"missing: {', '.join(str(p) for p in (bundle, docs) if not p.is_file())} (the page shows no 3D "
+                      "view, /docs answers 503)",
+                      "" if built else "npm ci --prefix web && npm run --prefix web build"))
     return rows
 
 

@@ -23,7 +23,7 @@ from PIL import Image
 
 from headcast.assets.weights import weight_path
 from headcast.eval.crops import check_rgb
-from headcast.eval.deps import TORCH_PIP, import_optional
+from headcast.eval.deps import TORCH_PIP, MissingEvalDependencyError, import_optional
 
 if TYPE_CHECKING:
     from headcast.eval.nets.bisenet import BiSeNet
@@ -168,7 +168,10 @@ class BiSeNetFaceParser:
         """
         if self._net is not None:
             return
-        torch = import_optional("torch", TORCH_PIP)
+        try:
+            torch = import_optional("torch", TORCH_PIP)
+        except MissingEvalDependencyError as err:
+            raise MissingEvalDependencyError(f"face parsing needs torch, which is not installed ({TORCH_PIP})") from err
         from headcast.eval.nets.bisenet import load_bisenet
 
         path = weight_path("bisenet", verify=self.settings.verify_weights)

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 import headcast
 from headcast.service.api.deps import ApiError
+from headcast.service.api.docs import add_api_docs
 from headcast.service.api.routes import avatars, hairstyles, variants, web
 from headcast.service.backend import open_backend
 from headcast.service.catalogue import catalogue_version, ensure_catalogue
@@ -68,10 +69,12 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         version=headcast.__version__,
         description="One portrait photo in, a textured 3D head avatar out.",
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs else None,
+        docs_url=None,  # FastAPI's own /docs loads Swagger UI from a CDN; add_api_docs serves a local copy
         redoc_url=None,
         openapi_url="/openapi.json" if settings.docs else None,
     )
+    if app.openapi_url is not None:
+        add_api_docs(app, app.openapi_url)
     app.state.settings = settings
     app.state.backend = backend
     app.state.store = backend.store

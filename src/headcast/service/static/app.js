@@ -286,6 +286,26 @@ async function loadViewerModule() {
   return state.viewerModule;
 }
 
+// Why the 3D view is missing, in words. Most often the server has no viewer bundle (it is built from web/ with npm;
+// a checkout or a wheel made without npm lacks it), which is not the browser's fault: ask the server which it is.
+async function viewerFailureText(err) {
+  const rest = "The pictures and downloads work without it.";
+  const reason = err?.message ?? String(err);
+  if (!state.viewerModule) {
+    const res = await fetch("/static/viewer.js", { cache: "no-store" }).catch(() => null);
+    if (res?.status === 404) {
+      return "The 3D view is missing on this server: its viewer bundle (static/viewer.js) was not built. " +
+        "In the headcast checkout run: npm ci --prefix web && npm run --prefix web build (or reinstall from a " +
+        `wheel built where npm was available). ${rest}`;
+    }
+    if (!res?.ok) {
+      return `The 3D viewer (static/viewer.js) could not be downloaded (${res ? `HTTP ${res.status}` : reason}). ${rest}`;
+    }
+    return `This browser could not run the 3D viewer (${reason}). ${rest}`;
+  }
+  return `The 3D view could not start (${reason}). ${rest}`;
+}
+
 async function emotionDoc() {
   if (!state.emotionDoc) {
     const res = await fetch("/api/emotion/model.json");
@@ -344,7 +364,7 @@ async function showResult(status) {
   } catch (err) {
     console.warn("3D viewer unavailable:", err);
     $("viewer-empty").hidden = false;
-    $("viewer-empty").textContent = "The 3D view is not available in this browser; the pictures and downloads are.";
+    $("viewer-empty").textContent = await viewerFailureText(err);
     for (const el of document.querySelectorAll("#emotion-panel input, #emotion-panel select, #emotion-panel button")) {
       el.disabled = true;
     }
