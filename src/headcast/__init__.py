@@ -7,4 +7,4 @@ The subpackages follow the pipeline (see ``docs/design.md``)::
       assets    headmodel, geometry
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
