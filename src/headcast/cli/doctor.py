@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Literal
 
 import headcast
-from headcast.assets.registry import ASSETS, HAIR_ASSETS
-from headcast.assets.resolver import AssetSettings, candidate_dirs, editable_checkout, resolve_asset
+from headcast.assets.registry import ASSETS
+from headcast.assets.resolver import AssetSettings, asset_status, editable_checkout, search_plan
 from headcast.assets.weights import WEIGHTS, weight_status, weights_dir
-from headcast.errors import AssetError
 
 Status = Literal["ok", "warn", "fail", "info"]
 
@@ -39,11 +38,6 @@ OPENCV_DISTRIBUTIONS = (
 
 KEY_PACKAGES = ("numpy", "scipy", "opencv-contrib-python", "mediapipe", "moderngl", "pillow", "torch", "fastapi")
 """Libraries whose versions the report always shows."""
-
-MAIN_JOB_ASSETS = ("ict_model", "ict_neutral_obj", "face_landmarker", "mediapipe_canonical_face",
-                   "mediapipe_canonical_face_468")
-"""Model files ``headcast make`` cannot run without (the hair library files are optional)."""
-
 
 @dataclass(frozen=True)
 class Check:
@@ -157,21 +151,26 @@ def package_checks(lock_dir: Path | None) -> list[Check]:
 
 
 def asset_checks(settings: AssetSettings) -> list[Check]:
-    """Every model file: where it was found and whether its checksum matches."""
-    rows = [Check("assets", "folders searched", "info", ", ".join(str(d) for d in candidate_dirs(settings)))]
-    hair_keys = {spec.key for spec in HAIR_ASSETS}
-    for key, spec in ASSETS.items():
-        required = key in MAIN_JOB_ASSETS
-        try:
-            path = resolve_asset(key, settings)
-        except AssetError as err:
-            first = str(err).splitlines()[0]
-            rows.append(Check("assets", spec.relpath, "fail" if required else "warn", first,
-                              "headcast assets fetch (or put the file in the asset folder; see README 'Model files')"
-                              + ("" if required else "; without it its hairstyle is not in the library")))
+    """Every model file: where it was found and whether its checksum matches; a missing explicit folder once."""
+    plan = search_plan(settings)
+    rows = [Check("assets", "folders searched", "info", ", ".join(str(d) for d in plan.dirs)
+                  + (f" (only this one: given by {plan.explicit})" if plan.explicit else ""))]
+    fetch = "headcast assets fetch" + (f" --out {plan.dirs[0]}" if plan.explicit else "")
+    if plan.explicit and not plan.dirs[0].is_dir():
+        rows.append(Check("assets", "asset folder", "fail", f"{plan.dirs[0]} (given by {plan.explicit}) does not "
+                          "exist: no model file can be loaded", f"{fetch}, or give the folder that holds them"))
+        return rows
+    for spec in ASSETS.values():
+        status = asset_status(spec, settings)
+        if status.state == "ok":
+            rows.append(Check("assets", spec.relpath, "ok", f"sha256 ok, {status.folder}"))
             continue
-        folder = path.parent.parent if key in hair_keys else path.parent
-        rows.append(Check("assets", spec.relpath, "ok", f"sha256 ok, {folder}"))
+        where = "" if status.folder is None else f" in {status.folder}"
+        rows.append(Check(
+            "assets", spec.relpath, "fail" if spec.required else "warn", f"{status.state}{where}",
+            f"{fetch} (or put the file in the asset folder; README 'Model files')"
+            + ("" if spec.required else "; until then its hairstyle is not in the library"),
+        ))
     return rows
 
 
