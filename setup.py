@@ -1,11 +1,11 @@
 """Build step for the web page's generated files; everything else about the package is in pyproject.toml.
 
-The page's 3D viewer (three.js bundled with esbuild) and the API docs' Swagger UI files are made from ``web/`` by
-npm and are not kept in git. A wheel must carry them, so building one (``pip wheel .``, ``python -m build``, also
-from the sdist, which includes ``web/``) runs ``npm ci --prefix web`` and ``npm run --prefix web build`` first when
-any of them is missing, and fails with a message saying so when npm is not installed. Editable installs
-(``pip install -e .``) build nothing: they serve ``src/`` in place, where ``scripts/install.sh`` runs the same npm
-commands.
+The page's scripts (``app.js``, ``emotion.js`` and the 3D viewer ``viewer.js`` with three.js, bundled from
+``web/src`` by esbuild) and the API docs' Swagger UI files are made from ``web/`` by npm and are not kept in git. A
+wheel must carry them, so building one (``pip wheel .``, ``python -m build``, also from the sdist, which includes
+``web/``) runs ``npm ci --prefix web`` and ``npm run --prefix web build`` first when any of them is missing, and
+fails with a message saying so when npm is not installed. Editable installs (``pip install -e .``) build nothing:
+they serve ``src/`` in place, where ``scripts/install.sh`` runs the same npm commands.
 """
 
 import logging
@@ -20,7 +20,7 @@ from setuptools.errors import ExecError
 
 ROOT = Path(__file__).resolve().parent
 STATIC = ROOT / "src" / "headcast" / "service" / "static"
-WEB_FILES = ("viewer.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
+WEB_FILES = ("app.js", "emotion.js", "viewer.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
 """Generated files the wheel must contain, relative to ``STATIC`` (written by ``web/build.mjs``)."""
 NPM_STEPS = (("ci", "--prefix", "web", "--no-audit", "--no-fund"), ("run", "--prefix", "web", "build"))
 
@@ -39,7 +39,7 @@ def build_web_files(log: Callable[[str], None] = print) -> None:
     npm = shutil.which("npm")
     if npm is None:
         raise ExecError(
-            f"headcast: {what} not built, and npm is not installed. The wheel needs the web page's 3D viewer and "
+            f"headcast: {what} not built, and npm is not installed. The wheel needs the web page's scripts and "
             "API-docs files; install Node.js with npm (e.g. apt-get install npm) and build again, or build them "
             "first in the checkout: npm ci --prefix web && npm run --prefix web build"
         )

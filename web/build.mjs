@@ -1,13 +1,20 @@
 // `npm run build`: writes the page's generated files into the Python package (none of them is kept in git).
 //
-//   src/headcast/service/static/viewer.js       src/viewer.js + three.js, bundled and minified by esbuild
+//   src/headcast/service/static/app.js          src/app.js: the page's script (loaded by index.html)
+//   src/headcast/service/static/emotion.js      src/emotion.js: the emotion names, option parser and maths
+//   src/headcast/service/static/viewer.js       src/viewer.js + three.js: the 3D viewer (app.js imports it lazily)
 //   src/headcast/service/static/swagger-ui/     Swagger UI's prebuilt browser files from swagger-ui-dist, served
 //                                               locally for the API docs at /docs (headcast/service/api/docs.py)
+//
+// The three scripts are bundled and minified by esbuild as ES modules. An import of one of them by another (app.js
+// → ./emotion.js, ./viewer.js; viewer.js → ./emotion.js) is left as an import of the built sibling file: each is
+// shipped once and runs as one module instance in the page, and app.js stays small (the page's first paint does not
+// wait for three.js).
 //
 // setup.py runs this (after `npm ci`) when a wheel is built without these files; the wheel must contain them.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { build } from "esbuild";
@@ -15,13 +22,28 @@ import { build } from "esbuild";
 const here = dirname(fileURLToPath(import.meta.url));
 const staticDir = join(here, "..", "src", "headcast", "service", "static");
 
+const srcDir = join(here, "src");
+const ENTRIES = ["app.js", "emotion.js", "viewer.js"];
+
+/** esbuild plugin: `import ... from "./emotion.js"` (or `import("./viewer.js")`) of another entry stays external. */
+const siblingEntries = {
+  name: "sibling-entries",
+  setup(b) {
+    b.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (args) => {
+      if (args.kind === "entry-point" || resolve(args.resolveDir) !== srcDir) return undefined;
+      return ENTRIES.includes(basename(args.path)) ? { path: args.path, external: true } : undefined;
+    });
+  },
+};
+
 await build({
-  entryPoints: [join(here, "src", "viewer.js")],
+  entryPoints: ENTRIES.map((name) => join(srcDir, name)),
   bundle: true,
   format: "esm",
   minify: true,
   target: "es2020",
-  outfile: join(staticDir, "viewer.js"),
+  outdir: staticDir,
+  plugins: [siblingEntries],
   logLevel: "warning",
 });
 

@@ -1,5 +1,6 @@
 """The distributions built from this tree carry what an installed headcast needs: the page's generated files
-(3D viewer, Swagger UI), ``py.typed`` and the licence; the sdist carries ``web/`` so that it can build the wheel.
+(its scripts app.js, emotion.js, viewer.js; Swagger UI), ``py.typed`` and the licence; the sdist carries ``web/``
+so that it can build the wheel.
 
 The build runs in a copy of the files a build reads (never in the checkout), offline: ``pip wheel
 --no-build-isolation`` with the setuptools and wheel of this environment (requirements/build.txt).
@@ -16,9 +17,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "src" / "headcast" / "service" / "static"
-GENERATED = ("viewer.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
+GENERATED = ("app.js", "emotion.js", "viewer.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
 """The files ``npm run --prefix web build`` writes under STATIC (setup.py's WEB_FILES)."""
-PAGE_FILES = ("index.html", "app.js", "style.css", "favicon.svg")
+PAGE_FILES = ("index.html", "style.css", "favicon.svg")
+"""The page's hand-written files (its scripts are built from web/src)."""
 _SKIP_NAMES = ("node_modules", "__pycache__", "build", "dist", "*.egg-info")
 
 
@@ -66,6 +68,11 @@ def test_wheel_carries_the_page_docs_types_and_licence(wheel: Path):
             assert static + name in names, f"{name} missing from {wheel.name}"
         for name in PAGE_FILES:  # the page's own files, as written in src/
             assert zf.read(static + name) == (STATIC / name).read_bytes(), name
+        app = zf.read(static + "app.js")
+        # the page's script, importing its siblings (one copy of the emotion module, three.js loaded lazily)
+        assert b"/api/avatars" in app and b'from"./emotion.js"' in app and b'import("./viewer.js")' in app
+        assert b"parseEmotion" in zf.read(static + "emotion.js")
+        assert b"WebGLRenderer" not in app  # three.js stays in the lazily imported viewer.js
         assert b"WebGLRenderer" in zf.read(static + "viewer.js")  # three.js inside, not an empty stand-in
         assert b"SwaggerUIBundle" in zf.read(static + "swagger-ui/swagger-ui-bundle.js")
         assert b"sourceMappingURL" not in zf.read(static + "swagger-ui/swagger-ui.css")  # the map is not shipped
@@ -95,6 +102,7 @@ def test_sdist_carries_what_builds_the_web_files(source_copy: Path, tmp_path: Pa
         "web/package.json",
         "web/package-lock.json",
         "web/build.mjs",
+        "web/src/app.js",
         "web/src/viewer.js",
         "web/src/emotion.js",
         "src/headcast/py.typed",

@@ -8,13 +8,12 @@
 // frames drawn while the user drags a slider or the view are lighter — half the pixels and a sixth of the hair
 // strands (up to ~200k line vertices) — and one full-detail frame follows when input stops. GPUs always get full
 // detail.
-// Bundled with three.js by esbuild into headcast/service/static/viewer.js (cd web && npm ci && npm run build).
+// Bundled with three.js by esbuild into headcast/service/static/viewer.js (cd web && npm ci && npm run build);
+// ./emotion.js stays an import of the built static/emotion.js, which the page's app.js loads too.
 import * as THREE from "three";
 import { GLTFLoader } from "three/examples/jsm/loaders/GLTFLoader.js";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
-import { EMOTIONS, EmotionRig, neckPivotFromPositions, parseEmotion } from "./emotion.js";
-
-export { EMOTIONS, EmotionRig, neckPivotFromPositions, parseEmotion };
+import { EMOTIONS, EmotionRig, neckPivotFromPositions } from "./emotion.js";
 
 const DEG = Math.PI / 180;
 

@@ -3,15 +3,21 @@
 //
 // Tokens travel only in Authorization headers: files are fetched as blobs, the job's server-sent events are read
 // with fetch (EventSource cannot send headers), and the share link keeps id and token in the URL fragment
-// (#id=…&token=…), which browsers never send to a server. The 3D viewer and the emotion maths are the three.js
-// bundle /static/viewer.js (built from web/); without it the page still uploads, shows pictures and downloads.
+// (#id=…&token=…), which browsers never send to a server.
+//
+// Built by esbuild (web/build.mjs) into headcast/service/static/app.js, next to emotion.js and viewer.js. The imports
+// of ./emotion.js and ./viewer.js stay imports of those files (one copy of each, one module instance in the page):
+// emotion.js (the emotion names and option parser, a few KB) loads with this script; viewer.js (the 3D viewer with
+// three.js, ~650 KB) is imported only when a finished avatar is shown. Without viewer.js the page still uploads,
+// shows pictures and downloads.
+import { EMOTIONS, parseEmotion } from "./emotion.js";
 
 const $ = (id) => document.getElementById(id);
 const meta = (name, fallback) => Number(document.querySelector(`meta[name="${name}"]`)?.content) || fallback;
 const MAX_BYTES = meta("headcast-max-upload-bytes", 20 * 2 ** 20);
 const MAX_PIXELS = meta("headcast-max-pixels", 40e6);
 const MIN_SIDE = 64;
-const EMOTIONS = ["happiness", "sadness", "anger", "fear", "surprise", "disgust", "contempt"];
+const VIEWER_URL = new URL("./viewer.js", import.meta.url).href; // /static/viewer.js
 const STAGE_NAMES = {
   upload: "Uploading the photo",
   queued: "Waiting for a worker",
@@ -282,7 +288,7 @@ async function follow() {
 // ------------------------------------------------------------------------------------------ showing the head
 
 async function loadViewerModule() {
-  if (!state.viewerModule) state.viewerModule = await import("/static/viewer.js");
+  if (!state.viewerModule) state.viewerModule = await import("./viewer.js");
   return state.viewerModule;
 }
 
@@ -292,7 +298,7 @@ async function viewerFailureText(err) {
   const rest = "The pictures and downloads work without it.";
   const reason = err?.message ?? String(err);
   if (!state.viewerModule) {
-    const res = await fetch("/static/viewer.js", { cache: "no-store" }).catch(() => null);
+    const res = await fetch(VIEWER_URL, { cache: "no-store" }).catch(() => null);
     if (res?.status === 404) {
       return "The 3D view is missing on this server: its viewer bundle (static/viewer.js) was not built. " +
         "In the headcast checkout run: npm ci --prefix web && npm run --prefix web build (or reinstall from a " +
@@ -348,13 +354,13 @@ async function showResult(status) {
     await state.viewer.load(glb);
     // the emotion the GLB shows (detected on the photo unless one was set) and the person's resting face
     const { shown, detected } = params.emotion ?? {};
-    const baseEmotion = shown ? mod.EMOTIONS.map((e) => shown[e] ?? 0) : mod.parseEmotion(status.options?.emotion ?? "");
+    const baseEmotion = shown ? EMOTIONS.map((e) => shown[e] ?? 0) : parseEmotion(status.options?.emotion ?? "");
     state.viewer.configureEmotion({
       doc: await emotionDoc(),
       identity: params.identity,
       baseEmotion,
       resting: params.emotion?.resting_expression ?? null,
-      detectedEmotion: detected ? mod.EMOTIONS.map((e) => detected[e] ?? 0) : null,
+      detectedEmotion: detected ? EMOTIONS.map((e) => detected[e] ?? 0) : null,
       mode: $("emotion-mode").value,
       pose: $("emotion-pose").checked,
     });
