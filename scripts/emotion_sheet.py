@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image
 
 from headcast.emotion import EMOTIONS, NEUTRAL, EmotionIntensities, load_packaged_model, parse_emotion
-from headcast.emotion.evaluate import render_emotion
-from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+from headcast.eval.emotion import render_emotion
+from headcast.pipeline import Pipeline, PipelineSettings
 
 DEFAULT_PHOTOS = ("london_003_neutral.jpg", "london_062_neutral.jpg", "azure_Family2-Lady1.jpg")
 MIXTURES = ("happiness=0.6,surprise=0.6", "sadness=0.6,anger=0.5", "fear=0.5,disgust=0.5", "happiness=0.5")
@@ -32,11 +32,11 @@ def main() -> None:
     rows += [(e, EmotionIntensities(**{e: 1.0})) for e in EMOTIONS]
     rows += [(m, parse_emotion(m)) for m in MIXTURES]
     model = load_packaged_model()
-    pipeline = load_pipeline(PipelineSettings())
+    pipeline = Pipeline.load(PipelineSettings())
     columns = []
     try:
         for photo in photos:
-            avatar = make_avatar(pipeline, photo)
+            avatar = pipeline.reconstruct(photo)
             full = round(args.size / (CROP[3] - CROP[2]))
             cells = []
             for _, emotion in rows:

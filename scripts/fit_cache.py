@@ -5,19 +5,18 @@ The pickles are our own cache files, read back only from the folder the user nam
 
 import pickle
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from headcast.fitting.fit import fit_head
-from headcast.geometry.camera import camera_from_fov
-from headcast.landmarks.detector import detect_landmarks
-from headcast.landmarks.image_io import load_photo
+if TYPE_CHECKING:
+    from headcast.pipeline import Pipeline
 
 
-def cached_fit(pipe: Any, photo: Path, path: Path | None, parse: bool = False) -> tuple[Any, ...]:
+
+def cached_fit(pipe: "Pipeline", photo: Path, path: Path | None, parse: bool = False) -> tuple[Any, ...]:
     """``(pixels, fit)``, or ``(pixels, fit, face-parsing classes)`` with ``parse``; read from / written to ``path``.
 
     Args:
-        pipe: a loaded ``headcast.pipeline.Pipeline`` (its settings, detector, model, correspondence, parser).
+        pipe: the loaded composition (its ``reconstruct`` step and face parser).
         photo: the portrait.
         path: the cache file; None computes without caching.
         parse: also run BiSeNet face parsing (hair masks).
@@ -25,12 +24,9 @@ def cached_fit(pipe: Any, photo: Path, path: Path | None, parse: bool = False) -
     if path is not None and path.exists():
         with path.open("rb") as f:
             return tuple(pickle.load(f))  # our own cache file
-    s = pipe.settings
-    img = load_photo(photo, s.photo)
-    landmarks = detect_landmarks(img, pipe.detector, s.detector)
-    camera = camera_from_fov(img.width, img.height, s.fit.fov_deg)
-    fit = fit_head(landmarks, pipe.model, camera, s.fit, pipe.correspondence)
-    out: tuple[Any, ...] = (img.pixels, fit, pipe.parse_face(img.pixels)) if parse else (img.pixels, fit)
+    avatar = pipe.reconstruct(photo)
+    pixels, fit = avatar.photo.pixels, avatar.fit
+    out: tuple[Any, ...] = (pixels, fit, pipe.parse_face(pixels)) if parse else (pixels, fit)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as f:

@@ -18,10 +18,10 @@ from PIL import Image
 
 from headcast.cli.main import find_photos
 from headcast.eval.hair_metrics import silhouette_iou
-from headcast.eval.parsing import hair_mask
 from headcast.hair.display import strands_line_set
-from headcast.hair.stage import HairSettings
-from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+from headcast.options import Options
+from headcast.parsing import hair_mask
+from headcast.pipeline import Pipeline, PipelineSettings
 from headcast.render.raster import RenderSettings
 from headcast.render.views import TURNTABLE_SETTINGS, render_avatar, turntable_image
 
@@ -46,12 +46,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--only", nargs="*", default=None, help="only photos whose name contains one of these")
     args = parser.parse_args()
-    pipe = load_pipeline(replace(PipelineSettings(), hair=HairSettings(mode=args.hair)))
+    pipe = Pipeline.load(PipelineSettings())
+    options = Options(hair=args.hair)
     rows, report = [], []
     for photo in find_photos(args.portraits):
         if args.only and not any(o in photo.stem for o in args.only):
             continue
-        av = make_avatar(pipe, photo)
+        av = pipe.make(photo, options)
         lines = [] if av.hair is None else [strands_line_set(av.hair)]
         cam = av.fit.camera.scaled(TILE / max(av.fit.camera.width, av.fit.camera.height))
         kk = RenderSettings(supersample=2, strand_shading="kajiya_kay", background=(0.5, 0.5, 0.5))

@@ -11,7 +11,6 @@ Usage: python scripts/hair_iou.py PORTRAITS_DIR [--cache DIR] [--json OUT.json] 
 import argparse
 import json
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +18,9 @@ import numpy as np
 from fit_cache import cached_fit
 from headcast.cli.main import find_photos
 from headcast.eval.hair_metrics import silhouette_iou
-from headcast.eval.parsing import hair_mask
 from headcast.hair.stage import HairSettings, make_hair
-from headcast.pipeline import PipelineSettings, load_pipeline
+from headcast.parsing import hair_mask
+from headcast.pipeline import Pipeline, PipelineSettings
 
 
 def main() -> None:
@@ -32,7 +31,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=None)
     args = parser.parse_args()
     settings = HairSettings(mode="auto")
-    pipe = load_pipeline(replace(PipelineSettings(), hair=settings))
+    pipe = Pipeline.load(PipelineSettings())
     rows = []
     for photo in find_photos(args.portraits):
         if args.only and not any(o in photo.stem for o in args.only):

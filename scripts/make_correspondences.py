@@ -28,7 +28,7 @@ from headcast.headmodel.base import HeadParams
 from headcast.headmodel.ict import CM_TO_M, load_ict_facekit
 from headcast.landmarks.detector import detect_landmarks
 from headcast.landmarks.types import Photo
-from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+from headcast.pipeline import Pipeline, PipelineSettings
 from headcast.render.raster import RenderSettings, render_triangle_ids
 from headcast.render.views import render_head
 from headcast.texture.atlas import opaque_triangle_mask
@@ -49,7 +49,7 @@ def detector_hits(
     corr: Correspondence, photos_dir: Path, assets: AssetSettings
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the detector's landmarks land on the mean head in renders: ``(R, 478, 3)`` points and validity."""
-    pipeline = load_pipeline(PipelineSettings(assets=assets))
+    pipeline = Pipeline.load(PipelineSettings(assets=assets))
     pipeline.correspondence = corr  # bake with the uncalibrated table, so the output does not feed on itself
     model = pipeline.model
     camera = camera_from_fov(RENDER_SIZE, RENDER_SIZE, pipeline.settings.fit.fov_deg)
@@ -61,7 +61,7 @@ def detector_hits(
     hits, valid = [], []
     try:
         for name in CALIBRATION_PHOTOS:
-            texture = make_avatar(pipeline, photos_dir / name).texture
+            texture = pipeline.reconstruct(photos_dir / name).texture
             for yaw in CALIBRATION_YAWS_DEG:
                 rot = euler_yxz_to_matrix(np.deg2rad(yaw), 0.0, 0.0)
                 pose = HeadPose(matrix_to_axis_angle(rot), -rot @ centre + np.array([0.0, 0.0, -RENDER_DISTANCE_M]))

@@ -1,7 +1,17 @@
-"""The face-avatar pipeline: photo → landmarks → fit → texture → avatar → files.
+"""The composition: photo → landmarks → fit → texture (reconstruct) → hair (dress) → emotion (pose) → files (write).
 
-Everything is configured by one :class:`PipelineSettings` passed in; :func:`load_pipeline` loads the model files
-once (reused across a batch) and :func:`make_avatar` runs the stages, timing each.
+Every entry point — ``headcast make``, the web service's workers, ``headcast eval`` and the scripts — loads one
+:class:`Pipeline` (the model files, detector, renderer, emotion network and, on first use, the face parser) and
+calls its steps with the user's :class:`headcast.options.Options`:
+
+* :meth:`Pipeline.reconstruct` — detection, fit and texture: the person's head as photographed, without hair;
+* :meth:`Pipeline.dress` — the hair the options ask for (from the photo, a library style, or none);
+* :meth:`Pipeline.pose` — the emotion the options ask for (or the photo's own, recorded);
+* :meth:`Pipeline.make` — the three in order;
+* :meth:`Pipeline.write` — previews and the bundle (GLB, OBJ, params.json, hair files, zip).
+
+How the stages run is configured by one :class:`PipelineSettings` passed in (numbers, sizes, sub-settings); what
+the user chose is the :class:`Options` of each call.
 """
 
 import time
@@ -9,13 +19,21 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from headcast.assets import AssetSettings
 from headcast.avatar import Avatar
-from headcast.emotion import load_packaged_model, with_emotion_state
+from headcast.emotion import (
+    EmotionIntensities,
+    EmotionMLP,
+    avatar_with_emotion,
+    load_packaged_model,
+    with_emotion_state,
+)
 from headcast.errors import OptionalComponentError
 from headcast.export.bundle import BundleManifest, write_bundle
 from headcast.export.glb import prepare_glb_export
@@ -26,6 +44,7 @@ from headcast.fitting.fit import fit_head
 from headcast.fitting.settings import FitSettings
 from headcast.geometry.camera import camera_from_fov
 from headcast.hair.display import strands_line_set
+from headcast.hair.library import library_styles
 from headcast.hair.stage import HairSettings, hair_files, make_hair, settings_without_parsing
 from headcast.headmodel.base import LinearHeadModel
 from headcast.headmodel.ict import load_ict_facekit
@@ -33,6 +52,7 @@ from headcast.landmarks.detector import FaceDetector, detect_landmarks
 from headcast.landmarks.image_io import load_photo
 from headcast.landmarks.settings import DetectorSettings, PhotoSettings
 from headcast.landmarks.types import Photo
+from headcast.options import HAIR_AUTO, HAIR_NONE, OptionError, Options
 from headcast.render.context import Renderer
 from headcast.render.raster import RenderSettings
 from headcast.render.views import TURNTABLE_SETTINGS, preview_image, render_avatar, turntable_image
@@ -74,21 +94,162 @@ class PipelineSettings:
     hair: HairSettings = field(default_factory=HairSettings)
     blas_threads: int = 1
 
+    def __post_init__(self) -> None:
+        # The hair mode and colour are the user's choice (Options), not a setting: a mode here would be ignored.
+        if self.hair.mode != HAIR_NONE or self.hair.color is not None:
+            raise ValueError("PipelineSettings.hair sets how hair is made; choose it with Options(hair=, hair_color=)")
+
+if TYPE_CHECKING:
+    from headcast.parsing.face import BiSeNetFaceParser
+
+
+FaceClasses = NDArray[np.uint8]
+"""``(H, W)`` face-parsing classes of a photo (:class:`headcast.parsing.FaceClass` values)."""
+
+
+def check_options(options: Options) -> None:
+    """Fail on a hairstyle the library does not have (the other options were checked when they were made).
+
+    Raises:
+        OptionError: an unknown hairstyle (the message says how to list them).
+    """
+    style = options.style
+    if style is not None and style not in [s.name for s in library_styles()]:
+        raise OptionError(f"unknown hairstyle '{style}'; run `headcast hairstyles` to list them")
+
+
+def needs_parsing(options: Options) -> bool:
+    """Whether dressing the avatar reads the photo's face-parsing classes.
+
+    Hair from the photo needs its hair mask; a library style without a colour takes the photo's hair colour.
+    """
+    return options.hair == HAIR_AUTO or (options.style is not None and options.hair_color is None)
+
 
 @dataclass(eq=False)
 class Pipeline:
-    """Loaded resources reused across photos: the head model, its landmark embedding, detector and renderer."""
+    """Every loaded resource, reused across photos, and the steps that turn a photo into an avatar.
+
+    Attributes:
+        settings: how the stages run.
+        model: the head model.
+        correspondence: MediaPipe landmarks on the head model.
+        detector: the MediaPipe face landmarker.
+        renderer: the offscreen OpenGL renderer (texture baking, previews, hair depth maps).
+        emotion_model: the emotion network (emotion sliders, the photo's detected emotion).
+        face_parser: BiSeNet, created on first use (torch loads then); None until then.
+        parsing_unavailable: why face parsing cannot run here, once a first attempt failed (then not retried).
+    """
 
     settings: PipelineSettings
     model: LinearHeadModel
     correspondence: Correspondence
     detector: FaceDetector
     renderer: Renderer
-    face_parser: Any = None  # BiSeNet for the hair stage, created on first use (torch loads then)
-    parsing_unavailable: str | None = None  # why face parsing cannot run here (set by the first failed attempt)
+    emotion_model: EmotionMLP
+    face_parser: "BiSeNetFaceParser | None" = None
+    parsing_unavailable: str | None = None
 
-    def parse_face(self, pixels: Any) -> Any:
-        """Face-parsing classes of a photo for the hair stage; None when torch / BiSeNet are not installed.
+    @classmethod
+    def load(cls, settings: PipelineSettings | None = None) -> "Pipeline":
+        """Load and verify the model files named by ``settings.assets``, and do the per-model work once.
+
+        Raises:
+            headcast.errors.AssetError: a model file is missing or corrupt (the message says where to get it).
+        """
+        settings = PipelineSettings() if settings is None else settings
+        model = load_ict_facekit(settings.assets, settings.fit.num_identity)
+        detector = FaceDetector(settings.detector, settings.assets)
+        renderer = Renderer()
+        # Per-model work that every photo would otherwise repeat: texel maps of the atlas, morph-target data.
+        atlas_maps(model, settings.texture.atlas_size, renderer)
+        prepare_glb_export(model, settings.export)
+        prepare_obj_export(model, settings.export)
+        return cls(settings, model, load_correspondence(), detector, renderer, load_packaged_model())
+
+    # ------------------------------------------------------------------------------------------------ steps
+
+    def reconstruct(self, photo: Path | bytes | Photo, options: Options | None = None) -> Avatar:
+        """Detection, fitting and texturing: the person's head as photographed (its expression), without hair.
+
+        Raises:
+            headcast.errors.InputImageError: not a readable image.
+            headcast.errors.NoFaceError: no face in the photo.
+            headcast.errors.MultipleFacesError: several faces and ``options.faces == "error"``.
+        """
+        options = Options() if options is None else options
+        with threadpool_limits(limits=self.settings.blas_threads, user_api="blas"):
+            return self._reconstruct(photo, options)
+
+    def dress(self, avatar: Avatar, options: Options, classes: FaceClasses | None = None) -> Avatar:
+        """The avatar with the hair ``options`` ask for (replacing any it had).
+
+        Args:
+            avatar: a reconstructed avatar.
+            options: ``hair`` and ``hair_color``.
+            classes: the photo's face-parsing classes when the caller has them stored; computed when needed and
+                not given. Without face parsing (torch or the BiSeNet weights missing) ``"auto"`` falls back to a
+                library style, with a warning (:func:`headcast.hair.stage.settings_without_parsing`).
+        """
+        if options.hair == HAIR_NONE:
+            return replace(avatar, hair=None, hair_report=None)
+        timings = dict(avatar.timings)
+        warnings = list(avatar.warnings)
+        with threadpool_limits(limits=self.settings.blas_threads, user_api="blas"), _timed(timings, "hair"):
+            if classes is None and needs_parsing(options):
+                classes = self.parse_face(avatar.photo.pixels)
+            hair_settings = replace(self.settings.hair, mode=options.hair, color=options.hair_rgb())
+            if classes is None and needs_parsing(options):
+                hair_settings, warning = settings_without_parsing(hair_settings, self.parsing_unavailable or "?")
+                warnings.append(warning)
+            hair = make_hair(avatar.photo.pixels, avatar.fit, avatar.model, hair_settings, classes, self.renderer)
+            warnings.extend(f"hair: {n}" for n in hair.notes)
+        return replace(avatar, timings=timings, warnings=tuple(warnings), hair=hair.strands, hair_report=hair)
+
+    def pose(self, avatar: Avatar, options: Options) -> Avatar:
+        """The avatar showing the emotion ``options`` ask for; with ``emotion=None`` the photo's own, recorded.
+
+        Either way the avatar carries its :class:`headcast.emotion.EmotionState` (detected, shown, resting face),
+        which params.json passes to the web page's sliders.
+        """
+        values = options.emotion_values()
+        if values is None:
+            return with_emotion_state(avatar, self.emotion_model)
+        return avatar_with_emotion(avatar, EmotionIntensities(**values), self.emotion_model)
+
+    def make(self, photo: Path | bytes | Photo, options: Options | None = None) -> Avatar:
+        """The whole avatar: :meth:`reconstruct`, then :meth:`dress`, then :meth:`pose`."""
+        options = Options() if options is None else options
+        return self.pose(self.dress(self.reconstruct(photo, options), options), options)
+
+    def write(self, avatar: Avatar, out_dir: Path | str) -> BundleManifest:
+        """Render the preview and turntable and write the bundle (GLB, OBJ/MTL/PNG, params.json, pictures, zip)."""
+        views = self.settings.views
+        timings = dict(avatar.timings)
+        with _timed(timings, "render"):
+            cam = avatar.fit.camera
+            scale = min(1.0, views.preview_max_side / max(cam.width, cam.height))
+            strands = [] if avatar.hair is None else [strands_line_set(avatar.hair)]
+            rendered = render_avatar(avatar, camera=cam.scaled(scale), renderer=self.renderer,
+                                     settings=RenderSettings(supersample=2, strand_shading="kajiya_kay"),
+                                     strands=strands)
+            preview = preview_image(avatar.photo, rendered)
+            turntable = turntable_image(
+                avatar.model, avatar.fit.params, avatar.texture, yaws_deg=views.turntable_yaws_deg,
+                size=views.turntable_size, renderer=self.renderer,
+                strands=[] if avatar.hair is None else [strands_line_set(avatar.hair, max_strands=5000)],
+                settings=replace(TURNTABLE_SETTINGS, strand_shading="kajiya_kay") if strands else None,
+            )
+        # params.json carries the detected emotion and resting face, so the page's sliders match apply_emotion
+        timed = replace(with_emotion_state(avatar, self.emotion_model), timings=timings)
+        extra = {} if avatar.hair_report is None else hair_files(avatar.hair_report, self.settings.hair)
+        return write_bundle(timed, out_dir, self.settings.export,
+                            {"preview.png": preview, "turntable.png": turntable}, extra_files=extra)
+
+    # ------------------------------------------------------------------------------------------- resources
+
+    def parse_face(self, pixels: NDArray[np.uint8]) -> FaceClasses | None:
+        """Face-parsing classes of a photo; None when torch or the BiSeNet weights are not installed.
 
         The reason is kept in ``parsing_unavailable`` (and parsing is not tried again in this process).
         """
@@ -96,7 +257,7 @@ class Pipeline:
             return None
         try:
             if self.face_parser is None:
-                from headcast.eval.parsing import BiSeNetFaceParser
+                from headcast.parsing.face import BiSeNetFaceParser
 
                 self.face_parser = BiSeNetFaceParser()
             return self.face_parser.parse_face(pixels)
@@ -108,22 +269,23 @@ class Pipeline:
         """Release the detector (MediaPipe graph)."""
         self.detector.close()
 
-
-def load_pipeline(settings: PipelineSettings | None = None) -> Pipeline:
-    """Load and verify the model files named by ``settings.assets``, and do the per-model work once.
-
-    Raises:
-        headcast.errors.AssetError: a model file is missing or corrupt (the message says where to get it).
-    """
-    settings = PipelineSettings() if settings is None else settings
-    model = load_ict_facekit(settings.assets, settings.fit.num_identity)
-    detector = FaceDetector(settings.detector, settings.assets)
-    renderer = Renderer()
-    # Per-model work that every photo would otherwise repeat: texel maps of the atlas, morph-target data.
-    atlas_maps(model, settings.texture.atlas_size, renderer)
-    prepare_glb_export(model, settings.export)
-    prepare_obj_export(model, settings.export)
-    return Pipeline(settings, model, load_correspondence(), detector, renderer)
+    def _reconstruct(self, photo: Path | bytes | Photo, options: Options) -> Avatar:
+        s = self.settings
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+        with _timed(timings, "load"):
+            img = photo if isinstance(photo, Photo) else load_photo(photo, s.photo)
+        warnings.extend(img.notes)
+        with _timed(timings, "detect"):
+            landmarks = detect_landmarks(img, self.detector, replace(s.detector, faces=options.faces))
+        if landmarks.num_faces > 1:
+            warnings.append(f"{landmarks.num_faces} faces found; the largest was used")
+        with _timed(timings, "fit"):
+            camera = camera_from_fov(img.width, img.height, s.fit.fov_deg)
+            fit = fit_head(landmarks, self.model, camera, s.fit, self.correspondence)
+        with _timed(timings, "texture"):
+            texture = bake_texture(img, fit, self.model, s.texture, landmarks=landmarks, renderer=self.renderer)
+        return Avatar(img, landmarks, fit, texture, self.model, timings, tuple(warnings))
 
 
 @contextmanager
@@ -133,69 +295,3 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         yield
     finally:
         timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
-
-
-def make_avatar(pipeline: Pipeline, photo: Path | bytes | Photo) -> Avatar:
-    """Run detection, fitting and texturing on one photo.
-
-    Raises:
-        headcast.errors.InputImageError: not a readable image.
-        headcast.errors.NoFaceError: no face in the photo.
-        headcast.errors.MultipleFacesError: several faces and ``detector.faces == "error"``.
-    """
-    with threadpool_limits(limits=pipeline.settings.blas_threads, user_api="blas"):
-        return _make_avatar(pipeline, photo)
-
-
-def _make_avatar(pipeline: Pipeline, photo: Path | bytes | Photo) -> Avatar:
-    s = pipeline.settings
-    timings: dict[str, float] = {}
-    warnings: list[str] = []
-    with _timed(timings, "load"):
-        img = photo if isinstance(photo, Photo) else load_photo(photo, s.photo)
-    warnings.extend(img.notes)
-    with _timed(timings, "detect"):
-        landmarks = detect_landmarks(img, pipeline.detector, s.detector)
-    if landmarks.num_faces > 1:
-        warnings.append(f"{landmarks.num_faces} faces found; the largest was used")
-    with _timed(timings, "fit"):
-        camera = camera_from_fov(img.width, img.height, s.fit.fov_deg)
-        fit = fit_head(landmarks, pipeline.model, camera, s.fit, pipeline.correspondence)
-    with _timed(timings, "texture"):
-        texture = bake_texture(img, fit, pipeline.model, s.texture, landmarks=landmarks, renderer=pipeline.renderer)
-    hair = None
-    if s.hair.mode != "none":
-        with _timed(timings, "hair"):
-            classes = pipeline.parse_face(img.pixels)
-            hair_settings = s.hair
-            if classes is None:
-                hair_settings, warning = settings_without_parsing(s.hair, pipeline.parsing_unavailable or "?")
-                warnings.append(warning)
-            hair = make_hair(img.pixels, fit, pipeline.model, hair_settings, classes, pipeline.renderer)
-            warnings.extend(f"hair: {n}" for n in hair.notes)
-    return Avatar(img, landmarks, fit, texture, pipeline.model, timings, tuple(warnings),
-                  hair=None if hair is None else hair.strands, hair_report=hair)
-
-
-def write_outputs(pipeline: Pipeline, avatar: Avatar, out_dir: Path | str) -> BundleManifest:
-    """Render the preview and turntable and write the bundle (GLB, OBJ/MTL/PNG, params.json, pictures, zip)."""
-    views = pipeline.settings.views
-    timings = dict(avatar.timings)
-    with _timed(timings, "render"):
-        cam = avatar.fit.camera
-        scale = min(1.0, views.preview_max_side / max(cam.width, cam.height))
-        strands = [] if avatar.hair is None else [strands_line_set(avatar.hair)]
-        rendered = render_avatar(avatar, camera=cam.scaled(scale), renderer=pipeline.renderer,
-                                 settings=RenderSettings(supersample=2, strand_shading="kajiya_kay"), strands=strands)
-        preview = preview_image(avatar.photo, rendered)
-        turntable = turntable_image(
-            avatar.model, avatar.fit.params, avatar.texture, yaws_deg=views.turntable_yaws_deg,
-            size=views.turntable_size, renderer=pipeline.renderer,
-            strands=[] if avatar.hair is None else [strands_line_set(avatar.hair, max_strands=5000)],
-            settings=replace(TURNTABLE_SETTINGS, strand_shading="kajiya_kay") if strands else None,
-        )
-    # params.json carries the detected emotion and resting face, so the page's sliders match apply_emotion
-    timed = replace(with_emotion_state(avatar, load_packaged_model()), timings=timings)
-    extra = {} if avatar.hair_report is None else hair_files(avatar.hair_report, pipeline.settings.hair)
-    return write_bundle(timed, out_dir, pipeline.settings.export, {"preview.png": preview, "turntable.png": turntable},
-                        extra_files=extra)

@@ -1,9 +1,9 @@
 """The ``headcast`` command line against a fake ``headcast.pipeline`` (no models, no fitting).
 
-The fake follows the pipeline contract: ``PipelineSettings(assets, detector, ...)``,
-``load_pipeline(settings)``, ``make_avatar(pipeline, photo) -> Avatar``,
-``write_outputs(pipeline, avatar, out_dir) -> BundleManifest``.
-Photos whose name contains ``noface`` raise ``NoFaceError``; ``boom`` raises an unexpected ``RuntimeError``.
+The fake follows the composition's contract: ``PipelineSettings(assets)``, ``Pipeline.load(settings)``,
+``pipeline.make(photo, options) -> Avatar``, ``pipeline.write(avatar, out_dir) -> BundleManifest``,
+``pipeline.close()`` and ``check_options(options)``. Photos whose name contains ``noface`` raise ``NoFaceError``;
+``boom`` raises an unexpected ``RuntimeError``; the hairstyle ``nosuchstyle`` is unknown.
 """
 
 import json
@@ -20,33 +20,44 @@ from headcast.assets import AssetSettings
 from headcast.cli.main import batch_out_dirs, build_parser, find_photos, main
 from headcast.errors import AssetError, NoFaceError
 from headcast.export.bundle import BundleFile, BundleManifest
-
-
-@dataclass(frozen=True)
-class FakeDetectorSettings:
-    faces: str = "largest"
+from headcast.options import OptionError, Options
 
 
 @dataclass(frozen=True)
 class FakePipelineSettings:
     assets: AssetSettings = field(default_factory=AssetSettings)
-    detector: FakeDetectorSettings = field(default_factory=FakeDetectorSettings)
-
-
-@dataclass
-class FakePipeline:
-    settings: FakePipelineSettings
-    made: list[Path] = field(default_factory=list)
-    closed: bool = False
-
-    def close(self) -> None:
-        self.closed = True
 
 
 @dataclass(frozen=True)
 class FakeAvatar:
     photo: Path
     warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class FakePipeline:
+    settings: FakePipelineSettings
+    made: list[tuple[Path, Options]] = field(default_factory=list)
+    closed: bool = False
+
+    def make(self, photo: Path, options: Options) -> FakeAvatar:
+        self.made.append((Path(photo), options))
+        if "noface" in photo.name:
+            raise NoFaceError(f"No face was found in {photo.name}.")
+        if "boom" in photo.name:
+            raise RuntimeError("kaboom")
+        return FakeAvatar(photo, warnings=("image downscaled",) if "big" in photo.name else ())
+
+    def write(self, avatar: FakeAvatar, out_dir: Path) -> BundleManifest:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        glb = out_dir / "avatar.glb"
+        glb.write_bytes(b"glTF")
+        archive = out_dir / "avatar.zip"
+        archive.write_bytes(b"PK")
+        return BundleManifest(out_dir, (BundleFile.at(glb),), BundleFile.at(archive))
+
+    def close(self) -> None:
+        self.closed = True
 
 
 class FakePipelineModule(types.ModuleType):
@@ -57,29 +68,22 @@ class FakePipelineModule(types.ModuleType):
     def __init__(self, fail_load: Exception | None = None) -> None:
         super().__init__("headcast.pipeline")
         self.loaded: list[FakePipeline] = []
-        self.fail_load = fail_load
+        fake = self
 
-    def load_pipeline(self, settings: FakePipelineSettings) -> FakePipeline:
-        if self.fail_load is not None:
-            raise self.fail_load
-        self.loaded.append(FakePipeline(settings))
-        return self.loaded[-1]
+        class Pipeline:
+            @staticmethod
+            def load(settings: FakePipelineSettings) -> FakePipeline:
+                if fail_load is not None:
+                    raise fail_load
+                fake.loaded.append(FakePipeline(settings))
+                return fake.loaded[-1]
 
-    def make_avatar(self, pipeline: FakePipeline, photo: Path) -> FakeAvatar:
-        pipeline.made.append(Path(photo))
-        if "noface" in photo.name:
-            raise NoFaceError(f"No face was found in {photo.name}.")
-        if "boom" in photo.name:
-            raise RuntimeError("kaboom")
-        return FakeAvatar(photo, warnings=("image downscaled",) if "big" in photo.name else ())
+        self.Pipeline = Pipeline
 
-    def write_outputs(self, pipeline: FakePipeline, avatar: FakeAvatar, out_dir: Path) -> BundleManifest:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        glb = out_dir / "avatar.glb"
-        glb.write_bytes(b"glTF")
-        archive = out_dir / "avatar.zip"
-        archive.write_bytes(b"PK")
-        return BundleManifest(out_dir, (BundleFile.at(glb),), BundleFile.at(archive))
+    @staticmethod
+    def check_options(options: Options) -> None:
+        if options.hair == "nosuchstyle":
+            raise OptionError("unknown hairstyle 'nosuchstyle'; run `headcast hairstyles` to list them")
 
 
 @pytest.fixture
@@ -154,21 +158,25 @@ def test_batch_all_ok_exits_0(tmp_path: Path, photos: Path, fake: FakePipelineMo
     assert "2 of 2 photos succeeded, 0 failed" in capsys.readouterr().out
 
 
-def test_settings_reach_the_pipeline(tmp_path: Path, photos: Path, fake: FakePipelineModule) -> None:
-    args = [
-        "make",
-        str(photos / "anna.jpg"),
-        "-o",
-        str(tmp_path),
-        "--assets",
-        str(tmp_path),
-        "--faces",
-        "error",
-    ]
+def test_settings_and_options_reach_the_pipeline(tmp_path: Path, photos: Path, fake: FakePipelineModule) -> None:
+    args = ["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--assets", str(tmp_path), "--faces", "error",
+            "--hair", "Bob", "--hair-color", "8B5A2B", "--emotion", "surprise=0.3,happiness=0.8"]
     assert main(args) == 0
-    settings = fake.loaded[0].settings
-    assert settings.assets.assets_dir == tmp_path
-    assert settings.detector.faces == "error"
+    pipeline = fake.loaded[0]
+    assert pipeline.settings.assets.assets_dir == tmp_path
+    (_, options), = pipeline.made
+    assert options == Options(hair="bob", hair_color="#8b5a2b", emotion="happiness=0.8,surprise=0.3", faces="error")
+    assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--neutral"]) == 0
+    assert fake.loaded[1].made[0][1].emotion == "neutral"
+
+
+def test_bad_options_fail_before_loading(tmp_path: Path, photos: Path, fake: FakePipelineModule, capsys) -> None:
+    for flags, message in ((["--hair", "nosuchstyle"], "unknown hairstyle 'nosuchstyle'"),
+                           (["--hair-color", "#12"], "is not a colour"),
+                           (["--emotion", "joy=1"], "unknown emotion 'joy'")):
+        assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), *flags]) == 2
+        assert message in capsys.readouterr().err
+    assert fake.loaded == []
 
 
 def test_asset_error_while_loading(

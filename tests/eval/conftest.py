@@ -1,18 +1,7 @@
 """Fixtures of the evaluation tests: metric models loaded once per session, skipped when a package is absent."""
 
 import pytest
-from evalhelp import require_package, require_weights
-
-
-@pytest.fixture(scope="session")
-def face_parser():
-    pytest.importorskip("torch")
-    require_weights("bisenet")
-    from headcast.eval.parsing import BiSeNetFaceParser
-
-    parser = BiSeNetFaceParser()
-    parser.load()
-    return parser
+from evalhelp import require_package
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,8 @@
-"""Helpers of the evaluation tests: optional-package skips and fixture-photo loading."""
+"""Helpers of the evaluation tests: optional-package skips (photo loading and weight skips: ``testhelp``)."""
 
 import importlib.util
-from pathlib import Path
 
-import numpy as np
 import pytest
-from numpy.typing import NDArray
-from PIL import Image
 
 
 def require_package(module: str) -> None:
@@ -14,20 +10,3 @@ def require_package(module: str) -> None:
     import torchvision or MTCNN)."""
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"optional package '{module}' is not installed (see docs/dependencies.md, 'Evaluation')")
-
-
-def load_rgb(path: Path, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
-    """A fixture photo as ``(H, W, 3)`` uint8 RGB, optionally resized (PIL bilinear) to ``size = (W, H)``."""
-    im = Image.open(path).convert("RGB")
-    if size is not None:
-        im = im.resize(size, Image.Resampling.BILINEAR)
-    return np.asarray(im, dtype=np.uint8).copy()
-
-
-def require_weights(key: str) -> None:
-    """Skip unless the weight file ``key`` is in the weights folder (``headcast assets weights``)."""
-    from headcast.assets.weights import weight_status
-
-    status = weight_status(key)
-    if status != "ok":
-        pytest.skip(f"weights '{key}' {status} (run: headcast assets weights --only {key})")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from headcast.eval.crops import PixelBox, check_rgb, crop_padded, resize_square, square_box
+from headcast.eval.crops import PixelBox, crop_padded, resize_square, square_box
 
 
 @pytest.mark.parametrize(
@@ -42,13 +42,6 @@ def test_resize_square_shape_and_dtype():
         out = resize_square(img, size)
         assert out.shape == (size, size, 3) and out.dtype == np.uint8
         assert (out == 77).all()  # a constant image stays constant under area / bilinear resampling
-
-
-def test_check_rgb_rejects_bad_input():
-    check_rgb(np.zeros((2, 2, 3), np.uint8))
-    for bad in (np.zeros((2, 2), np.uint8), np.zeros((2, 2, 4), np.uint8), np.zeros((2, 2, 3), np.float32)):
-        with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
-            check_rgb(bad)
 
 
 def test_crop_padded_edge_mode_repeats_border_pixels():

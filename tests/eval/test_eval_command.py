@@ -5,9 +5,10 @@ import math
 from pathlib import Path
 
 import pytest
-from evalhelp import require_package, require_weights
+from evalhelp import require_package
 
 from headcast.eval.runner import FAST_PHOTOS, choose_photos, metric_kind
+from testhelp import require_weights
 
 RANGES = {
     "db": lambda v: v > 0,
@@ -62,7 +63,7 @@ def test_eval_fast_writes_a_complete_report(portraits_dir: Path, asset_settings,
     hair_keys = {"hair_iou", "hair_delta_e", "hair_penetration_anchor", "hair_root_gap_mm_anchor",
                  "hair_penetration_default", "hair_root_gap_mm_default"}
     assert hair_keys <= set(doc["aggregate"])
-    assert doc["settings"]["pipeline"]["hair"]["mode"] == "auto"
+    assert doc["settings"]["options"]["hair"] == "auto"
     counts = doc["hair"]
     assert set(counts) == {"measured", "bald", "off"} and sum(counts.values()) == 3
     assert counts["measured"] == doc["aggregate"]["hair_iou"]["n"]

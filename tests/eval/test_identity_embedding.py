@@ -2,7 +2,6 @@ import math
 
 import numpy as np
 import pytest
-from evalhelp import load_rgb
 
 from headcast.eval.crops import PixelBox
 from headcast.eval.identity import (
@@ -15,6 +14,7 @@ from headcast.eval.identity import (
     largest_face,
     prewhiten,
 )
+from testhelp import load_rgb
 
 SAME_A, SAME_B, OTHER = "webmorph_lisa1.jpg", "webmorph_zoom_30cm.jpg", "london_037_neutral.jpg"
 

@@ -2,10 +2,10 @@ import math
 
 import numpy as np
 import pytest
-from evalhelp import load_rgb
 
 from headcast.eval.crops import PixelBox
 from headcast.eval.image_metrics import head_crop, head_crop_box, mask_bounds, psnr, ssim
+from testhelp import load_rgb
 
 RNG_SEED = 0
 

@@ -13,9 +13,9 @@ from headcast.render.views import render_head
 
 @pytest.fixture(scope="module")
 def pipeline(asset_settings):
-    from headcast.pipeline import PipelineSettings, load_pipeline
+    from headcast.pipeline import Pipeline, PipelineSettings
 
-    p = load_pipeline(PipelineSettings(assets=asset_settings))
+    p = Pipeline.load(PipelineSettings(assets=asset_settings))
     yield p
     p.close()
 
@@ -23,10 +23,8 @@ def pipeline(asset_settings):
 def test_mean_head_render_fits_back_to_the_mean_head(pipeline, portraits_dir) -> None:
     from headcast.fitting.fit import fit_head
     from headcast.landmarks.detector import detect_landmarks
-    from headcast.pipeline import make_avatar
-
     model = pipeline.model
-    texture = make_avatar(pipeline, portraits_dir / "london_012_neutral.jpg").texture  # not a calibration photo
+    texture = pipeline.reconstruct(portraits_dir / "london_012_neutral.jpg").texture  # not a calibration photo
     camera = camera_from_fov(640, 640, pipeline.settings.fit.fov_deg)
     face = model.template[model.face_vertices]
     centre = 0.5 * (face.min(axis=0) + face.max(axis=0))

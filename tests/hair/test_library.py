@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from headcast.hair.library import authored_styles, find_style, library_styles
-from headcast.hair.stage import parse_hex_color
+from headcast.options import parse_hex_color
 
 
 def test_library_has_the_required_styles() -> None:

@@ -1,11 +1,10 @@
-"""The hair stage end to end: a fixture portrait through ``make_avatar`` with ``--hair auto`` and into the bundle.
+"""The hair stage end to end: a fixture portrait through the composition with ``--hair auto`` and into the bundle.
 
 Needs the model files, the fixture photos, EGL and torch (BiSeNet); skipped where one is missing. About 15–25 s on
 two cores (model loading, one photo, one bundle).
 """
 
 import zipfile
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -24,24 +23,24 @@ IOU_FLOOR = 0.7
 @pytest.fixture(scope="module")
 def avatar_and_pipeline(portraits_dir: Path, asset_settings: AssetSettings, renderer: Renderer):
     pytest.importorskip("torch")
-    from headcast.hair.stage import HairSettings
-    from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+    from headcast.options import Options
+    from headcast.pipeline import Pipeline, PipelineSettings
 
     photo = portraits_dir / PHOTO
     if not photo.is_file():
         pytest.skip(f"{photo} is missing")
-    pipe = load_pipeline(replace(PipelineSettings(assets=asset_settings), hair=HairSettings(mode="auto")))
+    pipe = Pipeline.load(PipelineSettings(assets=asset_settings))
     try:
-        yield make_avatar(pipe, photo), pipe
+        yield pipe.make(photo, Options(hair="auto")), pipe
     finally:
         pipe.close()
 
 
 def test_auto_hair_on_a_portrait(avatar_and_pipeline) -> None:
     from headcast.eval.hair_metrics import silhouette_iou
-    from headcast.eval.parsing import hair_mask
     from headcast.hair.head import prepare_head
     from headcast.hair.sdf import sample_sdf
+    from headcast.parsing import hair_mask
 
     av, pipe = avatar_and_pipeline
     report = av.hair_report
@@ -63,10 +62,8 @@ def test_auto_hair_on_a_portrait(avatar_and_pipeline) -> None:
 def test_bundle_has_the_hair_files(avatar_and_pipeline, tmp_path: Path) -> None:
     import json
 
-    from headcast.pipeline import write_outputs
-
     av, pipe = avatar_and_pipeline
-    manifest = write_outputs(pipe, av, tmp_path)
+    manifest = pipe.write(av, tmp_path)
     names = {f.name for f in manifest.files}
     assert {"hair.json", "hair.data", "hair.hair", "hair_guides.obj", "hair_ribbons.glb"} <= names
     info = json.loads(manifest.path("hair.json").read_text())
@@ -80,9 +77,10 @@ def test_without_face_parsing_auto_hair_falls_back_to_a_library_style(
 ) -> None:
     """A plain install (no torch, no BiSeNet weights) still makes the default avatar: library hair, a warning."""
     from headcast.assets.weights import MissingWeightsError
-    from headcast.eval.parsing import BiSeNetFaceParser
-    from headcast.hair.stage import FALLBACK_STYLE, HairSettings
-    from headcast.pipeline import PipelineSettings, load_pipeline, make_avatar
+    from headcast.hair.stage import FALLBACK_STYLE
+    from headcast.options import Options
+    from headcast.parsing import BiSeNetFaceParser
+    from headcast.pipeline import Pipeline, PipelineSettings
 
     def unavailable(self, pixels):
         raise MissingWeightsError("The weight file 'bisenet_79999_iter.pth' (face parsing) is not in /nowhere.")
@@ -91,9 +89,9 @@ def test_without_face_parsing_auto_hair_falls_back_to_a_library_style(
     photo = portraits_dir / PHOTO
     if not photo.is_file():
         pytest.skip(f"{photo} is missing")
-    pipe = load_pipeline(replace(PipelineSettings(assets=asset_settings), hair=HairSettings(mode="auto")))
+    pipe = Pipeline.load(PipelineSettings(assets=asset_settings))
     try:
-        av = make_avatar(pipe, photo)
+        av = pipe.make(photo, Options())
     finally:
         pipe.close()
     assert av.hair is not None and av.hair.num_strands > 1000

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from headcast.errors import InputImageError
-from headcast.landmarks.image_io import load_photo
+from headcast.landmarks.image_io import check_rgb, load_photo
 from headcast.landmarks.settings import PhotoSettings
 
 SETTINGS = PhotoSettings()
@@ -194,3 +194,10 @@ def test_input_file_is_not_modified(tmp_path: Path) -> None:
     assert photo.source == path
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert path.stat().st_mtime_ns == mtime
+
+
+def test_check_rgb_rejects_bad_input():
+    check_rgb(np.zeros((2, 2, 3), np.uint8))
+    for bad in (np.zeros((2, 2), np.uint8), np.zeros((2, 2, 4), np.uint8), np.zeros((2, 2, 3), np.float32)):
+        with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8"):
+            check_rgb(bad)

@@ -26,6 +26,7 @@ from PIL import Image
 
 from headcast.service.api.main import create_app
 from headcast.service.config import ServiceSettings
+from headcast.service.entry import service_app
 
 pytestmark = pytest.mark.slow
 
@@ -72,7 +73,7 @@ def service(
     data = tmp_path_factory.mktemp(f"service-{request.param}")
     if request.param == "embedded":
         settings = ServiceSettings(data_dir=data, workers=1, **TIMING)
-        with TestClient(create_app(settings)) as client:
+        with TestClient(service_app(settings)) as client:  # the app of `headcast serve`: gateway + its workers
             yield Service("embedded", client, settings)
         return
     url = request.getfixturevalue("redis_url")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-HEAVY = ("numpy", "scipy", "cv2", "mediapipe", "torch", "moderngl", "trimesh", "headcast.pipeline", "headcast.hair")
+HEAVY = ("numpy", "scipy", "cv2", "mediapipe", "torch", "moderngl", "trimesh", "headcast.pipeline", "headcast.hair",
+         "headcast.service.worker", "headcast.service.tasks")
 
 
 @pytest.mark.parametrize("backend", ["embedded", "redis"])
@@ -16,9 +17,9 @@ def test_gateway_imports_no_numeric_modules(tmp_path: Path, backend: str, reques
     code = f"""
 import json, sys
 from fastapi.testclient import TestClient
-from headcast.service.api.main import create_app
 from headcast.service.config import ServiceSettings
-app = create_app(ServiceSettings(data_dir={str(tmp_path)!r}, workers=0, broker={broker!r}, redis_namespace="iso"))
+from headcast.service.entry import service_app  # what `headcast serve` runs
+app = service_app(ServiceSettings(data_dir={str(tmp_path)!r}, workers=0, broker={broker!r}, redis_namespace="iso"))
 with TestClient(app) as client:
     assert client.get("/openapi.json").status_code == 200
     assert client.get("/").status_code == 200

@@ -7,7 +7,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from headcast.service.api.schemas import VariantOptions, canonical_emotion
+from headcast.options import canonical_emotion
+from headcast.service.api.schemas import VariantOptions
 from headcast.service.catalogue import (
     CatalogueIndex,
     HairstyleEntry,

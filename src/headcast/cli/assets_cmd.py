@@ -17,12 +17,11 @@ Without ``--out``, ``fetch`` and ``build`` write to ``$HEADCAST_ASSETS`` when se
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from headcast.errors import AssetError
 
 
-def add_assets_command(sub: Any) -> None:
+def add_assets_command(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """Register ``headcast assets`` and its subcommands on the top-level subparsers ``sub``."""
     from headcast.assets.weights import WEIGHTS
 

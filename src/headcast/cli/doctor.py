@@ -241,14 +241,17 @@ def optional_checks(static_dir: Path | None = None) -> list[Check]:
     rows.append(Check("optional", "Chromium (browser tests)", "ok" if chromium else "warn",
                       chromium or "not on PATH", "" if chromium else "apt-get install chromium"))
     static = static_dir or Path(headcast.__file__).parent / "service" / "static"
+    page = (static / "app.js", static / "emotion.js")  # the page's script and the module it imports
     bundle = static / "viewer.js"
     docs = static / "swagger-ui" / "swagger-ui-bundle.js"
-    built = bundle.is_file() and docs.is_file()
-    rows.append(Check("optional", "web viewer and API-docs bundle", "ok" if built else "warn",
-                      f"{bundle} ({bundle.stat().st_size // 1024} KiB), {docs.parent}" if built else
-                      f"missing: {', '.join(str(p) for p in (bundle, docs) if not p.is_file())} (the page shows no 3D "
-                      "view, /docs answers 503)",
-                      "" if built else "npm ci --prefix web && npm run --prefix web build"))
+    unbuilt = [p for p in (*page, bundle, docs) if not p.is_file()]
+    effects = ["/ shows only a note that the page was not built" if set(page) & set(unbuilt) else
+               "the page shows no 3D view" if bundle in unbuilt else "", "/docs answers 503" if docs in unbuilt else ""]
+    rows.append(Check("optional", "web page, viewer and API-docs bundle", "warn" if unbuilt else "ok",
+                      f"missing: {', '.join(str(p) for p in unbuilt)} ({'; '.join(e for e in effects if e)})"
+                      if unbuilt else
+                      f"{static}: app.js, emotion.js, viewer.js ({bundle.stat().st_size // 1024} KiB), swagger-ui/",
+                      "npm ci --prefix web && npm run --prefix web build" if unbuilt else ""))
     return rows
 
 

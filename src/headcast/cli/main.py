@@ -13,7 +13,6 @@ with failures or an unexpected error; 2 for bad arguments; 130 when interrupted.
 
 import argparse
 import dataclasses
-import importlib
 import json
 import platform
 import sys
@@ -22,12 +21,17 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import headcast
 from headcast.assets import AssetSettings
 from headcast.cli.assets_cmd import add_assets_command
 from headcast.errors import HeadcastError, InputImageError
+
+if TYPE_CHECKING:
+    from headcast.options import Options
+    from headcast.pipeline import Pipeline
+    from headcast.service.config import ServiceSettings
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 EXIT_BATCH_FAILED = 1
@@ -56,14 +60,14 @@ class PhotoResult:
     exit_code: int = 0
     error: str | None = None
     warnings: tuple[str, ...] = ()
-    files: dict[str, Any] | None = None
+    files: dict[str, object] | None = None
 
     @property
     def ok(self) -> bool:
         """Whether the avatar was made and written."""
         return self.exit_code == 0
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, object]:
         """JSON-ready record."""
         return {
             "photo": str(self.photo),
@@ -231,7 +235,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNEXPECTED
 
 
-def _add_service_commands(sub: Any) -> None:
+def _add_service_commands(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     """``headcast serve`` (gateway + worker processes) and ``headcast worker`` (one more worker process)."""
     serve = sub.add_parser(
         "serve",
@@ -269,7 +273,7 @@ def _add_backend_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default ict)")
 
 
-def _service_settings(args: argparse.Namespace, workers: int) -> Any:
+def _service_settings(args: argparse.Namespace, workers: int) -> "ServiceSettings":
     """``ServiceSettings`` from the command line (other fields from ``HEADCAST_SERVICE_*`` variables)."""
     from headcast.service.config import ServiceSettings
 
@@ -279,7 +283,7 @@ def _service_settings(args: argparse.Namespace, workers: int) -> Any:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from headcast.service.embedded import serve
+    from headcast.service.entry import serve
 
     serve(_service_settings(args, args.workers), args.host, args.port)
     return 0
@@ -288,16 +292,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_worker(args: argparse.Namespace) -> int:
     import logging
 
-    from headcast.service.worker import run_worker
+    from headcast.service.entry import WORKER_LOG_FORMAT, run_worker
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
-    settings = _service_settings(args, 0)
-    if settings.broker is None:
-        run_worker(settings)
-    else:
-        from headcast.service.dramatiq_worker import run_broker_worker
-
-        run_broker_worker(settings)
+    logging.basicConfig(level=logging.INFO, format=WORKER_LOG_FORMAT)
+    run_worker(_service_settings(args, 0))  # embedded (SQLite table) or Dramatiq, by --broker
     return 0
 
 
@@ -325,38 +323,25 @@ def batch_out_dirs(photos: Sequence[Path], out: Path) -> list[Path]:
     ]
 
 
-def _pipeline_settings(
-    pipeline: Any, assets: Path | None, faces: str, hair: str = "none", hair_color: str | None = None
-) -> Any:
-    """``PipelineSettings`` with the asset folder, face policy and hair choice from the command line."""
-    settings = pipeline.PipelineSettings()
-    settings = dataclasses.replace(
-        settings,
-        assets=AssetSettings(assets_dir=assets),
-        detector=dataclasses.replace(settings.detector, faces=faces),
-    )
-    if any(f.name == "hair" for f in dataclasses.fields(settings)):
-        from headcast.hair.stage import parse_hex_color
+def _options(args: argparse.Namespace) -> "Options":
+    """The user's choices from ``make``'s flags (checked before any model loads: a typo fails fast, exit 2).
 
-        color = None if hair_color is None else parse_hex_color(hair_color)
-        settings = dataclasses.replace(settings, hair=dataclasses.replace(settings.hair, mode=hair, color=color))
-    return settings
+    Raises:
+        OptionError: a malformed colour or emotion, or a hairstyle the library does not have.
+    """
+    from headcast.options import Options
+    from headcast.pipeline import check_options
+
+    emotion = "neutral" if getattr(args, "neutral", False) else getattr(args, "emotion", None)
+    options = Options(hair=args.hair, hair_color=args.hair_color, emotion=emotion, faces=args.faces)
+    check_options(options)
+    return options
 
 
-def _check_hair_args(hair: str, hair_color: str | None) -> None:
-    """Fail early (exit 2) on an unknown style or a malformed colour."""
-    from headcast.hair.library import library_styles
-    from headcast.hair.stage import parse_hex_color
+def _load_pipeline(assets: Path | None) -> "Pipeline":
+    from headcast.pipeline import Pipeline, PipelineSettings
 
-    if hair not in ("auto", "none") and hair not in [s.name for s in library_styles()]:
-        print(f"headcast: error: unknown hairstyle '{hair}'; run `headcast hairstyles` to list them", file=sys.stderr)
-        raise SystemExit(2)
-    if hair_color is not None:
-        try:
-            parse_hex_color(hair_color)
-        except ValueError as err:
-            print(f"headcast: error: --hair-color: {err}", file=sys.stderr)
-            raise SystemExit(2) from None
+    return Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=assets)))
 
 
 def _cmd_hairstyles(args: argparse.Namespace) -> int:
@@ -373,17 +358,11 @@ def _cmd_hairstyles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _make_one(
-    pipeline_module: Any, loaded: Any, photo: Path, out_dir: Path, debug: bool, emotion: Any = None
-) -> PhotoResult:
+def _make_one(pipeline: "Pipeline", options: "Options", photo: Path, out_dir: Path, debug: bool) -> PhotoResult:
     start = time.perf_counter()
     try:
-        avatar = pipeline_module.make_avatar(loaded, photo)
-        if emotion is not None:  # (EmotionIntensities, EmotionMLP) from --emotion / --neutral
-            from headcast.emotion import avatar_with_emotion
-
-            avatar = avatar_with_emotion(avatar, *emotion)
-        manifest = pipeline_module.write_outputs(loaded, avatar, out_dir)
+        avatar = pipeline.make(photo, options)
+        manifest = pipeline.write(avatar, out_dir)
     except HeadcastError as err:
         return PhotoResult(photo, out_dir, time.perf_counter() - start, err.exit_code, str(err))
     except Exception as err:
@@ -423,16 +402,6 @@ def _report(results: Sequence[PhotoResult], batch: bool, as_json: bool, stream: 
         print(f"{ok} of {len(results)} photos succeeded, {len(results) - ok} failed", file=stream)
 
 
-def _emotion_choice(args: argparse.Namespace) -> Any:
-    """``(EmotionIntensities, EmotionMLP)`` for ``--emotion`` / ``--neutral``; None keeps the photo's expression."""
-    if getattr(args, "emotion", None) is None and not getattr(args, "neutral", False):
-        return None
-    from headcast.emotion import NEUTRAL, load_packaged_model, parse_emotion
-
-    emotion = NEUTRAL if args.emotion is None else parse_emotion(args.emotion)
-    return emotion, load_packaged_model()
-
-
 def _cmd_train_emotion(args: argparse.Namespace) -> int:
     from headcast.emotion.training_run import train_packaged_models
 
@@ -441,7 +410,7 @@ def _cmd_train_emotion(args: argparse.Namespace) -> int:
 
 def _cmd_make(args: argparse.Namespace) -> int:
     source: Path = args.input
-    emotion = _emotion_choice(args)  # parsed before any work: a bad --emotion fails fast (exit 2)
+    options = _options(args)  # before any work: a bad --emotion, colour or style fails fast (exit 2)
     if source.is_dir():
         photos = find_photos(source)
         if not photos:
@@ -454,26 +423,20 @@ def _cmd_make(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm  # imported here: keeps `headcast version` and --help light
 
-    _check_hair_args(args.hair, args.hair_color)
-    pipeline_module = importlib.import_module("headcast.pipeline")
-    loaded = pipeline_module.load_pipeline(
-        _pipeline_settings(pipeline_module, args.assets, args.faces, args.hair, args.hair_color)
-    )
+    pipeline = _load_pipeline(args.assets)
     results: list[PhotoResult] = []
     progress = tqdm(total=len(photos), disable=not batch, file=sys.stderr, unit="photo", dynamic_ncols=True)
     try:
         with progress:
             for photo, out_dir in zip(photos, out_dirs, strict=True):
                 progress.set_postfix_str(photo.name)
-                result = _make_one(pipeline_module, loaded, photo, out_dir, args.debug, emotion)
+                result = _make_one(pipeline, options, photo, out_dir, args.debug)
                 if batch and not result.ok:
                     progress.write(f"{photo.name}: failed: {result.error}", file=sys.stderr)
                 results.append(result)
                 progress.update()
     finally:
-        close = getattr(loaded, "close", None)  # Pipeline.close releases the detector
-        if callable(close):
-            close()
+        pipeline.close()
 
     _report(results, batch, args.json, sys.stderr if args.json else sys.stdout)
     if not batch:
@@ -488,6 +451,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     from headcast.eval.report import ReportContext, write_report
     from headcast.eval.runner import FAST_SYNTHETIC, EvalSettings, choose_photos, run_evaluation
     from headcast.eval.synthetic import SyntheticSettings
+    from headcast.options import Options
 
     source: Path = args.photos
     if not source.is_dir():
@@ -499,20 +463,21 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         raise InputImageError(f"--reuse {args.reuse} is not a folder of bundles")
     count = args.synthetic if args.synthetic is not None else (FAST_SYNTHETIC if args.fast else 10)
     settings = EvalSettings(synthetic=SyntheticSettings(count=max(0, count), seed=args.seed))
-    pipeline_module = importlib.import_module("headcast.pipeline")
-    pipeline_settings = _pipeline_settings(pipeline_module, args.assets, "largest", hair="auto")  # EVALUATION.md: hair
-    loaded = pipeline_module.load_pipeline(pipeline_settings)
+    options = Options()  # EVALUATION.md: the default avatar (hair from the photo, the photo's own expression)
+    pipeline = _load_pipeline(args.assets)
     try:
         run = run_evaluation(
-            loaded, photos, settings, reuse_dir=args.reuse, progress=lambda m: print(m, file=sys.stderr, flush=True)
+            pipeline, photos, settings, options, reuse_dir=args.reuse,
+            progress=lambda m: print(m, file=sys.stderr, flush=True),
         )
     finally:
-        loaded.close()
+        pipeline.close()
     ctx = ReportContext(
         command=shlex.join(["headcast", *sys.argv[1:]]) if sys.argv[1:2] == ["eval"] else _eval_command(args),
         photos_dir=source,
         settings=settings,
-        pipeline_settings=dataclasses.asdict(pipeline_settings),
+        pipeline_settings=dataclasses.asdict(pipeline.settings),
+        options=options.to_json(),
     )
     path = write_report(run, ctx, args.out)
     ok = sum(r.ok for r in run.images)

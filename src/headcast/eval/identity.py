@@ -30,8 +30,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from headcast.assets.weights import weight_path
-from headcast.eval.crops import PixelBox, check_rgb, crop_padded, resize_square, square_box
+from headcast.eval.crops import PixelBox, crop_padded, resize_square, square_box
 from headcast.eval.deps import DLIB_PIP, DLIB_RESNET, DLIB_SHAPE5, TORCH_PIP, import_optional, packaged_weights_path
+from headcast.landmarks.image_io import check_rgb
 
 if TYPE_CHECKING:
     from headcast.eval.nets.tfrun import GraphRunner
@@ -207,7 +208,7 @@ class FaceNetSettings:
         input_size: the network's input side in pixels (the graph was trained at 160).
         verify_weights: check the graph's sha256 on load (once per file per process).
         threads: torch threads for one forward pass (None: torch's default, one per core). One by default, as for
-            :class:`~headcast.eval.parsing.BiSeNetSettings`: on the shared 2-core machine, with the other core busy,
+            :class:`~headcast.parsing.BiSeNetSettings`: on the shared 2-core machine, with the other core busy,
             two OpenMP threads made a pass 8–15x slower than one (0.6–1.2 s vs 80 ms). The embedding does not depend
             on it beyond float32 rounding.
     """

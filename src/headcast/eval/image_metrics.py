@@ -2,7 +2,7 @@
 
 The crop rule (:func:`head_crop`), in order:
 
-1. the tight box around the photo's head mask (:func:`headcast.eval.parsing.head_mask`);
+1. the tight box around the photo's head mask (:func:`headcast.parsing.head_mask`);
 2. the square centred on that box with side ``(1 + dilate) · max(width, height)`` — "dilated 5 %" is read as the
    side growing by 5 % (2.5 % each way); where the square leaves the image, the mask is padded with "not head"
    (and the images by repeating their border pixels, so that resampling blends no black into the head);
@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 from numpy.typing import NDArray
 
-from headcast.eval.crops import PixelBox, check_rgb, crop_padded, resize_square, square_box
+from headcast.eval.crops import PixelBox, crop_padded, resize_square, square_box
 from headcast.eval.deps import STLPIPS_ALEX_WEIGHTS, TORCH_PIP, import_optional, packaged_weights_path
+from headcast.landmarks.image_io import check_rgb
 
 if TYPE_CHECKING:
     from headcast.eval.nets.stlpips_alex import ShiftTolerantLPIPS

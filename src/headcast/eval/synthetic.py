@@ -26,7 +26,7 @@ from headcast.geometry.camera import HeadPose, camera_from_fov
 from headcast.geometry.rotation import euler_yxz_to_matrix, matrix_to_axis_angle
 from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
 from headcast.landmarks.types import Photo
-from headcast.pipeline import Pipeline, make_avatar
+from headcast.pipeline import Pipeline
 from headcast.render.raster import RenderSettings
 from headcast.render.views import GREY, render_head
 from headcast.texture.types import UVTexture
@@ -177,7 +177,7 @@ def run_synthetic(
         gt = blend_vertices(model, head.params.identity, head.params.expression)
         baseline = face_geometry_error(model, gt, mean_head).distances_mm
         try:
-            avatar = make_avatar(pipeline, Photo(rgb, None, (size, size)))
+            avatar = pipeline.reconstruct(Photo(rgb, None, (size, size)))  # geometry only: no hair, no emotion
         except HeadcastError as err:
             heads.append(SyntheticHead(i, head.yaw_deg, head.pitch_deg, tex_i, error=f"{type(err).__name__}: {err}"))
             continue

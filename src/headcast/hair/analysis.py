@@ -13,8 +13,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from headcast.eval.parsing import FACE_CLASSES, FaceClass, class_mask
 from headcast.hair.types import HairAnalysis
+from headcast.parsing.face import FACE_CLASSES, FaceClass, class_mask
 
 
 @dataclass(frozen=True)
@@ -91,7 +91,7 @@ def analyse_hair(
 
     Args:
         pixels: ``(H, W, 3)`` uint8 sRGB photo.
-        classes: ``(H, W)`` uint8 face-parsing classes (``headcast.eval.parsing.FaceClass``).
+        classes: ``(H, W)`` uint8 face-parsing classes (``headcast.parsing.FaceClass``).
         landmarks68: ``(68, 2)`` iBUG-68 points in pixels (e.g. ``FitResult.landmarks68_2d``).
         settings: thresholds.
 

@@ -33,10 +33,9 @@ from headcast.hair.align import fit_roots_to_scalp, reroot
 from headcast.hair.formats import read_data
 from headcast.hair.generator import GUIDE_POINTS, GrowSettings, grow_guides, interpolate_strands, resample_polylines
 from headcast.hair.head import HairHead
-from headcast.hair.library import HairStyle
 from headcast.hair.scalp import GRID, fit_sphere, scalp_uv
 from headcast.hair.sdf import push_out, sample_surface
-from headcast.hair.types import HairParams, Strands
+from headcast.hair.types import HairParams, HairStyle, Strands
 
 GROOMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "tressfx_ponytail": ("hair_tressfx_ponytail", ("long", "ponytail", "tied", "groom")),

@@ -1,42 +1,18 @@
 """The hairstyle library: authored generator styles, real grooms and MakeHuman shells, by name.
 
 Authored generator parameter sets live in ``data/styles.json``; real grooms and shells are brought onto our head
-by ``grooms.py``; ``thumbnails.py`` renders one picture per style.
+by ``grooms.py``; ``thumbnails.py`` renders one picture per style. An entry is a
+:class:`~headcast.hair.types.HairStyle`, defined in ``types.py`` so that ``grooms.py`` need not import this module.
 
 Any style grows on any head (try-on): generated styles are re-grown on the target scalp; real grooms and shell
 styles are aligned and re-rooted (``align.py``). Colours are separate from styles (``Strands.recoloured``).
 """
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from headcast.hair.types import HairParams, Origin
-
-
-@dataclass(frozen=True)
-class HairStyle:
-    """One library entry.
-
-    Attributes:
-        name: unique style name (the CLI's ``--hair NAME``).
-        tags: descriptive tags (``"short"``, ``"long"``, ``"fringe"``, ``"tied"``, ...).
-        params: generator parameters; None for ``bald`` and for styles whose strands come from a file.
-        origin: where the strands come from (:data:`~headcast.hair.types.Origin`).
-        source: asset key (grooms, shells) or ``"authored"``.
-    """
-
-    name: str
-    tags: tuple[str, ...]
-    params: HairParams | None
-    origin: Origin = "generated"
-    source: str = "authored"
-
-    @property
-    def bald(self) -> bool:
-        """True for the no-hair style."""
-        return self.origin == "generated" and self.params is None
+from headcast.hair.types import HairParams, HairStyle
 
 
 @lru_cache(maxsize=1)

@@ -39,7 +39,7 @@ from headcast.hair.generator import (
     resample_polylines,
 )
 from headcast.hair.head import HairHead, with_front_height
-from headcast.hair.library import HairStyle, authored_styles
+from headcast.hair.library import authored_styles
 from headcast.hair.scalp import Scalp
 from headcast.hair.sdf import HeadSDF, sample_sdf
 from headcast.hair.silhouette import (
@@ -50,7 +50,7 @@ from headcast.hair.silhouette import (
     splat_strands,
     strand_coverage,
 )
-from headcast.hair.types import HairAnalysis, HairParams, Strands
+from headcast.hair.types import HairAnalysis, HairParams, HairStyle, Strands
 from headcast.render.context import Renderer
 
 

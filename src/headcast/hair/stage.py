@@ -9,7 +9,6 @@ the style grows on this head; the photo's hair colour is used unless ``color`` i
 import hashlib
 import io
 import json
-import re
 import tempfile
 import threading
 import time
@@ -27,9 +26,8 @@ from headcast.hair.head import HairHead, hairline_height, prepare_head
 from headcast.hair.reconstruct import ReconstructSettings, hair_colors, reconstruct_hair
 from headcast.hair.types import HairAnalysis, Strands
 from headcast.headmodel.base import LinearHeadModel
+from headcast.options import Color
 from headcast.render.context import Renderer
-
-Color = tuple[float, float, float]
 
 
 @dataclass(frozen=True)
@@ -93,22 +91,6 @@ class HairResult:
             "notes": list(self.notes),
             "frame": "model frame, metres, +y up, +z forward (same as avatar.glb)",
         }
-
-
-_HEX = re.compile(r"^#?([0-9a-fA-F]{6})$")
-
-
-def parse_hex_color(text: str) -> Color:
-    """``"#RRGGBB"`` (or without ``#``) → sRGB in [0, 1].
-
-    Raises:
-        ValueError: not a 6-digit hex colour.
-    """
-    m = _HEX.match(text.strip())
-    if not m:
-        raise ValueError(f"'{text}' is not a colour like #8B5A2B")
-    v = int(m.group(1), 16)
-    return ((v >> 16) / 255.0, ((v >> 8) & 255) / 255.0, (v & 255) / 255.0)
 
 
 FALLBACK_STYLE = "short"

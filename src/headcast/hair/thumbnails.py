@@ -10,8 +10,8 @@ from headcast.assets import AssetSettings
 from headcast.geometry.camera import HeadPose
 from headcast.hair.display import strands_line_set
 from headcast.hair.head import prepare_head
-from headcast.hair.library import HairStyle
 from headcast.hair.stage import style_strands
+from headcast.hair.types import HairStyle
 from headcast.headmodel.base import HeadParams
 from headcast.headmodel.ict import load_ict_facekit
 from headcast.render.views import TURNTABLE_SETTINGS, turntable_image

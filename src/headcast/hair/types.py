@@ -1,4 +1,4 @@
-"""Values passed between the hair stages: generator parameters, strands, photo analysis."""
+"""Values passed between the hair stages: generator parameters, library styles, strands, photo analysis."""
 
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal
@@ -79,6 +79,30 @@ class HairParams:
         if unknown:
             raise ValueError(f"unknown hair parameters: {', '.join(sorted(unknown))}")
         return replace(cls(), **data)
+
+
+@dataclass(frozen=True)
+class HairStyle:
+    """One library entry.
+
+    Attributes:
+        name: unique style name (the CLI's ``--hair NAME``).
+        tags: descriptive tags (``"short"``, ``"long"``, ``"fringe"``, ``"tied"``, ...).
+        params: generator parameters; None for ``bald`` and for styles whose strands come from a file.
+        origin: where the strands come from (:data:`~headcast.hair.types.Origin`).
+        source: asset key (grooms, shells) or ``"authored"``.
+    """
+
+    name: str
+    tags: tuple[str, ...]
+    params: HairParams | None
+    origin: Origin = "generated"
+    source: str = "authored"
+
+    @property
+    def bald(self) -> bool:
+        """True for the no-hair style."""
+        return self.origin == "generated" and self.params is None
 
 
 @dataclass(frozen=True, eq=False)

@@ -503,7 +503,7 @@ def load_flame(path: Path | str) -> FlameModel:
     # The eyes are named by where they sit (eye_left = the head's own left, +x), not by an assumed joint order:
     # no public document fixes which of joints 3 and 4 is which, so a file with them the other way round is
     # read with the names swapped rather than refused.
-    joint_names = FLAME_JOINT_NAMES
+    joint_names: tuple[str, ...] = FLAME_JOINT_NAMES
     if joints[left, 0] < joints[right, 0]:
         names = list(FLAME_JOINT_NAMES)
         names[left], names[right] = names[right], names[left]

@@ -33,6 +33,12 @@ from headcast.landmarks.types import Photo
 _SIXTEEN_BIT_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I;16S")
 
 
+def check_rgb(image: NDArray[np.generic], name: str = "image") -> None:
+    """Raise ``ValueError`` unless ``image`` is an ``(H, W, 3)`` uint8 array (the pixels of a decoded photo)."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise ValueError(f"{name}: expected an (H, W, 3) uint8 RGB image, got shape {image.shape} dtype {image.dtype}")
+
+
 def load_photo(source: Path | bytes, settings: PhotoSettings) -> Photo:
     """Decode a photo file (or its bytes) into an 8-bit sRGB :class:`Photo`.
 

@@ -51,7 +51,7 @@ def make_broker(settings: ServiceSettings, worker: bool) -> RedisBroker:
         if worker
         else []
     )
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]  # dramatiq's constructor has no annotations
         url=settings.broker,
         namespace=f"{settings.redis_namespace}-dramatiq",
         middleware=middleware,

@@ -12,7 +12,6 @@ import signal
 import threading
 from multiprocessing.synchronize import Event
 from types import FrameType
-from typing import Any
 
 import dramatiq
 from dramatiq import Middleware
@@ -67,7 +66,7 @@ class RuntimeLoader(Middleware):
         self.runtime: WorkerRuntime | None = None
         self.error: BaseException | None = None
 
-    def after_worker_thread_boot(self, broker: Any, thread: Any) -> None:
+    def after_worker_thread_boot(self, broker: object, thread: object) -> None:
         """Load the pipeline (in the thread that will run the jobs)."""
         try:
             self.runtime = load_runtime(self.settings)
@@ -75,7 +74,7 @@ class RuntimeLoader(Middleware):
             log.exception("loading the pipeline failed")
             self.error = err
 
-    def before_worker_thread_shutdown(self, broker: Any, thread: Any) -> None:
+    def before_worker_thread_shutdown(self, broker: object, thread: object) -> None:
         """Release the pipeline."""
         if self.runtime is not None:
             self.runtime.close()

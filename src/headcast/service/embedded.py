@@ -1,7 +1,9 @@
-"""``headcast serve``: one gateway process and N worker processes, one command.
+"""The worker processes of ``headcast serve``: N of them beside the gateway, kept alive.
 
 :class:`WorkerPool` starts the workers (``spawn``: a fresh interpreter each, so the gateway's threads and imports
-are not inherited) and a supervisor thread that restarts any worker that died. The dead worker's job is not lost:
+are not inherited) and a supervisor thread that restarts any worker that died. What each process runs is the
+pool's ``target`` (``headcast serve``: :func:`headcast.service.entry.worker_process`); the gateway's lifespan
+(:func:`headcast.service.api.main.create_app`) starts and stops the pool. The dead worker's job is not lost:
 its lease expires and a worker claims it again (embedded: the next poll of the table; with a broker: Dramatiq
 re-delivers the message of the dead worker). Without a broker this is the embedded default, with no other service;
 with ``--broker redis://...`` the same pool runs Dramatiq workers, and more can join from other machines.
@@ -10,18 +12,25 @@ with ``--broker redis://...`` the same pool runs Dramatiq workers, and more can 
 import logging
 import multiprocessing
 import threading
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event
 
 from headcast.service.config import ServiceSettings
 
 log = logging.getLogger("headcast.service.embedded")
 
+WorkerTarget = Callable[[ServiceSettings, Event], None]
+"""What a worker process runs: ``target(settings, stop)`` until ``stop`` is set. A module-level function (the
+``spawn`` start method pickles it by name)."""
+
 
 class WorkerPool:
-    """``settings.workers`` worker processes kept alive by a supervisor thread."""
+    """``settings.workers`` worker processes running ``target``, kept alive by a supervisor thread."""
 
-    def __init__(self, settings: ServiceSettings, check_seconds: float = 0.5) -> None:
+    def __init__(self, settings: ServiceSettings, target: WorkerTarget, check_seconds: float = 0.5) -> None:
         self.settings = settings
+        self.target = target
         self.check_seconds = check_seconds
         self._ctx = multiprocessing.get_context("spawn")
         self._stop = self._ctx.Event()
@@ -31,9 +40,7 @@ class WorkerPool:
         self._supervisor = threading.Thread(target=self._supervise, daemon=True, name="worker-supervisor")
 
     def _spawn(self) -> BaseProcess:
-        from headcast.service.worker import worker_main  # the module imports the pipeline lazily
-
-        proc = self._ctx.Process(target=worker_main, args=(self.settings, self._stop), daemon=True)
+        proc = self._ctx.Process(target=self.target, args=(self.settings, self._stop), daemon=True)
         proc.start()
         return proc
 
@@ -61,12 +68,3 @@ class WorkerPool:
             if proc.is_alive():
                 proc.terminate()  # its job's lease expires and the job is claimed again on the next start
                 proc.join(5.0)
-
-
-def serve(settings: ServiceSettings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Run the gateway (uvicorn) with ``settings.workers`` worker processes until interrupted."""
-    import uvicorn
-
-    from headcast.service.api.main import create_app
-
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")

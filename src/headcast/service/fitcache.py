@@ -10,9 +10,10 @@ texture baking. Anything unexpected (another format number, another head model, 
 import io
 import json
 import zipfile
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
+from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
 from headcast.fitting.types import FitResult
@@ -33,7 +34,7 @@ def fit_state_bytes(avatar: Avatar) -> bytes:
     """The avatar's photo-derived state (before hair and emotion) as ``.npz`` bytes."""
     lm, fit, tex, cam = avatar.landmarks, avatar.fit, avatar.texture, avatar.fit.camera
     p = fit.params
-    arrays: dict[str, Any] = {
+    arrays: dict[str, NDArray[np.generic]] = {
         "format": np.array(FIT_STATE_FORMAT),
         "model": np.array(f"{avatar.model.name}:{len(p.identity)}:{len(p.expression)}"),
         "photo_size": np.array([avatar.photo.width, avatar.photo.height]),
@@ -63,7 +64,7 @@ def fit_state_bytes(avatar: Avatar) -> bytes:
     return npz_bytes(arrays)
 
 
-def npz_bytes(arrays: dict[str, Any], level: int = 1) -> bytes:
+def npz_bytes(arrays: Mapping[str, NDArray[np.generic]], level: int = 1) -> bytes:
     """``np.savez_compressed``-compatible bytes at zlib ``level`` (1: ~4x faster than its default for ~15 % more)."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:

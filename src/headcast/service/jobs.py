@@ -10,7 +10,9 @@ Implementations: :class:`headcast.service.sqlite_store.SqliteJobStore` (one mach
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
+
+from headcast.options import JSONValue
 
 JobStatus = Literal["queued", "running", "done", "failed"]
 """Where a job is."""
@@ -68,7 +70,7 @@ class Job:
     progress: float
     error: str | None
     error_code: str | None
-    options: dict[str, Any]
+    options: dict[str, JSONValue]
     input_name: str
     created: float
     updated: float
@@ -104,7 +106,7 @@ class NewJob:
 
     id: str
     token_hash: str
-    options: dict[str, Any]
+    options: dict[str, JSONValue]
     queue: str
     kind: JobKind = "avatar"
     parent: str | None = None

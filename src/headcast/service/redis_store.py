@@ -10,11 +10,20 @@ Needs the ``redis`` package (``pip install 'headcast[service-redis]'``).
 """
 
 import json
-from typing import Any, cast
+from typing import cast, get_args
 
 import redis
 
-from headcast.service.jobs import WORKER_LOST_MESSAGE, Claim, ClaimOutcome, Job, JobExistsError, NewJob
+from headcast.service.jobs import (
+    WORKER_LOST_MESSAGE,
+    Claim,
+    ClaimOutcome,
+    Job,
+    JobExistsError,
+    JobKind,
+    JobStatus,
+    NewJob,
+)
 
 _NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) + tonumber(t[2]) / 1000000 "
 
@@ -73,33 +82,48 @@ if #ARGV > 3 then redis.call('HSET', KEYS[1], 'updated', now, unpack(ARGV, 4)) e
 return 1
 """
 
-_FLOATS = ("progress", "created", "updated", "started", "finished", "lease_until")
-_INTS = ("attempts", "worker_pid")
+def _float(fields: dict[str, str], name: str) -> float | None:
+    return float(fields[name]) if name in fields else None
+
+
+def _int(fields: dict[str, str], name: str) -> int | None:
+    return int(fields[name]) if name in fields else None
 
 
 def job_from_hash(fields: dict[str, str]) -> Job:
-    """A :class:`Job` from the string fields of its hash (absent optional fields are None)."""
-    values: dict[str, Any] = {
-        "id": fields["id"],
-        "token_hash": fields["token_hash"],
-        "kind": fields["kind"],
-        "parent": fields.get("parent") or None,
-        "queue": fields["queue"],
-        "status": fields["status"],
-        "stage": fields["stage"],
-        "error": fields.get("error"),
-        "error_code": fields.get("error_code"),
-        "options": json.loads(fields["options"]),
-        "input_name": fields.get("input_name", ""),
-        "lease_owner": fields.get("lease_owner"),
-    }
-    for name in _FLOATS:
-        values[name] = float(fields[name]) if name in fields else None
-    for name in _INTS:
-        values[name] = int(fields[name]) if name in fields else None
-    values["progress"] = values["progress"] or 0.0
-    values["attempts"] = values["attempts"] or 0
-    return Job(**values)
+    """A :class:`Job` from the string fields of its hash (absent optional fields are None).
+
+    Raises:
+        ValueError: a field holds a value no job can have (a hash not written by this store).
+    """
+    kind, status = fields["kind"], fields["status"]
+    if kind not in get_args(JobKind) or status not in get_args(JobStatus):
+        raise ValueError(f"job {fields.get('id')}: unknown kind {kind!r} or status {status!r}")
+    options = json.loads(fields["options"])
+    if not isinstance(options, dict):
+        raise ValueError(f"job {fields.get('id')}: options are not a JSON object")
+    return Job(
+        id=fields["id"],
+        token_hash=fields["token_hash"],
+        kind=cast(JobKind, kind),
+        parent=fields.get("parent") or None,
+        queue=fields["queue"],
+        status=cast(JobStatus, status),
+        stage=fields["stage"],
+        progress=_float(fields, "progress") or 0.0,
+        error=fields.get("error"),
+        error_code=fields.get("error_code"),
+        options=options,
+        input_name=fields.get("input_name", ""),
+        created=_float(fields, "created") or 0.0,
+        updated=_float(fields, "updated") or 0.0,
+        started=_float(fields, "started"),
+        finished=_float(fields, "finished"),
+        attempts=_int(fields, "attempts") or 0,
+        lease_owner=fields.get("lease_owner"),
+        lease_until=_float(fields, "lease_until"),
+        worker_pid=_int(fields, "worker_pid"),
+    )
 
 
 class RedisJobStore:

@@ -10,7 +10,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from headcast.service.jobs import (
     BACKGROUND_KINDS,
@@ -229,7 +228,9 @@ class SqliteJobStore:
     def close(self) -> None:
         """Nothing to release: every call opens and closes its own connection."""
 
-    def _owned_update(self, job_id: str, owner: str, assignments: str, values: tuple[Any, ...]) -> bool:
+    def _owned_update(
+        self, job_id: str, owner: str, assignments: str, values: tuple[str | int | float | None, ...]
+    ) -> bool:
         with self._connect() as db:
             cur = db.execute(
                 f"UPDATE jobs SET {assignments} WHERE id = ? AND lease_owner = ? AND status = 'running'",

@@ -1,6 +1,6 @@
 """What a worker makes for each kind of job (runs in worker processes only: imports the pipeline lazily).
 
-- ``avatar``: photo → detection, fit, texture (the pipeline's ``make_avatar`` without hair) → the fitted state is
+- ``avatar``: photo → detection, fit, texture (the composition's ``reconstruct``) → the fitted state is
   stored (``state/fit.npz``) → hair and emotion (:func:`dress`) → bundle.
 - ``variant``: the avatar's stored state → :func:`dress` with the variant's hair, colour and emotion → bundle. No
   detection, fitting or texturing; the face-parsing classes a hair style needs are computed once per avatar and
@@ -8,20 +8,23 @@
 - ``hairstyles``: the library's list → ``index.json``; then one ``thumbnail`` job per style.
 - ``thumbnail``: one style rendered on the mean head → ``<name>.png``.
 
-Avatars and variants share :func:`dress`, so a variant equals the avatar a fresh upload with the same options gives.
-Its hair step mirrors ``headcast.pipeline.make_avatar``'s (same ``make_hair`` call, warnings and timing key).
+Every step is the composition's (:class:`headcast.pipeline.Pipeline`: ``reconstruct``, ``dress``, ``pose``,
+``write``) with the job's :class:`headcast.options.Options`, so an avatar equals what ``headcast make`` gives with the
+same options, and a variant equals the avatar a fresh upload with the same options gives.
 """
+
+from __future__ import annotations  # the pipeline's types are imported only for type checking (worker-only)
 
 import dataclasses
 import io
 import shutil
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from headcast.errors import HeadcastError
+from headcast.options import HAIR_NONE, OptionError, Options
 from headcast.service.backend import Backend
 from headcast.service.catalogue import (
     CatalogueIndex,
@@ -34,6 +37,11 @@ from headcast.service.catalogue import (
 from headcast.service.config import ServiceSettings
 from headcast.service.jobs import Job, NewJob
 from headcast.service.storage import avatar_prefix, bundle_prefix, state_key
+
+if TYPE_CHECKING:  # the numeric stack is imported by worker processes only, never by the gateway
+    from headcast.avatar import Avatar
+    from headcast.landmarks.types import Photo
+    from headcast.pipeline import FaceClasses, Pipeline
 
 FIT_STATE = "fit.npz"
 PARSING = "parsing.png"
@@ -59,7 +67,7 @@ class TaskContext:
         still_owner: True while this attempt holds the job's lease (checked before files are published).
     """
 
-    pipeline: Any
+    pipeline: Pipeline
     backend: Backend
     settings: ServiceSettings
     report: Callable[[str, float], None]
@@ -80,46 +88,23 @@ def run_task(ctx: TaskContext, job: Job) -> None:
 # ------------------------------------------------------------------------------------ avatars and variants
 
 
-def job_pipeline(pipeline: Any, options: dict[str, Any]) -> tuple[Any, Any]:
-    """The loaded pipeline with this job's settings (shared models), and its ``(emotion, mlp)`` or None.
+def job_options(job: Job) -> Options:
+    """The job's options as the composition takes them, checked against the hairstyle library.
 
     Raises:
-        JobOptionError: an unknown hairstyle, a malformed colour or emotion.
+        JobOptionError: an unknown hairstyle, a malformed colour or emotion (the gateway checks their syntax too).
     """
-    from headcast.hair.library import library_styles
-    from headcast.hair.stage import parse_hex_color
+    from headcast.pipeline import check_options
 
-    s = pipeline.settings
-    hair = str(options.get("hair", "auto"))
-    if hair not in ("auto", "none") and hair not in [st.name for st in library_styles()]:
-        raise JobOptionError(f"unknown hairstyle '{hair}'")
-    color_text = options.get("hair_color")
     try:
-        color = None if color_text is None else parse_hex_color(str(color_text))
-    except ValueError as err:
+        options = Options.from_json(job.options)
+        check_options(options)
+    except OptionError as err:
         raise JobOptionError(str(err)) from None
-    job_settings = dataclasses.replace(
-        s,
-        detector=dataclasses.replace(s.detector, faces=options.get("faces", "largest")),
-        hair=dataclasses.replace(s.hair, mode=hair, color=color),
-    )
-    emotion = None
-    if options.get("emotion") is not None:
-        from headcast.emotion import load_packaged_model, parse_emotion
-
-        try:
-            emotion = (parse_emotion(str(options["emotion"])), load_packaged_model())
-        except ValueError as err:
-            raise JobOptionError(str(err)) from None
-    return dataclasses.replace(pipeline, settings=job_settings), emotion
+    return options
 
 
-def _without_hair(loaded: Any) -> Any:
-    s = loaded.settings
-    return dataclasses.replace(loaded, settings=dataclasses.replace(s, hair=dataclasses.replace(s.hair, mode="none")))
-
-
-def _photo(ctx: TaskContext, avatar: Job) -> Any:
+def _photo(ctx: TaskContext, avatar: Job) -> Photo:
     from headcast.landmarks.image_io import load_photo
 
     data = ctx.backend.storage.get_bytes(f"{avatar_prefix(avatar.id)}/{avatar.input_name}")
@@ -129,30 +114,28 @@ def _photo(ctx: TaskContext, avatar: Job) -> Any:
 
 def make_avatar_files(ctx: TaskContext, job: Job) -> None:
     """Reconstruct the photo's head, store its fitted state, dress it and publish the bundle."""
-    from headcast.pipeline import make_avatar
     from headcast.service.fitcache import fit_state_bytes
 
-    loaded, emotion = job_pipeline(ctx.pipeline, job.options)
+    options = job_options(job)
     ctx.report("reconstructing", 0.1)
-    base = make_avatar(_without_hair(loaded), _photo(ctx, job))
+    base = ctx.pipeline.reconstruct(_photo(ctx, job), options)
     ctx.backend.storage.put_bytes(state_key(job.id, FIT_STATE), fit_state_bytes(base))
-    _publish(ctx, loaded, dress(ctx, loaded, base, emotion, job.id), bundle_prefix(job))
+    _publish(ctx, dress(ctx, base, options, job.id), bundle_prefix(job))
 
 
 def make_variant_files(ctx: TaskContext, job: Job) -> None:
     """Dress the parent avatar's stored head with the variant's options and publish the bundle."""
-    loaded, emotion = job_pipeline(ctx.pipeline, job.options)
+    options = job_options(job)
     parent = ctx.backend.store.get(job.parent or "")
     if parent is None:
         raise JobGoneError("the avatar of this variant was deleted")
     ctx.report("loading", 0.05)
     base = _stored_avatar(ctx, parent)
-    _publish(ctx, loaded, dress(ctx, loaded, base, emotion, parent.id), bundle_prefix(job))
+    _publish(ctx, dress(ctx, base, options, parent.id), bundle_prefix(job))
 
 
-def _stored_avatar(ctx: TaskContext, parent: Job) -> Any:
+def _stored_avatar(ctx: TaskContext, parent: Job) -> Avatar:
     """The parent's hairless, expression-as-photographed avatar from its fit state (or rebuilt from the photo)."""
-    from headcast.pipeline import make_avatar
     from headcast.service.fitcache import FitStateError, avatar_from_state, fit_state_bytes
 
     photo = _photo(ctx, parent)
@@ -161,46 +144,32 @@ def _stored_avatar(ctx: TaskContext, parent: Job) -> Any:
         return avatar_from_state(ctx.backend.storage.get_bytes(key), photo, ctx.pipeline.model)
     except (FileNotFoundError, FitStateError):
         ctx.report("reconstructing", 0.1)
-        loaded, _ = job_pipeline(ctx.pipeline, {"hair": "none", "faces": parent.options.get("faces", "largest")})
-        base = make_avatar(loaded, photo)
+        base = ctx.pipeline.reconstruct(photo, job_options(parent))
         ctx.backend.storage.put_bytes(key, fit_state_bytes(base))
         return base
 
 
-def dress(ctx: TaskContext, loaded: Any, base: Any, emotion: Any, avatar_id: str) -> Any:
-    """``base`` (no hair, the photo's expression) with ``loaded.settings.hair`` strands and ``emotion`` applied.
+def dress(ctx: TaskContext, base: Avatar, options: Options, avatar_id: str) -> Avatar:
+    """``base`` (no hair, the photo's expression) with the hair and emotion of ``options``.
 
-    Face-parsing classes are computed only when they change the result: hair ``auto`` needs them, a library style
-    uses them for the photo's hair colour when no colour is given.
+    The composition's ``dress`` and ``pose`` steps, with the photo's face-parsing classes kept in the avatar's
+    storage.
+    The classes are computed only when they change the result (:func:`headcast.pipeline.needs_parsing`), once
+    per avatar: every variant of it reuses them.
     """
-    from headcast.hair.stage import make_hair, settings_without_parsing
+    from headcast.pipeline import needs_parsing
 
-    s = loaded.settings
     avatar = base
-    if s.hair.mode != "none":
+    if options.hair != HAIR_NONE:
         ctx.report("hair", 0.4)
-        start = time.perf_counter()
-        needs_classes = s.hair.mode == "auto" or s.hair.color is None
-        classes = _parsing_classes(ctx, base.photo, avatar_id) if needs_classes else None
-        warnings = list(base.warnings)
-        hair_settings = s.hair
-        if classes is None and needs_classes:
-            hair_settings, warning = settings_without_parsing(s.hair, ctx.pipeline.parsing_unavailable or "?")
-            warnings.append(warning)
-        hair = make_hair(base.photo.pixels, base.fit, base.model, hair_settings, classes, loaded.renderer)
-        warnings.extend(f"hair: {n}" for n in hair.notes)
-        timings = {**base.timings, "hair": time.perf_counter() - start}
-        avatar = dataclasses.replace(base, timings=timings, warnings=tuple(warnings),
-                                     hair=None if hair is None else hair.strands, hair_report=hair)
-    if emotion is not None:
-        from headcast.emotion import avatar_with_emotion
-
+        classes = _parsing_classes(ctx, base.photo, avatar_id) if needs_parsing(options) else None
+        avatar = ctx.pipeline.dress(base, options, classes)
+    if options.emotion is not None:
         ctx.report("emotion", 0.6)
-        avatar = avatar_with_emotion(avatar, *emotion)
-    return avatar
+    return ctx.pipeline.pose(avatar, options)
 
 
-def _parsing_classes(ctx: TaskContext, photo: Any, avatar_id: str) -> Any:
+def _parsing_classes(ctx: TaskContext, photo: Photo, avatar_id: str) -> FaceClasses | None:
     """The photo's ``(H, W)`` uint8 face-parsing classes: stored ones, else computed and stored.
 
     None when torch or the BiSeNet weights are not installed.
@@ -216,23 +185,21 @@ def _parsing_classes(ctx: TaskContext, photo: Any, avatar_id: str) -> Any:
             return classes
     except (FileNotFoundError, OSError):
         pass
-    classes = ctx.pipeline.parse_face(photo.pixels)
-    if classes is not None:
+    computed = ctx.pipeline.parse_face(photo.pixels)
+    if computed is not None:
         buf = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(classes, dtype=np.uint8)).save(buf, "PNG", compress_level=1)
+        Image.fromarray(np.ascontiguousarray(computed, dtype=np.uint8)).save(buf, "PNG", compress_level=1)
         storage.put_bytes(key, buf.getvalue())
-    return classes
+    return computed
 
 
-def _publish(ctx: TaskContext, loaded: Any, avatar: Any, prefix: str) -> None:
+def _publish(ctx: TaskContext, avatar: Avatar, prefix: str) -> None:
     """Render and write the bundle into a scratch folder, then publish it if this attempt still holds the job."""
-    from headcast.pipeline import write_outputs
-
     ctx.report("rendering", 0.7)
     storage = ctx.backend.storage
     work = storage.scratch_dir()
     try:
-        write_outputs(loaded, avatar, work)
+        ctx.pipeline.write(avatar, work)
         if not ctx.still_owner():
             raise JobGoneError("the job was deleted or taken over while it ran")
         storage.publish_dir(work, prefix)

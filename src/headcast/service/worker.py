@@ -20,14 +20,18 @@ import time
 import uuid
 from dataclasses import dataclass
 from multiprocessing.synchronize import Event
-from typing import Any
+from typing import TYPE_CHECKING
 
 from headcast.errors import AssetError, HeadcastError, InputImageError, MultipleFacesError, NoFaceError
+from headcast.options import OptionError
 from headcast.service.backend import Backend, open_backend
 from headcast.service.config import ServiceSettings
 from headcast.service.jobs import Job
 from headcast.service.storage import avatar_prefix, job_prefix
 from headcast.service.tasks import JobGoneError, JobOptionError, TaskContext, run_task
+
+if TYPE_CHECKING:  # imported inside the functions at run time (the gateway starts workers without numpy)
+    from headcast.pipeline import Pipeline
 
 log = logging.getLogger("headcast.service.worker")
 
@@ -37,6 +41,7 @@ ERROR_CODES: tuple[tuple[type[HeadcastError], str], ...] = (
     (InputImageError, "input_image"),
     (AssetError, "asset_missing"),
     (JobOptionError, "bad_option"),
+    (OptionError, "bad_option"),
 )
 """Pipeline errors → the machine code a failed job reports (anything else is ``internal``)."""
 
@@ -56,13 +61,13 @@ class WorkerRuntime:
     Attributes:
         settings: the service settings.
         backend: job store, queue and storage.
-        pipeline: the loaded ``headcast.pipeline.Pipeline`` (models, detector, renderer).
+        pipeline: the loaded composition (models, detector, renderer).
         pid: this process' id (recorded with each claim).
     """
 
     settings: ServiceSettings
     backend: Backend
-    pipeline: Any
+    pipeline: "Pipeline"
     pid: int
 
     def close(self) -> None:
@@ -74,13 +79,13 @@ class WorkerRuntime:
 def load_runtime(settings: ServiceSettings) -> WorkerRuntime:
     """Connect to the backend and load the pipeline (and, if asked, the face-parsing network)."""
     from headcast.assets import AssetSettings
-    from headcast.pipeline import PipelineSettings, load_pipeline
+    from headcast.pipeline import Pipeline, PipelineSettings
 
     backend = open_backend(settings)
     swept = backend.storage.sweep_scratch()
     if swept:
         log.info("removed %d scratch folders of dead workers", swept)
-    pipeline = load_pipeline(PipelineSettings(assets=AssetSettings(assets_dir=settings.assets_dir)))
+    pipeline = Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=settings.assets_dir)))
     if settings.preload_face_parser:
         import numpy as np
 
@@ -196,14 +201,3 @@ def handle_job_id(runtime: WorkerRuntime, job_id: str) -> None:
             log.info("job %s: message dropped (%s)", job_id, claim.outcome)
             return
         time.sleep(s.poll_seconds)
-
-
-def worker_main(settings: ServiceSettings, stop: Event) -> None:
-    """Entry point of a worker process started by :class:`~headcast.service.embedded.WorkerPool`."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker[%(process)d] %(levelname)s %(message)s")
-    if settings.broker is None:
-        run_worker(settings, stop)
-    else:
-        from headcast.service.dramatiq_worker import run_broker_worker
-
-        run_broker_worker(settings, stop)

@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +16,9 @@ from headcast.service.api.routes import avatars, hairstyles, variants, web
 from headcast.service.backend import open_backend
 from headcast.service.catalogue import catalogue_version, ensure_catalogue
 from headcast.service.config import ServiceSettings
+
+if TYPE_CHECKING:
+    from headcast.service.embedded import WorkerTarget
 
 _MULTIPART_SLACK = 64 * 1024  # form boundaries and the other fields around the photo
 
@@ -37,24 +41,36 @@ class UploadLimit:
         await self.app(scope, receive, send)
 
 
-def create_app(settings: ServiceSettings | None = None) -> FastAPI:
+def create_app(settings: ServiceSettings | None = None, worker_target: "WorkerTarget | None" = None) -> FastAPI:
     """The gateway; with ``settings.workers > 0`` its lifespan also runs that many worker processes.
 
     ``settings.broker`` picks the backend (:func:`headcast.service.backend.open_backend`): None keeps jobs in the
     SQLite table, a ``redis://`` URL keeps them in Redis and sends them through Dramatiq. At start-up the job that
     writes the hairstyle list is queued unless the list exists.
+
+    Args:
+        settings: the service settings (from ``HEADCAST_SERVICE_*`` variables when None).
+        worker_target: what each worker process runs (:data:`~headcast.service.embedded.WorkerTarget`); needed when
+            ``settings.workers > 0``. ``headcast serve`` passes :func:`headcast.service.entry.worker_process`
+            (:func:`headcast.service.entry.service_app`).
+
+    Raises:
+        ValueError: ``settings.workers > 0`` without a ``worker_target``.
     """
     settings = ServiceSettings() if settings is None else settings
+    if settings.workers > 0 and worker_target is None:
+        raise ValueError(f"settings.workers = {settings.workers} needs the processes' worker_target "
+                         "(headcast.service.entry.service_app passes it)")
     backend = open_backend(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ensure_catalogue(backend, settings)
         pool = None
-        if settings.workers > 0:
+        if settings.workers > 0 and worker_target is not None:
             from headcast.service.embedded import WorkerPool
 
-            pool = WorkerPool(settings)
+            pool = WorkerPool(settings, worker_target)
             pool.start()
         app.state.pool = pool
         try:

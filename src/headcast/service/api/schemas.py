@@ -6,10 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from headcast.options import canonical_emotion, parse_emotion_text
 from headcast.service.jobs import JobStatus
-
-EMOTION_NAMES = ("happiness", "sadness", "anger", "fear", "surprise", "disgust", "contempt")
-"""``headcast.emotion.EMOTIONS``, repeated here so the gateway need not import numpy (a test keeps them equal)."""
 
 BUNDLE_FILES: dict[str, str] = {
     "avatar.zip": "application/zip",
@@ -21,50 +19,6 @@ BUNDLE_FILES: dict[str, str] = {
 """Downloadable files of a finished avatar or variant and their media types."""
 
 
-def parse_emotion_text(text: str) -> dict[str, float]:
-    """``"happiness=0.8, surprise=0.3"`` → ``{name: intensity}`` (the rules of ``headcast.emotion.parse_emotion``).
-
-    A bare name means 1; ``neutral`` and empty items are skipped; names are case-insensitive.
-
-    Raises:
-        ValueError: an unknown or repeated name, or an intensity outside [0, 1].
-    """
-    values: dict[str, float] = {}
-    for raw in text.split(","):
-        item = raw.strip().lower()
-        if not item or item == "neutral":
-            continue
-        name, sep, number = (part.strip() for part in item.partition("="))
-        if name not in EMOTION_NAMES:
-            raise ValueError(f"unknown emotion '{name}'; known: {', '.join(EMOTION_NAMES)}")
-        if name in values:
-            raise ValueError(f"'{name}' given twice")
-        try:
-            value = float(number) if sep else 1.0
-        except ValueError:
-            raise ValueError(f"'{item}': '{number}' is not a number") from None
-        if not 0.0 <= value <= 1.0:
-            raise ValueError(f"'{item}': intensities must be in [0, 1]")
-        values[name] = value
-    return values
-
-
-def canonical_emotion(text: str | None) -> str | None:
-    """One spelling per emotion setting, so that equal settings compare equal.
-
-    Names in :data:`EMOTION_NAMES` order, zeros dropped, ``neutral`` when all are zero; None (keep the photo's
-    expression) for None or blank text.
-
-    Raises:
-        ValueError: as :func:`parse_emotion_text`.
-    """
-    if text is None or not text.strip():
-        return None
-    values = parse_emotion_text(text)
-    items = [f"{name}={values[name]:g}" for name in EMOTION_NAMES if values.get(name, 0.0) > 0.0]
-    return ",".join(items) or "neutral"
-
-
 HAIR_PATTERN = r"^[A-Za-z0-9_\-]{1,64}$"
 COLOR_PATTERN = r"^#?[0-9a-fA-F]{6}$"
 
@@ -72,7 +26,7 @@ COLOR_PATTERN = r"^#?[0-9a-fA-F]{6}$"
 class AvatarOptions(BaseModel):
     """Options sent with the photo (form fields) and stored with the job.
 
-    The worker parses them again with the pipeline's own parsers; this is the early, cheap check.
+    Checked here with the same numpy-free parsers the worker's :class:`headcast.options.Options` uses.
     """
 
     emotion: str | None = Field(default=None, max_length=200, examples=["happiness=0.8,surprise=0.3"])

@@ -32,7 +32,7 @@ def job_status(job: Job, files: list[str] | None = None) -> AvatarStatus:
         progress=job.progress,
         error=job.error,
         error_code=job.error_code,
-        options=AvatarOptions(**job.options),
+        options=AvatarOptions.model_validate(job.options),
         files=files or [],
     )
 

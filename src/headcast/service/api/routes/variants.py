@@ -36,7 +36,7 @@ def variant_status(job: Job, files: list[str] | None = None) -> VariantStatus:
         progress=job.progress,
         error=job.error,
         error_code=job.error_code,
-        options=VariantOptions(**job.options),
+        options=VariantOptions.model_validate(job.options),
         files=files or [],
     )
 

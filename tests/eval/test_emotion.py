@@ -1,11 +1,12 @@
-"""Classifier preparation (fer's own crop), pair discovery and the identity-variant face scale."""
+"""The emotion evaluation: classifier preparation (fer's own crop), the classifier seam, pair discovery, summaries."""
 
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from headcast.emotion.evaluate import FER_OFFSET_PX, fer_input, smile_pairs, square_box
-from headcast.emotion.generator import GeneratorSettings, face_scale
+from headcast.eval.emotion import FER_OFFSET_PX, fer_input, smile_pairs, square_box
+from testhelp import load_rgb, require_weights
 
 
 def test_square_box_elongates_the_shorter_side_about_its_centre():
@@ -36,15 +37,8 @@ def test_smile_pairs_finds_neutral_smiling_siblings(tmp_path: Path):
     assert [(p, n.name, s.name) for p, n, s in pairs] == [("004", "london_004_neutral.jpg", "london_004_smiling.jpg")]
 
 
-def test_face_scale_is_linear_then_clipped_and_one_without_gain():
-    s = GeneratorSettings(identity_gain=(0.1, -0.05), max_scale_change=0.25)
-    ident = np.array([[0.0, 0.0, 9.0], [1.0, 1.0, 0.0], [5.0, 0.0, 0.0]])
-    np.testing.assert_allclose(face_scale(ident, s), [1.0, 1.05, 1.25])
-    np.testing.assert_array_equal(face_scale(ident, GeneratorSettings()), np.ones(3))
-
-
 def test_transfer_summary_puts_the_three_rows_side_by_side():
-    from headcast.emotion.evaluate import SmileTransfer, summarise_transfer
+    from headcast.eval.emotion import SmileTransfer, summarise_transfer
 
     results = [SmileTransfer("004", 0.02, 0.06, "neutral", 0.03, "happiness=0.66"),
                SmileTransfer("082", 0.04, 0.02, "neutral", 0.01, "happiness=0.47")]
@@ -55,3 +49,27 @@ def test_transfer_summary_puts_the_three_rows_side_by_side():
     assert rows["detected emotion of the smiling photo"]["mean_ratio"] == (0.03 / 0.06 + 0.01 / 0.02) / 2
     assert summary["median_ratio"] == summary["mean_ratio"]  # two pairs: median = mean
     assert summary["pairs"][1]["detected_smiling"] == "happiness=0.47"
+
+
+class _NoFallback:
+    """A fallback detector that must not be asked: fer's own cascade finds these faces."""
+
+    def __getattr__(self, name):
+        raise AssertionError(f"the MediaPipe fallback was used ({name})")
+
+
+def test_fer_classifier_behind_the_protocol_sees_the_smile(shared_dir: Path):
+    pytest.importorskip("ai_edge_litert")
+    require_weights("fer")
+    require_weights("fer_face_cascade")
+    from headcast.eval.emotion import FER_LABELS, EmotionClassifier, FerClassifier
+
+    classifier: EmotionClassifier = FerClassifier(_NoFallback())  # a stand-in detector: never used here
+    folder = shared_dir / "fixtures" / "expressions"
+    neutral = classifier.classify_face(load_rgb(folder / "london_004_neutral.jpg"))
+    smiling = classifier.classify_face(load_rgb(folder / "london_004_smiling.jpg"))
+    happy = FER_LABELS.index("happy")
+    assert neutral.source == smiling.source == "haar"
+    assert neutral.label == "neutral" and neutral.probabilities.sum() == pytest.approx(1.0, abs=1e-3)
+    # fer 25.10.3 on these two photos: happy 0.00 neutral, 0.37 smiling
+    assert smiling.probabilities[happy] > neutral.probabilities[happy] + 0.2

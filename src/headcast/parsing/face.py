@@ -1,4 +1,4 @@
-"""Face parsing: a per-pixel class map of a portrait, and the head / hair / skin masks the evaluation needs.
+"""Face parsing: a per-pixel class map of a portrait, and the head / hair / skin masks hair and the evaluation need.
 
 Classes are CelebAMask-HQ's 19 (:class:`FaceClass`). ``l_``/``r_`` are the *subject's* left/right (``L_EYE`` lies on
 the image's right in a frontal photo), but the network confuses the two brows often: use the union of both.
@@ -21,12 +21,13 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from headcast.assets.optional import TORCH_PIP, import_optional
 from headcast.assets.weights import weight_path
-from headcast.eval.crops import check_rgb
-from headcast.eval.deps import TORCH_PIP, MissingEvalDependencyError, import_optional
+from headcast.errors import OptionalComponentError
+from headcast.landmarks.image_io import check_rgb
 
 if TYPE_CHECKING:
-    from headcast.eval.nets.bisenet import BiSeNet
+    from headcast.parsing.bisenet import BiSeNet
 
 
 class FaceClass(IntEnum):
@@ -163,16 +164,16 @@ class BiSeNetFaceParser:
         """Load torch and the weights (``bisenet`` in the weights folder) if not yet loaded.
 
         Raises:
-            MissingEvalDependencyError: torch is not installed.
+            OptionalComponentError: torch is not installed.
             MissingWeightsError: the BiSeNet weights are not in the weights folder (``headcast assets weights``).
         """
         if self._net is not None:
             return
         try:
-            torch = import_optional("torch", TORCH_PIP)
-        except MissingEvalDependencyError as err:
-            raise MissingEvalDependencyError(f"face parsing needs torch, which is not installed ({TORCH_PIP})") from err
-        from headcast.eval.nets.bisenet import load_bisenet
+            torch = import_optional("torch", TORCH_PIP, needed_by="Face parsing")
+        except OptionalComponentError as err:  # the pipeline's warning quotes the first line: name the command there
+            raise OptionalComponentError(f"face parsing needs torch, which is not installed ({TORCH_PIP})") from err
+        from headcast.parsing.bisenet import load_bisenet
 
         path = weight_path("bisenet", verify=self.settings.verify_weights)
         net = load_bisenet(torch.load(path, map_location="cpu", weights_only=True))

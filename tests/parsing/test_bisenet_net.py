@@ -2,7 +2,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from headcast.eval.nets.bisenet import AUX_HEAD_PREFIXES, NUM_CLASSES, BiSeNet, load_bisenet  # noqa: E402
+from headcast.parsing.bisenet import AUX_HEAD_PREFIXES, NUM_CLASSES, BiSeNet, load_bisenet  # noqa: E402
 
 
 def test_output_shape_and_dtype():

@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
-from evalhelp import load_rgb
 
-from headcast.eval.parsing import (
+from headcast.parsing.face import (
     HEAD_CLASSES,
     BiSeNetFaceParser,
     BiSeNetSettings,
@@ -13,6 +12,7 @@ from headcast.eval.parsing import (
     skin_mask,
     square_image,
 )
+from testhelp import load_rgb
 
 # zllrunning/face-parsing.PyTorch (the checkpoint's origin) lists the CelebAMask-HQ attributes in this order,
 # after class 0 = background.
