@@ -269,6 +269,12 @@ class Pipeline:
         """Release the detector (MediaPipe graph)."""
         self.detector.close()
 
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def _reconstruct(self, photo: Path | bytes | Photo, options: Options) -> Avatar:
         s = self.settings
         timings: dict[str, float] = {}
