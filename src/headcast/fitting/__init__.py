@@ -7,6 +7,11 @@ Design note (layers, bottom up):
   ``scripts/make_correspondences.py``); ``correspondence`` — that table as a frozen dataclass, its loader and its
   byte-reproducible writer (``data/ict_mediapipe_correspondence.npz``, checked in);
 * ``blendshapes`` — MediaPipe blendshape names/scores → model expression weights;
+* ``flame_correspondence`` — the fixed ICT FaceKit ↔ FLAME table made from the two templates (similarity + landmark
+  warp + closest points on ICT's skin; ``scripts/make_flame_correspondence.py``, ``data/ict_flame_correspondence.npz``,
+  CC-BY attribution in its docstring); ``flame_fit`` — FLAME β, ψ, θ fitted to 3D targets (variable projection: a
+  ridge solve for β, ψ, translation inside a least-squares refinement of the global, neck and jaw rotations) and to
+  an ICT head (``headcast make --flame-model``, written by ``export.flame_params``);
 * ``solver`` — robust, box-constrained Levenberg-Marquardt on the normal equations;
 * ``fit`` — the energy, its analytic Jacobian and ``fit_head`` (pose init, silhouette sliding of the jaw line,
   joint solve); ``metrics`` — NME; ``settings`` — ``FitSettings``; ``types`` — ``FitResult``.
