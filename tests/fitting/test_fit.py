@@ -1,6 +1,5 @@
 """fit_head on synthetic landmarks with known parameters, and on a real photo."""
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -138,13 +137,9 @@ def test_real_photo_fit(ict_model: LinearHeadModel, corr: Correspondence, portra
         lm = detect_landmarks(photo, det, DetectorSettings())
     settings = FitSettings()
     camera = camera_from_fov(photo.width, photo.height, settings.fov_deg)
-    fit_head(lm, ict_model, camera, settings, corr)  # warm-up (first-call imports, caches)
-    start = time.perf_counter()
-    fit = fit_head(lm, ict_model, camera, settings, corr)
-    elapsed = time.perf_counter() - start
+    fit = fit_head(lm, ict_model, camera, settings, corr)  # its speed: scripts/benchmark.py, not a timed assert
     assert fit.nme < 0.03
     assert fit.nme == pytest.approx(nme(fit.landmarks_2d, lm.points[:, :2], 263, 33))
-    assert elapsed < 2.0  # target 0.5 s; loose here because CI machines are shared
     # iBUG outer eye corners (36, 45) land near MediaPipe's (33, 263)
     iod = np.linalg.norm(lm.points[33, :2] - lm.points[263, :2])
     assert np.linalg.norm(fit.landmarks68_2d[36] - lm.points[33, :2]) < 0.08 * iod
