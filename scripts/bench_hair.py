@@ -49,7 +49,7 @@ try:
     from headcast.hair.stage import clear_caches
 except ImportError:  # an older headcast (to compare against): nothing is remembered there
 
-    def clear_caches() -> None:
+    def clear_caches(model: object = None) -> None:
         """No caches to clear."""
 
 
@@ -138,7 +138,7 @@ def main() -> int:
         if "tryon" not in skip:
             pixels, fit = prepared(pipe, photos[args.style_photo], args.cache)
             classes = pipe.parse_face(pixels)
-            clear_caches()
+            clear_caches(pipe.model)
             names = [s for s in args.styles.split(",") if s] or [s.name for s in library_styles() if not s.bald]
             (_, cold_w, cold_c) = timed(lambda: make_hair(pixels, fit, pipe.model, HairSettings(mode=names[0]),
                                                           classes, pipe.renderer))
@@ -165,7 +165,7 @@ def main() -> int:
                 pixels, fit = prepared(pipe, photos[stem], args.cache)
                 runs = []
                 for _ in range(args.repeat):
-                    clear_caches()  # every run from scratch: no remembered analysis or head
+                    clear_caches(pipe.model)  # every run from scratch: no remembered analysis or head
                     classes, pw, pc = timed(lambda px=pixels: pipe.parse_face(px))
                     res, mw, mc = timed(lambda px=pixels, f=fit, c=classes: make_hair(
                         px, f, pipe.model, settings, c, pipe.renderer))

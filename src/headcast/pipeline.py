@@ -161,7 +161,8 @@ class Pipeline:
         model = load_ict_facekit(settings.assets, settings.fit.num_identity)
         detector = FaceDetector(settings.detector, settings.assets)
         renderer = Renderer()
-        # Per-model work that every photo would otherwise repeat: texel maps of the atlas, morph-target data.
+        # Per-model work that every photo would otherwise repeat (texel maps of the atlas, morph-target data, the
+        # OBJ face block), done now and kept in the model's memo (model.memo): the pipeline owns it with the model.
         atlas_maps(model, settings.texture.atlas_size, renderer)
         prepare_glb_export(model, settings.export)
         prepare_obj_export(model, settings.export)

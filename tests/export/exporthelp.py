@@ -70,9 +70,10 @@ def tiny_model() -> LinearHeadModel:
         uv=uv,
         triangle_material=np.array([0] * 12 + [1, 2], np.int16),
         material_names=("M_Face", "M_EyeOcclusion", "M_EyeLashes"),
-        parts={"face": (0, 8), "eye_blend": (8, 11), "eyelashes": (11, 14)},
+        parts={"face": np.arange(0, 8), "eye_blend": np.arange(8, 11), "eyelashes": np.arange(11, 14)},
         landmarks68=np.zeros(68, np.int64),
         face_vertices=np.arange(8, dtype=np.int64),
+        material_roles={"face": ("M_Face",), "overlay": ("M_EyeOcclusion",), "lashes": ("M_EyeLashes",)},
     )
 
 

@@ -15,7 +15,7 @@ from PIL import Image
 from headcast.avatar import Avatar
 from headcast.export.glb import write_glb
 from headcast.export.mesh import material_mask, split_uv_seams
-from headcast.export.settings import OVERLAY_MATERIALS, ExportSettings
+from headcast.export.settings import ExportSettings
 from headcast.headmodel.base import LinearHeadModel, blend_vertices
 from headcast.texture.types import UVTexture
 
@@ -49,8 +49,8 @@ def test_tiny_glb_morphs_rebuild_the_fitted_mesh(tmp_path: Path, tiny_avatar: Av
     model, params = tiny_avatar.model, tiny_avatar.fit.params
     fitted = blend_vertices(model, params.identity, params.expression)
     neutral = blend_vertices(model, params.identity, np.zeros(3))
-    keep = ~material_mask(model, OVERLAY_MATERIALS)
-    double = material_mask(model, ("M_EyeLashes",))
+    keep = ~material_mask(model, ("overlay",))
+    double = material_mask(model, ("lashes",))
     for prim, mask in zip(gltf.meshes[0].primitives, (keep & ~double, keep & double), strict=True):
         split = split_uv_seams(model.triangles[mask], model.triangle_uvs[mask])
         base = read_accessor(gltf, prim.attributes.POSITION)
@@ -79,7 +79,7 @@ def test_tiny_glb_uv_flipped_and_texture_embedded(tmp_path: Path, tiny_avatar: A
     gltf = _load(write_glb(tmp_path / "a.glb", tiny_avatar))
     model, tex = tiny_avatar.model, tiny_avatar.texture
     head = gltf.meshes[0].primitives[0]
-    mask = ~material_mask(model, (*OVERLAY_MATERIALS, "M_EyeLashes"))
+    mask = ~material_mask(model, ("overlay", "lashes"))
     split = split_uv_seams(model.triangles[mask], model.triangle_uvs[mask])
     uv = read_accessor(gltf, head.attributes.TEXCOORD_0)
     np.testing.assert_allclose(uv[:, 0], tex.uv[split.uv_ids, 0], atol=1e-7)
@@ -139,8 +139,8 @@ def test_ict_glb_is_complete_and_small(ict_glb: tuple[Path, Avatar]) -> None:
     mesh = gltf.meshes[0]
     assert mesh.extras["targetNames"] == list(model.expression_names)
     assert mesh.weights == [0.0] * 57
-    keep = ~material_mask(model, OVERLAY_MATERIALS)
-    lashes = keep & material_mask(model, ("M_EyeLashes",))
+    keep = ~material_mask(model, ("overlay",))
+    lashes = keep & material_mask(model, ("lashes",))
     counts = [gltf.accessors[p.attributes.POSITION].count for p in mesh.primitives]
     assert counts == [_corner_pairs(model, keep & ~lashes), _corner_pairs(model, lashes)]
     # exactly the vertices of the kept triangles are exported: no overlay-shell-only vertex

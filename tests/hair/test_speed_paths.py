@@ -134,7 +134,7 @@ def test_prepare_head_is_remembered_per_fit(ict_model, mean_params) -> None:
     from headcast.hair.head import prepare_head
     from headcast.hair.stage import clear_caches
 
-    clear_caches()
+    clear_caches(ict_model)
     a = prepare_head(ict_model, mean_params)
     assert prepare_head(ict_model, mean_params) is a
     b = prepare_head(ict_model, mean_params, front_height=1.2)
@@ -142,7 +142,7 @@ def test_prepare_head_is_remembered_per_fit(ict_model, mean_params) -> None:
     other = replace(mean_params, identity=mean_params.identity + 0.5)
     c = prepare_head(ict_model, other)
     assert c is not a and not np.array_equal(c.vertices, a.vertices)
-    clear_caches()
+    clear_caches(ict_model)
     fresh = prepare_head(ict_model, mean_params)
     assert fresh is not a
     np.testing.assert_array_equal(fresh.sdf.values, a.sdf.values)
@@ -153,10 +153,10 @@ def test_with_front_height_matches_a_fresh_head(ict_model, mean_params) -> None:
     from headcast.hair.head import prepare_head, with_front_height
     from headcast.hair.stage import clear_caches
 
-    clear_caches()
+    clear_caches(ict_model)
     head = prepare_head(ict_model, mean_params)
     raised = with_front_height(head, 1.3)  # reuses the head's surface samples
-    clear_caches()
+    clear_caches(ict_model)
     fresh = prepare_head(ict_model, mean_params, front_height=1.3)
     np.testing.assert_array_equal(raised.scalp.points, fresh.scalp.points)
     np.testing.assert_array_equal(raised.scalp.guide_valid, fresh.scalp.guide_valid)

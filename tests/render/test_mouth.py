@@ -35,7 +35,7 @@ def test_cavity_darkens_with_depth_and_closing(ict_model):
     occ_open = cavity_occlusion(ict_model, blend_vertices(ict_model, ident, w))
     occ_closed = cavity_occlusion(ict_model, blend_vertices(ict_model, ident, np.zeros(len(names))))
     assert occ_open is not None and occ_closed is not None
-    face = np.arange(*ict_model.parts["face"])
+    face = ict_model.parts["face"]
     assert np.all(occ_open[face] == 1.0)  # only the inside of the mouth is shaded
     inner = cavity.interior
     assert occ_open.min() >= 0.0 and occ_open.max() <= 1.0

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
 
+from headcast.headmodel.ict import ICT_ATLAS, ICT_MATERIAL_ROLES
 from headcast.texture.atlas import (
     GUTTER_TEXELS,
-    ICT_ATLAS,
-    TRANSPARENT_MATERIALS,
     atlas_uv,
     cell_pixels,
     opaque_triangle_mask,
@@ -48,7 +47,7 @@ def test_cell_tile_uv_inverts_tile_to_cell() -> None:
 def test_opaque_mask_drops_transparent_shells_and_lashes(ict_model) -> None:
     mask = opaque_triangle_mask(ict_model)
     names = np.array(ict_model.material_names)[ict_model.triangle_material]
-    assert not np.any(mask & np.isin(names, (*TRANSPARENT_MATERIALS, "M_EyeLashes")))
+    assert not np.any(mask & np.isin(names, (*ICT_MATERIAL_ROLES["overlay"], "M_EyeLashes")))
     assert np.all(mask[np.isin(names, ["M_Face", "M_BackHead", "M_ScleraLeft", "M_Teeth"])])
     assert np.all(opaque_triangle_mask(ict_model, include_lashes=True)[names == "M_EyeLashes"])
 
@@ -56,3 +55,9 @@ def test_opaque_mask_drops_transparent_shells_and_lashes(ict_model) -> None:
 def test_unknown_material_is_refused(ict_model) -> None:
     with pytest.raises(ValueError, match="no atlas cell"):
         atlas_uv(ict_model, 256, {k: v for k, v in ICT_ATLAS.items() if k != "M_Teeth"})
+
+
+def test_the_model_s_atlas_is_the_default_layout(ict_model) -> None:
+    np.testing.assert_array_equal(atlas_uv(ict_model, 256), atlas_uv(ict_model, 256, ICT_ATLAS))
+    assert ict_model.atlas_cell("teeth") == ICT_ATLAS["M_Teeth"]
+    assert ict_model.atlas_cells("overlay") == tuple(ICT_ATLAS[n] for n in ICT_MATERIAL_ROLES["overlay"])

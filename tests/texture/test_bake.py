@@ -9,7 +9,7 @@ from headcast.headmodel.base import HeadParams
 from headcast.landmarks.types import Photo
 from headcast.render.raster import RenderSettings
 from headcast.render.views import render_head
-from headcast.texture.atlas import ICT_ATLAS, cell_pixels
+from headcast.texture.atlas import cell_pixels
 from headcast.texture.bake import bake_texture
 from headcast.texture.maps import Region, atlas_maps
 from headcast.texture.project import FACE_OVAL
@@ -79,7 +79,7 @@ def test_coverage_is_high_on_the_front_and_zero_behind(round_trip) -> None:
     # the nose tip, the cheeks and the forehead centre are seen head-on
     front = baked.coverage[r0:r1, c0:c1][maps.skin_sample]
     assert np.median(front) > 0.85 and np.percentile(front, 75) > 0.99
-    b0, b1, d0, d1 = cell_pixels(ICT_ATLAS["M_BackHead"], SIZE)
+    b0, b1, d0, d1 = cell_pixels(model.atlas_cell("head"), SIZE)
     assert baked.coverage[b0:b1, d0:d1].max() == 0.0
     outside_face = np.ones((SIZE, SIZE), bool)
     outside_face[r0:r1, c0:c1] = False

@@ -1,13 +1,13 @@
 import numpy as np
 
-from headcast.texture.atlas import ICT_ATLAS, cell_pixels
+from headcast.texture.atlas import cell_pixels
 from headcast.texture.materials import mouth_texels, paint_mouth
 
 
 def test_mouth_texels_and_paint(ict_model, renderer):
     texels = mouth_texels(ict_model, 512, renderer)
     assert texels is not None
-    r0, r1, _, _ = cell_pixels(ICT_ATLAS["M_GumsTongue"], 512)
+    r0, r1, _, _ = cell_pixels(ict_model.atlas_cell("gums_tongue"), 512)
     assert texels.gum.shape == (r1 - r0, r1 - r0)
     covered = texels.depth_gums > 0
     assert 0.05 < texels.gum[covered].mean() < 0.8  # both gums and tongue exist

@@ -13,7 +13,6 @@ double-sided lashes), all sharing one embedded PNG texture.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -172,10 +171,15 @@ class _SparseTarget:
         return cls(len(d), keep, values, _bounds(low), _bounds(high))
 
 
-@lru_cache(maxsize=4)
-def _groups_and_targets(
-    model: LinearHeadModel, settings: ExportSettings
-) -> tuple[list[_Group], list[list[tuple[_SparseTarget, _SparseTarget | None]]]]:
+_GroupsAndTargets = tuple[list[_Group], list[list[tuple[_SparseTarget, _SparseTarget | None]]]]
+
+
+def _groups_and_targets(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAndTargets:
+    """Primitives and their morph targets, kept in ``model.memo`` per settings (see :func:`_build_groups`)."""
+    return model.memo.get(("export.glb", settings), lambda: _build_groups(model, settings))
+
+
+def _build_groups(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAndTargets:
     """Primitives and their morph targets; identity-independent, so computed once per model and settings.
 
     Position deltas are the model's expression basis (exact for every identity). Normal deltas are computed on the
@@ -183,7 +187,7 @@ def _groups_and_targets(
     it per avatar cost ~0.8 s.
     """
     groups = _groups(model, settings)
-    keep_tris = model.triangles[~material_mask(model, settings.exclude_materials)]
+    keep_tris = model.triangles[~material_mask(model, settings.exclude_roles)]
     template = model.template.astype(np.float64)
     sums = normal_sums(template, keep_tris)
     base_normals = vertex_normals(template, keep_tris)
@@ -213,8 +217,8 @@ def _bounds(values: NDArray[np.float32]) -> list[float]:
 
 
 def _groups(model: LinearHeadModel, settings: ExportSettings) -> list[_Group]:
-    keep = ~material_mask(model, settings.exclude_materials)
-    double = keep & material_mask(model, settings.double_sided_materials)
+    keep = ~material_mask(model, settings.exclude_roles)
+    double = keep & material_mask(model, settings.double_sided_roles)
     groups = []
     for name, mask, two_sided in (("head", keep & ~double, False), ("double_sided", double, True)):
         if mask.any():
@@ -255,7 +259,7 @@ def build_gltf(
         raise ValueError(f"texture has {texture.uv.shape[0]} UVs, the model {model.uv.shape[0]}")
 
     base = blend_vertices(model, identity, np.zeros(model.num_expressions))  # (V, 3) float64, metres
-    keep_tris = model.triangles[~material_mask(model, settings.exclude_materials)]
+    keep_tris = model.triangles[~material_mask(model, settings.exclude_roles)]
     base_normals = vertex_normals(base, keep_tris)
     groups, targets_per_group = _groups_and_targets(model, settings)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from headcast.headmodel.base import LinearHeadModel
+from headcast.headmodel.base import LinearHeadModel, MaterialRole
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,10 +28,9 @@ class SeamSplit:
     triangles: NDArray[np.int64]
 
 
-def material_mask(model: LinearHeadModel, names: tuple[str, ...]) -> NDArray[np.bool_]:
-    """``(T,)`` bool: triangles whose material is one of ``names`` (unknown names match nothing)."""
-    ids = [i for i, n in enumerate(model.material_names) if n in names]
-    return np.isin(model.triangle_material, ids)
+def material_mask(model: LinearHeadModel, roles: tuple[MaterialRole, ...]) -> NDArray[np.bool_]:
+    """``(T,)`` bool: triangles whose material has one of ``roles`` (roles the model lacks match nothing)."""
+    return model.material_mask(*roles)
 
 
 def split_uv_seams(triangles: NDArray[np.integer], triangle_uvs: NDArray[np.integer]) -> SeamSplit:

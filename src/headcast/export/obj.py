@@ -8,7 +8,6 @@ Convention:
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 from io import StringIO
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from headcast.export.images import png_bytes
 from headcast.export.mesh import material_mask, safe_normals
 from headcast.export.settings import ExportSettings
 from headcast.geometry.mesh import vertex_normals
-from headcast.headmodel.base import LinearHeadModel, pose_head
+from headcast.headmodel.base import LinearHeadModel, MaterialRole, pose_head
 
 MATERIAL_NAME = "head"
 
@@ -62,7 +61,7 @@ def write_obj(
     Args:
         obj_path: the OBJ file to write; the MTL gets the same stem, the PNG ``texture_name``, same folder.
         avatar: the avatar (model, fitted identity and expression, texture).
-        settings: export settings (excluded overlay materials, PNG compression).
+        settings: export settings (excluded material roles, PNG compression).
         texture_name: file name of the texture PNG, referenced by ``map_Kd``.
         texture_png: the texture already encoded as PNG (encoded here when None).
 
@@ -77,7 +76,7 @@ def write_obj(
     texture_path = folder / texture_name
 
     model = avatar.model
-    topo = _topology(model, settings.exclude_materials)
+    topo = _topology(model, settings.exclude_roles)
     tris, used_v, used_uv = topo.triangles, topo.used_vertices, topo.used_uvs
 
     vertices = pose_head(model, avatar.fit.params, frame="model").vertices.astype(np.float64)
@@ -104,7 +103,7 @@ def write_obj(
 
 def prepare_obj_export(model: LinearHeadModel, settings: ExportSettings) -> None:
     """Format the model's face block now (start-up) instead of in the first export."""
-    _topology(model, settings.exclude_materials)
+    _topology(model, settings.exclude_roles)
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,10 +116,14 @@ class _Topology:
     face_lines: str
 
 
-@lru_cache(maxsize=4)
-def _topology(model: LinearHeadModel, exclude_materials: tuple[str, ...]) -> _Topology:
-    """Compact vertex and UV numbering without the excluded shells; the face block is formatted once per model."""
-    keep = ~material_mask(model, exclude_materials)
+def _topology(model: LinearHeadModel, exclude_roles: tuple[MaterialRole, ...]) -> _Topology:
+    """The OBJ topology without the excluded shells, kept in ``model.memo`` (the face block is formatted once)."""
+    return model.memo.get(("export.obj", exclude_roles), lambda: _build_topology(model, exclude_roles))
+
+
+def _build_topology(model: LinearHeadModel, exclude_roles: tuple[MaterialRole, ...]) -> _Topology:
+    """Compact vertex and UV numbering without the excluded shells."""
+    keep = ~material_mask(model, exclude_roles)
     tris, tri_uvs = model.triangles[keep], model.triangle_uvs[keep]
     used_v, v_index = np.unique(tris, return_inverse=True)
     used_uv, uv_index = np.unique(tri_uvs, return_inverse=True)

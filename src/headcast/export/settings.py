@@ -2,8 +2,7 @@
 
 from dataclasses import dataclass
 
-# ICT FaceKit's transparent overlay shells: exporting them opaque would hide the eyes.
-OVERLAY_MATERIALS: tuple[str, ...] = ("M_EyeOcclusion", "M_EyeBlend", "M_LacrimalFluid")
+from headcast.headmodel.base import MaterialRole
 
 
 @dataclass(frozen=True)
@@ -11,8 +10,9 @@ class ExportSettings:
     """How the avatar is written.
 
     Attributes:
-        exclude_materials: model materials whose triangles are left out of every mesh export.
-        double_sided_materials: materials exported as a separate double-sided glTF primitive (thin shells).
+        exclude_roles: material roles whose triangles are left out of every mesh export (the transparent
+            ``overlay`` shells: exported opaque they would hide the eyes).
+        double_sided_roles: material roles exported as a separate double-sided glTF primitive (thin shells).
         morph_epsilon_m: a morph-target position delta shorter than this (metres) is dropped from the sparse
             accessor; the error this adds to a posed vertex is at most ``morph_epsilon_m · Σ|w|``.
         normal_targets: also write per-target normal deltas (right shading of expressions; ~35 % larger GLB).
@@ -22,8 +22,8 @@ class ExportSettings:
             at 6 for a ~15 % larger file).
     """
 
-    exclude_materials: tuple[str, ...] = OVERLAY_MATERIALS
-    double_sided_materials: tuple[str, ...] = ("M_EyeLashes",)
+    exclude_roles: tuple[MaterialRole, ...] = ("overlay",)
+    double_sided_roles: tuple[MaterialRole, ...] = ("lashes",)
     morph_epsilon_m: float = 1e-5
     normal_targets: bool = True
     normal_epsilon: float = 1e-2

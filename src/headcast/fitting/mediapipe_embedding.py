@@ -6,7 +6,7 @@ Method (run by ``scripts/make_correspondences.py``):
    scaled to metres and aligned to the model template by a similarity (Umeyama) on ten robust anchor pairs
    (eye corners, nose tip, subnasale, mouth corners, lip centres: MediaPipe ids vs iBUG-68 model vertices).
 2. Model-based ICP: repeat — project every canonical mesh vertex onto the model's face surface (closest point,
-   material ``M_Face``), solve the model's first identity modes and a few expression weights (jaw, blinks) by
+   material role ``face``), solve the model's first identity modes and a few expression weights (jaw, blinks) by
    ridge-regularised linear least squares so the model surface passes through the canonical points (plus the
    anchors), then re-estimate the similarity. Pairs much farther than the median are ignored.
 3. Each canonical vertex is projected onto the closest face triangle of the fitted model; barycentric weights
@@ -42,7 +42,7 @@ from numpy.typing import NDArray
 
 from headcast.fitting.correspondence import Correspondence
 from headcast.fitting.embedding import boundary_loops, closest_point_on_mesh, umeyama
-from headcast.headmodel.base import LinearHeadModel, blend_vertices
+from headcast.headmodel.base import LinearHeadModel, MaterialRole, blend_vertices
 
 NUM_MESH_LANDMARKS = 468
 
@@ -140,7 +140,7 @@ def build_embedding(
     """
     src = np.asarray(canonical, dtype=np.float64)
     tris = np.asarray(model.triangles)
-    face_tris = np.nonzero(model.triangle_material == model.material_names.index("M_Face"))[0]
+    face_tris = np.nonzero(model.material_mask("face"))[0]
     classes = _triangle_classes(model, face_tris)
     point_class = _landmark_classes()
     mesh_ids = np.arange(NUM_MESH_LANDMARKS)
@@ -179,7 +179,10 @@ def build_embedding(
     fid, bary, dist = _project(aligned[mesh_ids], verts, tris, classes, point_class[mesh_ids])
     face_ids[mesh_ids], barycentric[mesh_ids] = fid, bary
     _snap_lids_to_margin(verts, tris, face_tris, aligned, face_ids, barycentric)
-    for iris, material in ((IRIS_RIGHT, "M_IrisRight"), (IRIS_LEFT, "M_IrisLeft")):
+    iris_roles: tuple[tuple[tuple[int, ...], MaterialRole], ...] = (
+        (IRIS_RIGHT, "iris_right"), (IRIS_LEFT, "iris_left"),
+    )
+    for iris, material in iris_roles:
         ids = np.array(iris)
         fid_i, bary_i = _embed_iris(model, verts, aligned[ids], material)
         face_ids[ids], barycentric[ids] = fid_i, bary_i
@@ -305,7 +308,7 @@ def calibrate_embedding(
     is_contour[corr.contour] = True
     redo = ids[(count[ids] >= min_hits) & ~is_contour[ids]]
     tris = np.asarray(model.triangles)
-    face_tris = np.nonzero(model.triangle_material == model.material_names.index("M_Face"))[0]
+    face_tris = np.nonzero(model.material_mask("face"))[0]
     fid, bary, _ = _project(
         mean[redo], model.template.astype(np.float64), tris, _triangle_classes(model, face_tris),
         _landmark_classes()[redo],
@@ -407,10 +410,10 @@ def _solve_shape(
 
 
 def _embed_iris(
-    model: LinearHeadModel, verts: NDArray[np.float64], aligned: NDArray[np.float64], material: str
+    model: LinearHeadModel, verts: NDArray[np.float64], aligned: NDArray[np.float64], material: MaterialRole
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Iris centre on the front-most iris vertex, rim points at the canonical offsets, projected onto the iris."""
-    iris_tris = np.nonzero(model.triangle_material == model.material_names.index(material))[0]
+    iris_tris = np.nonzero(model.material_mask(material))[0]
     iris_verts = np.unique(model.triangles[iris_tris])
     apex = verts[iris_verts[np.argmax(verts[iris_verts, 2])]]
     targets = apex + (aligned - aligned[0])

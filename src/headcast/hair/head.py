@@ -1,14 +1,14 @@
 """The head-side data the hair stages need, computed once per fitted head: scalp, SDF, posed vertices.
 
-``prepare_head`` keeps the last few heads it made (by the fitted identity, expression and settings), so that trying
-one library style after another on the same person (the web service's hair variants, each a new call of
-``stage.make_hair``) does not rebuild the SDF and the scalp every time.
+``prepare_head`` keeps the last few heads it made of a model (by the fitted identity, expression and settings, in
+the model's memo), so that trying one library style after another on the same person (the web service's hair
+variants, each a new call of ``stage.make_hair``) does not rebuild the SDF and the scalp every time.
 """
 
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,39 +56,56 @@ def prepare_head(
         The prepared head; the same object for the same inputs while it is among the last ``HEAD_CACHE_SIZE``
         heads made (treat it as read-only).
     """
-    key = _head_key(model, params, scalp_settings, sdf_spacing, front_height)
-    with _LOCK:
-        hit = _HEADS.get(key)
+    key = _head_key(params, scalp_settings, sdf_spacing, front_height)
+    cache = prepared_heads(model)
+    with cache.lock:
+        hit = cache.heads.get(key)
         if hit is not None:
-            _HEADS.move_to_end(key)
+            cache.heads.move_to_end(key)
             return hit
     base = blend_vertices(model, params.identity, np.zeros(model.num_expressions))
     posed = blend_vertices(model, params.identity, params.expression)
     scalp = build_scalp(model, base, scalp_settings, front_height)
     sdf = build_head_sdf(base, head_surface_triangles(model, base), spacing=sdf_spacing)
     head = HairHead(model, base, posed, scalp, sdf, front_height)
-    with _LOCK:
-        _HEADS[key] = head
-        while len(_HEADS) > HEAD_CACHE_SIZE:
-            _HEADS.popitem(last=False)
+    with cache.lock:
+        cache.heads[key] = head
+        while len(cache.heads) > HEAD_CACHE_SIZE:
+            cache.heads.popitem(last=False)
     return head
 
 
 HEAD_CACHE_SIZE = 2
-"""Prepared heads kept by ``prepare_head`` (about 15 MB each with the sampling tables built on first use)."""
-_HEADS: "OrderedDict[bytes, HairHead]" = OrderedDict()
-_LOCK = threading.Lock()
+"""Prepared heads kept per model by ``prepare_head`` (about 15 MB each with the sampling tables built on first use)."""
 
 
-def _head_key(model: LinearHeadModel, params: HeadParams, scalp_settings: ScalpSettings | None, sdf_spacing: float,
+@dataclass(eq=False)
+class PreparedHeads:
+    """The last ``HEAD_CACHE_SIZE`` heads ``prepare_head`` made of one model, most recent last (in its memo)."""
+
+    heads: "OrderedDict[bytes, HairHead]" = field(default_factory=OrderedDict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def clear(self) -> None:
+        """Forget the heads (benchmarks time cold runs with it)."""
+        with self.lock:
+            self.heads.clear()
+
+
+def prepared_heads(model: LinearHeadModel) -> PreparedHeads:
+    """The prepared-head store of ``model`` (kept in ``model.memo``)."""
+    return model.memo.get(("hair.prepared_heads",), PreparedHeads)
+
+
+def _head_key(params: HeadParams, scalp_settings: ScalpSettings | None, sdf_spacing: float,
               front_height: float) -> bytes:
-    """Digest of what a prepared head depends on (the cached head holds ``model``, so its id stays unique)."""
+    """Digest of what a prepared head of one model depends on."""
     h = hashlib.blake2b(digest_size=20)
     for a in (params.identity, params.expression):
         arr = np.ascontiguousarray(a, dtype=np.float64)
         h.update(repr(arr.shape).encode())
         h.update(arr.data)
-    h.update(repr((id(model), scalp_settings, float(sdf_spacing), float(front_height))).encode())
+    h.update(repr((scalp_settings, float(sdf_spacing), float(front_height))).encode())
     return h.digest()
 
 

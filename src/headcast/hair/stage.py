@@ -210,14 +210,14 @@ def _analyse(
     return analysis
 
 
-def clear_caches() -> None:
-    """Forget the remembered photo analyses and prepared heads (benchmarks time cold runs with it)."""
-    from headcast.hair import head
+def clear_caches(model: LinearHeadModel | None = None) -> None:
+    """Forget the remembered photo analyses and the heads prepared from ``model`` (benchmarks time cold runs)."""
+    from headcast.hair.head import prepared_heads
 
     with _LOCK:
         _ANALYSES.clear()
-    with head._LOCK:
-        head._HEADS.clear()
+    if model is not None:
+        prepared_heads(model).clear()
 
 
 def style_strands(name: str, head: HairHead, grow: GrowSettings | None = None) -> Strands | None:

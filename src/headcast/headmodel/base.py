@@ -7,8 +7,10 @@ A skinned model (FLAME: joints, linear blend skinning, pose correctives) fits th
 for ICT FaceKit.
 """
 
+import threading
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,6 +20,76 @@ from headcast.geometry.camera import HeadPose, transform_points
 PartName = Literal[
     "face", "head_neck", "mouth_socket", "eye_sockets", "gums_tongue", "teeth", "eyeballs", "eye_blend", "eyelashes"
 ]
+"""Regions of a head mesh, by what they are (a model lists the ones it has, as vertex ids):
+
+``face`` the front skin (forehead to chin, ear to ear); ``head_neck`` the rest of the outer skin (skull, ears, neck);
+``mouth_socket`` the inside of the lips and cheeks; ``eye_sockets`` the skin around and behind the eyeballs;
+``gums_tongue``; ``teeth``; ``eyeballs``; ``eye_blend`` the shells over the eye corners; ``eyelashes``."""
+
+MaterialRole = Literal[
+    "face", "head", "gums_tongue", "teeth", "sclera_left", "sclera_right", "iris_left", "iris_right", "lashes",
+    "overlay",
+]
+"""What a material is for, whatever the model calls it (a model maps each role to its own material names):
+
+``face`` the skin textured from the photo; ``head`` the rest of the skin (skull, neck, ears' backs, the sockets);
+``gums_tongue``; ``teeth``; ``sclera_left`` / ``sclera_right`` and ``iris_left`` / ``iris_right`` the eyeballs'
+surfaces, left = the head's left (+x); ``lashes`` alpha-tested eyelash cards; ``overlay`` transparent shells (tear
+film, eye-corner blend, occlusion) that opaque renderers and exporters leave out."""
+
+_T = TypeVar("_T")
+
+
+@dataclass(frozen=True)
+class AtlasCell:
+    """Where one material's UV tile goes in the model's square texture atlas.
+
+    Attributes:
+        tile_u0: left edge of the material's UV tile in model UVs (the tile spans ``[tile_u0, tile_u0 +
+            tile_width] × [0, 1]``).
+        tile_width: width of the model tile in UV units (1, or 2 for a double-width tile).
+        rect: ``(u0, v0, u1, v1)`` cell in atlas coordinates, bottom-left origin.
+    """
+
+    tile_u0: float
+    tile_width: float
+    rect: tuple[float, float, float, float]
+
+
+class ModelMemo:
+    """Values derived from one model (atlas maps, export topology, ...), built on first use and kept with it.
+
+    The memo is a field of the model it belongs to, so it lives and dies with that model: no module-level table,
+    no ``id()`` that a later object can reuse. Keys are chosen by the stage that stores a value (a tuple that starts
+    with the stage's own name and holds every other input the value depends on). Thread-safe; two threads that
+    miss at once may both build a value, and the first one stored is kept.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, object] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], _T]) -> _T:
+        """The value stored under ``key``; ``build()`` is called and stored when there is none."""
+        with self._lock:
+            if key in self._values:
+                return self._values[key]  # type: ignore[return-value]
+        value = build()
+        with self._lock:
+            return self._values.setdefault(key, value)  # type: ignore[return-value]
+
+    def clear(self) -> None:
+        """Forget every stored value (benchmarks time cold runs with it)."""
+        with self._lock:
+            self._values.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._values)
+
+    def __reduce__(self) -> tuple[type["ModelMemo"], tuple[()]]:
+        # a pickled or copied model starts with an empty memo (derived values are rebuilt, the lock is not shared)
+        return (ModelMemo, ())
 
 
 @dataclass(frozen=True, eq=False)
@@ -34,10 +106,14 @@ class LinearHeadModel:
         triangle_uvs: ``(T, 3)`` int32 indices into ``uv``.
         uv: ``(U, 2)`` float32 texture coordinates, origin bottom-left.
         triangle_material: ``(T,)`` int16 index into ``material_names``.
-        material_names: the model's material names.
-        parts: sub-mesh vertex ranges ``{name: (start, stop)}`` (stop exclusive).
+        material_names: the model's own material names (only its adapter spells them).
+        parts: ``{part: (N,) sorted int64 vertex ids}`` of the :data:`PartName` regions the model has.
         landmarks68: ``(68,)`` int vertex ids of the iBUG-68 points, iBUG order.
         face_vertices: ``(N,)`` int vertex ids of the face region used for geometry evaluation.
+        material_roles: ``{role: material names}``: what each material is for (:data:`MaterialRole`); every
+            material has exactly one role.
+        uv_atlas: ``{material name: AtlasCell}``: the UV layout, where each material's tile goes in the atlas.
+        memo: values derived from this model, kept with it (:class:`ModelMemo`; not a constructor argument).
     """
 
     name: str
@@ -50,9 +126,22 @@ class LinearHeadModel:
     uv: NDArray[np.float32]
     triangle_material: NDArray[np.int16]
     material_names: tuple[str, ...]
-    parts: dict[str, tuple[int, int]]
+    parts: Mapping[str, NDArray[np.int64]]
     landmarks68: NDArray[np.int64]
     face_vertices: NDArray[np.int64]
+    material_roles: Mapping[MaterialRole, tuple[str, ...]] = field(default_factory=dict)
+    uv_atlas: Mapping[str, AtlasCell] = field(default_factory=dict)
+    memo: ModelMemo = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a fresh memo for every model, dataclasses.replace included (init=False fields are not copied)
+        object.__setattr__(self, "memo", ModelMemo())
+        seen: dict[str, str] = {}
+        for role, names in self.material_roles.items():
+            for n in names:
+                if n in seen:
+                    raise ValueError(f"material '{n}' has two roles: '{seen[n]}' and '{role}'")
+                seen[n] = role
 
     @property
     def num_vertices(self) -> int:
@@ -76,13 +165,50 @@ class LinearHeadModel:
         except ValueError:
             raise KeyError(f"unknown expression '{name}'; known: {', '.join(self.expression_names)}") from None
 
+    def has_part(self, *names: str) -> bool:
+        """Whether the model has every one of the named parts."""
+        return all(n in self.parts for n in names)
+
     def part_mask(self, *names: str) -> NDArray[np.bool_]:
-        """``(V,)`` bool mask of the vertices in the named parts."""
+        """``(V,)`` bool mask of the vertices in the named parts (KeyError for a part the model lacks)."""
         mask = np.zeros(self.num_vertices, dtype=bool)
         for n in names:
-            start, stop = self.parts[n]
-            mask[start:stop] = True
+            mask[self.parts[n]] = True
         return mask
+
+    def material_ids(self, *roles: MaterialRole) -> tuple[int, ...]:
+        """Indices into ``material_names`` of the materials with the given roles (absent materials are skipped)."""
+        ids = []
+        for role in roles:
+            ids += [self.material_names.index(n) for n in self.material_roles.get(role, ()) if n in self.material_names]
+        return tuple(ids)
+
+    def has_material(self, *roles: MaterialRole) -> bool:
+        """Whether the model has a material for every one of the given roles."""
+        return all(self.material_ids(r) for r in roles)
+
+    def material_mask(self, *roles: MaterialRole) -> NDArray[np.bool_]:
+        """``(T,)`` bool: triangles whose material has one of the given roles (unknown roles match nothing)."""
+        return np.isin(self.triangle_material, self.material_ids(*roles))
+
+    def material_role(self, material: int) -> MaterialRole:
+        """The role of material index ``material`` (KeyError when the model gave it none)."""
+        name = self.material_names[material]
+        for role, names in self.material_roles.items():
+            if name in names:
+                return role
+        raise KeyError(f"material '{name}' has no role; roles: {dict(self.material_roles)}")
+
+    def atlas_cells(self, role: MaterialRole) -> tuple[AtlasCell, ...]:
+        """Atlas cells of the materials with ``role``, in ``material_roles`` order (KeyError without a cell)."""
+        return tuple(self.uv_atlas[self.material_names[m]] for m in self.material_ids(role))
+
+    def atlas_cell(self, role: MaterialRole) -> AtlasCell:
+        """The atlas cell of the one material with ``role`` (ValueError when there is none or several)."""
+        cells = self.atlas_cells(role)
+        if len(cells) != 1:
+            raise ValueError(f"the model has {len(cells)} materials with role '{role}', not one")
+        return cells[0]
 
 
 @dataclass(frozen=True)

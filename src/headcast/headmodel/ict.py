@@ -2,6 +2,28 @@
 
 Source: USC ICT FaceKit (MIT). 26,719 vertices, 100 identity modes, 55 ARKit-named expression shapes plus two
 pupil-dilation shapes. Sub-mesh ranges and the Multi-PIE 68 vertex ids are from the ICT FaceKit README.
+
+This module is the one place (with the data files) that spells ICT FaceKit's material names, sub-mesh vertex ranges
+and atlas: the stages ask the model for parts and material roles (``model.part_mask("face")``,
+``model.material_mask("overlay")``, ``model.atlas_cell("teeth")``); ``tests/headmodel/test_seam.py`` checks it.
+
+ICT's UVs are multi-tile (UDIM-like): each material owns a unit tile ``u ∈ [k, k + w]`` (the eyes' materials all
+overlap in ``[0, 1]``). The atlas packs the tiles into one square image (``texture/DESIGN.md``):
+
+==================  ===============  ==============  =====================================  =====================
+material            role             model tile u     atlas cell (u0, v0, u1, v1)            texels at 2048²
+==================  ===============  ==============  =====================================  =====================
+M_Face              face             [0, 1]           (0,     0.5,   0.5,   1)               1024²
+M_BackHead          head             [1, 2]           (0.5,   0.5,   1,     1)               1024²
+M_GumsTongue        gums_tongue      [2, 3]           (0,     0.25,  0.25,  0.5)             512²
+M_Teeth             teeth            [3, 4]           (0.25,  0.25,  0.5,   0.5)             512²
+M_ScleraLeft/Right  sclera_l/r       [0, 1]           (0.5 | 0.75, 0.25, +0.25, 0.5)         512² each
+M_IrisLeft/Right    iris_l/r         [0, 1]           (0 | 0.25, 0, +0.25, 0.25)             512² each
+M_EyeLashes         lashes           [6, 7]           (0.5,   0,     0.75,  0.25)            512²
+M_LacrimalFluid     overlay          [4, 6]           (0.75,  0,     1,     0.125)           512 × 256
+M_EyeBlend          overlay          [0, 1]           (0.75,  0.125, 0.875, 0.25)            256²
+M_EyeOcclusion      overlay          [0, 1]           (0.875, 0.125, 1,     0.25)            256²
+==================  ===============  ==============  =====================================  =====================
 """
 
 from functools import lru_cache
@@ -11,7 +33,7 @@ import numpy as np
 
 from headcast.assets import AssetSettings, resolve_asset
 from headcast.geometry.mesh import split_quads
-from headcast.headmodel.base import LinearHeadModel
+from headcast.headmodel.base import AtlasCell, LinearHeadModel, MaterialRole
 
 CM_TO_M = 0.01
 
@@ -26,6 +48,37 @@ ICT_PARTS: dict[str, tuple[int, int]] = {
     "eyeballs": (21451, 24591),
     "eye_blend": (24591, 25351),
     "eyelashes": (25351, 26719),
+}
+
+# What each ICT material is for. Left/right are the head's (+x = left): M_IrisLeft is the +x eye.
+ICT_MATERIAL_ROLES: dict[MaterialRole, tuple[str, ...]] = {
+    "face": ("M_Face",),
+    "head": ("M_BackHead",),
+    "gums_tongue": ("M_GumsTongue",),
+    "teeth": ("M_Teeth",),
+    "sclera_left": ("M_ScleraLeft",),
+    "sclera_right": ("M_ScleraRight",),
+    "iris_left": ("M_IrisLeft",),
+    "iris_right": ("M_IrisRight",),
+    "lashes": ("M_EyeLashes",),
+    # shells ICT renders with transparency (eye occlusion, eye-corner blend, tear film): opaque, they hide the eyes
+    "overlay": ("M_EyeOcclusion", "M_EyeBlend", "M_LacrimalFluid"),
+}
+
+# The atlas (table in the module docstring); the order is the order cells are visited (gutters).
+ICT_ATLAS: dict[str, AtlasCell] = {
+    "M_Face": AtlasCell(0.0, 1.0, (0.0, 0.5, 0.5, 1.0)),
+    "M_BackHead": AtlasCell(1.0, 1.0, (0.5, 0.5, 1.0, 1.0)),
+    "M_GumsTongue": AtlasCell(2.0, 1.0, (0.0, 0.25, 0.25, 0.5)),
+    "M_Teeth": AtlasCell(3.0, 1.0, (0.25, 0.25, 0.5, 0.5)),
+    "M_ScleraLeft": AtlasCell(0.0, 1.0, (0.5, 0.25, 0.75, 0.5)),
+    "M_ScleraRight": AtlasCell(0.0, 1.0, (0.75, 0.25, 1.0, 0.5)),
+    "M_IrisLeft": AtlasCell(0.0, 1.0, (0.0, 0.0, 0.25, 0.25)),
+    "M_IrisRight": AtlasCell(0.0, 1.0, (0.25, 0.0, 0.5, 0.25)),
+    "M_EyeLashes": AtlasCell(6.0, 1.0, (0.5, 0.0, 0.75, 0.25)),
+    "M_LacrimalFluid": AtlasCell(4.0, 2.0, (0.75, 0.0, 1.0, 0.125)),
+    "M_EyeBlend": AtlasCell(0.0, 1.0, (0.75, 0.125, 0.875, 0.25)),
+    "M_EyeOcclusion": AtlasCell(0.0, 1.0, (0.875, 0.125, 1.0, 0.25)),
 }
 
 # Multi-PIE / iBUG 68 landmark vertex ids (0-based), in iBUG order, from the ICT FaceKit README.
@@ -67,7 +120,9 @@ def _load(path: Path, num_identity: int) -> LinearHeadModel:
             uv=data["uv"].astype(np.float32),
             triangle_material=data["face_material"][source].astype(np.int16),
             material_names=tuple(str(n) for n in data["material_names"]),
-            parts=dict(ICT_PARTS),
+            parts={name: np.arange(a, b, dtype=np.int64) for name, (a, b) in ICT_PARTS.items()},
             landmarks68=ICT_LANDMARKS68.copy(),
             face_vertices=np.arange(ICT_NARROW_FACE_STOP, dtype=np.int64),
+            material_roles=dict(ICT_MATERIAL_ROLES),
+            uv_atlas=dict(ICT_ATLAS),
         )

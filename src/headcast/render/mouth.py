@@ -1,6 +1,6 @@
 """Mouth-cavity occlusion: how much ambient light reaches the inside of the mouth through the lips' opening.
 
-The inside of the mouth (ICT parts ``mouth_socket``, ``gums_tongue``, ``teeth``) is lit only through the opening
+The inside of the mouth (the model's parts ``mouth_socket``, ``gums_tongue``, ``teeth``) is lit only through the opening
 between the lips. A point inside sees the sky through that opening alone, so its ambient visibility is the solid
 angle Ω the opening subtends at the point over the 2π of an open hemisphere. The opening is the loop where the
 face mesh meets the mouth socket (the inner lip line, 74 vertices on ICT FaceKit), taken at the current
@@ -68,25 +68,17 @@ class MouthCavity:
     loop: NDArray[np.int64]
 
 
-_CACHE: dict[int, MouthCavity | None] = {}
-
-
 def mouth_cavity(model: LinearHeadModel) -> MouthCavity | None:
-    """The model's interior vertices and lip loop (cached per model); None when the model has no mouth socket."""
-    key = id(model)
-    if key not in _CACHE:
-        _CACHE[key] = _find_cavity(model)
-    return _CACHE[key]
+    """The model's interior vertices and lip loop (kept in ``model.memo``); None when it has no mouth socket."""
+    return model.memo.get(("render.mouth_cavity",), lambda: _find_cavity(model))
 
 
 def _find_cavity(model: LinearHeadModel) -> MouthCavity | None:
-    parts = model.parts
-    if "face" not in parts or not all(p in parts for p in INTERIOR_PARTS):
+    if not model.has_part("face", *INTERIOR_PARTS):
         return None
-    interior = np.concatenate([np.arange(*parts[p], dtype=np.int64) for p in INTERIOR_PARTS])
-    a, b = parts["face"]
+    interior = np.flatnonzero(model.part_mask(*INTERIOR_PARTS)).astype(np.int64)
     tris = np.asarray(model.triangles, dtype=np.int64)
-    face_tris = tris[np.all((tris >= a) & (tris < b), axis=1)]
+    face_tris = tris[np.all(model.part_mask("face")[tris], axis=1)]
     loops = _boundary_loops(face_tris)
     if not loops or len(model.landmarks68) < 68:
         return None

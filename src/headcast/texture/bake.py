@@ -15,11 +15,11 @@ from numpy.typing import NDArray
 
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import transform_points
-from headcast.headmodel.base import LinearHeadModel, blend_vertices
+from headcast.headmodel.base import LinearHeadModel, MaterialRole, blend_vertices
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.render.context import Renderer, default_renderer
 from headcast.render.raster import smooth_normals
-from headcast.texture.atlas import ICT_ATLAS, cell_pixels, opaque_triangle_mask
+from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, push_pull, skin_likelihood, to_lab
 from headcast.texture.maps import AtlasMaps, Region, atlas_maps
 from headcast.texture.materials import exposure_factor, measure_eyes, mouth_texels, paint_eye, paint_mouth
@@ -42,7 +42,7 @@ def bake_texture(
     Args:
         photo: the photo the head was fitted to.
         fit: fitted identity, expression, pose and camera (``fit.camera`` matches ``photo.pixels``).
-        model: the head model (ICT FaceKit materials).
+        model: the head model (material roles, atlas layout, parts).
         settings: atlas size, weighting and material colours.
         landmarks: the detector's landmarks (face outline and irises); ``fit.landmarks_2d`` when None.
         renderer: GL owner; the process default when None.
@@ -168,12 +168,9 @@ def paint_atlas(
     size = maps.size
     atlas = np.empty((size, size, 3), np.uint8)
 
-    def box(name: str) -> tuple[slice, slice]:
-        a, b, c, d = cell_pixels(ICT_ATLAS[name], size)
-        return slice(a, b), slice(c, d)
-
-    atlas[box("M_Face")] = _to_uint8(face)
-    rows, cols = box("M_BackHead")
+    box = maps.cell_box
+    atlas[box("face")] = _to_uint8(face)
+    rows, cols = box("head")
     grain = maps.grain[rows, cols]
     back = skin.rgb * (1.0 + settings.skin_noise * grain)[..., None]
     region = maps.region[rows, cols]
@@ -183,26 +180,28 @@ def paint_atlas(
     socket_rgb = (0.5 * skin.rgb + 0.5 * np.asarray(settings.eye_socket, np.float32)) * 0.85
     back[socket] = socket_rgb * (1.0 + 0.05 * grain[socket])[:, None]
     atlas[rows, cols] = _to_uint8(back)
-    for name, rgb, amount in (
-        ("M_GumsTongue", settings.gums_tongue, 0.06),
-        ("M_Teeth", tuple(max(exposure, 0.8) * np.asarray(settings.teeth)), 0.03),  # teeth are lit: dim less
-        ("M_EyeLashes", settings.lashes, 0.0),
-        ("M_LacrimalFluid", tuple(skin.rgb), 0.0),
-        ("M_EyeBlend", tuple(skin.rgb), 0.0),
-        ("M_EyeOcclusion", tuple(skin.rgb), 0.0),
-    ):
-        rows, cols = box(name)
-        colour = np.asarray(rgb, np.float32)
-        if amount:
-            atlas[rows, cols] = _to_uint8(colour * (1.0 + amount * maps.grain[rows, cols])[..., None])
-        else:
-            atlas[rows, cols] = _to_uint8(colour)
+    painted: tuple[tuple[MaterialRole, tuple[float, ...], float], ...] = (
+        ("gums_tongue", settings.gums_tongue, 0.06),
+        ("teeth", tuple(max(exposure, 0.8) * np.asarray(settings.teeth)), 0.03),  # teeth are lit: dim less
+        ("lashes", settings.lashes, 0.0),
+        ("overlay", tuple(skin.rgb), 0.0),  # transparent shells (every cell of the role)
+    )
+    for role, rgb, amount in painted:
+        for r0, r1, c0, c1 in maps.cell_boxes.get(role, ()):
+            rows, cols = slice(r0, r1), slice(c0, c1)
+            colour = np.asarray(rgb, np.float32)
+            if amount:
+                atlas[rows, cols] = _to_uint8(colour * (1.0 + amount * maps.grain[rows, cols])[..., None])
+            else:
+                atlas[rows, cols] = _to_uint8(colour)
     sclera = (exposure * settings.sclera[0], exposure * settings.sclera[1], exposure * settings.sclera[2])
-    for name in ("M_ScleraLeft", "M_ScleraRight", "M_IrisLeft", "M_IrisRight"):
-        rows, cols = box(name)
-        uv = maps.catchlight_uv.get(name) if settings.catchlight else None
+    eyes: tuple[tuple[MaterialRole, Literal["sclera", "iris"]], ...] = (
+        ("sclera_left", "sclera"), ("sclera_right", "sclera"), ("iris_left", "iris"), ("iris_right", "iris"),
+    )
+    for role, kind in eyes:
+        rows, cols = box(role)
+        uv = maps.catchlight_uv.get(role) if settings.catchlight else None
         glint = None if uv is None else (float(uv[0]), float(uv[1]))
-        kind: Literal["sclera", "iris"] = "sclera" if "Sclera" in name else "iris"
         atlas[rows, cols] = _to_uint8(paint_eye(rows.stop - rows.start, kind, iris_rgb, sclera, settings.pupil, glint))
     flat = atlas.reshape(-1, 3)
     flat[maps.gutter_dst] = flat[maps.gutter_src]
@@ -219,7 +218,7 @@ def paint_mouth_cells(image: NDArray[np.uint8], maps: AtlasMaps, model: LinearHe
     texels = mouth_texels(model, maps.size, renderer)
     if texels is None:
         return
-    (g0, g1, g2, g3), (t0, t1, t2, t3) = (cell_pixels(ICT_ATLAS[n], maps.size) for n in ("M_GumsTongue", "M_Teeth"))
+    (g0, g1, g2, g3), (t0, t1, t2, t3) = (maps.cell_boxes[role][0] for role in ("gums_tongue", "teeth"))
     teeth = tuple(max(exposure, 0.8) * np.asarray(settings.teeth))  # teeth are lit: dim less
     tissue = tuple(exposure * np.asarray(settings.gums_tongue))  # as dim as the photo's eye whites
     gums, tooth = paint_mouth(texels, tissue, teeth, maps.grain[g0:g1, g2:g3], maps.grain[t0:t1, t2:t3])

@@ -1,5 +1,8 @@
 """Per-texel maps of the atlas that depend only on the head model (computed once per model and atlas size).
 
+The maps are kept in the model's memo (``model.memo``), so they live as long as the model and need no module-level
+table; ``Pipeline.load`` builds them once before the first photo.
+
 The maps are rasterised in UV space from the **template** mesh (model frame, metres): the region of every
 atlas texel, and for the face cell the mirror correspondence (x → −x), the fade towards the chart's outer seam,
 the cheek/forehead texels used to measure the skin tone and the zone above the eyes where hair is likely.
@@ -8,17 +11,16 @@ the cheek/forehead texels used to measure the skin tone and the zone above the e
 import itertools
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from headcast.headmodel.base import LinearHeadModel
+from headcast.headmodel.base import AtlasCell, LinearHeadModel, MaterialRole
 from headcast.render.context import Renderer, default_renderer
 from headcast.render.raster import rasterize_uv, smooth_normals
-from headcast.texture.atlas import ICT_ATLAS, atlas_uv, cell_pixels, material_index
+from headcast.texture.atlas import atlas_uv, cell_pixels
 
 
 class Region(IntEnum):
@@ -37,20 +39,20 @@ class Region(IntEnum):
     HIDDEN = 10
 
 
-_MATERIAL_REGION = {
-    "M_Face": Region.FACE,
-    "M_BackHead": Region.HEAD,
-    "M_GumsTongue": Region.GUMS_TONGUE,
-    "M_Teeth": Region.TEETH,
-    "M_ScleraLeft": Region.SCLERA,
-    "M_ScleraRight": Region.SCLERA,
-    "M_IrisLeft": Region.IRIS,
-    "M_IrisRight": Region.IRIS,
-    "M_EyeLashes": Region.LASHES,
-    "M_LacrimalFluid": Region.HIDDEN,
-    "M_EyeBlend": Region.HIDDEN,
-    "M_EyeOcclusion": Region.HIDDEN,
+_ROLE_REGION: dict[MaterialRole, Region] = {
+    "face": Region.FACE,
+    "head": Region.HEAD,
+    "gums_tongue": Region.GUMS_TONGUE,
+    "teeth": Region.TEETH,
+    "sclera_left": Region.SCLERA,
+    "sclera_right": Region.SCLERA,
+    "iris_left": Region.IRIS,
+    "iris_right": Region.IRIS,
+    "lashes": Region.LASHES,
+    "overlay": Region.HIDDEN,
 }
+
+_EYE_ROLES: tuple[MaterialRole, ...] = ("sclera_left", "sclera_right")
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,8 +89,10 @@ class AtlasMaps:
         gutter_src: ``(G,)`` flat atlas indices of chart texels copied into the gutters.
         gutter_dst: ``(G,)`` flat atlas indices of the empty texels they fill (the nearest chart texel).
         grain: ``(S, S)`` float32 smooth noise (zero mean, unit std) for skin grain in completed regions.
-        catchlight_uv: ``{"M_ScleraLeft": (2,), "M_ScleraRight": (2,)}`` tile UVs of a cornea point above and to
+        catchlight_uv: ``{"sclera_left": (2,), "sclera_right": (2,)}`` tile UVs of a cornea point above and to
             the right of the pupil (seen from the front), where a highlight is painted.
+        cell_boxes: ``{role: ((row0, row1, col0, col1), ...)}`` pixel boxes of the cells of each material role
+            of the model, in the model's material order for that role.
     """
 
     size: int
@@ -110,34 +114,41 @@ class AtlasMaps:
     gutter_src: NDArray[np.int64]
     gutter_dst: NDArray[np.int64]
     grain: NDArray[np.float32]
-    catchlight_uv: dict[str, NDArray[np.float32]]
+    catchlight_uv: dict[MaterialRole, NDArray[np.float32]]
+    cell_boxes: dict[MaterialRole, tuple[tuple[int, int, int, int], ...]]
+
+    def cell_box(self, role: MaterialRole) -> tuple[slice, slice]:
+        """``(rows, cols)`` slices of the one cell of ``role``."""
+        (box,) = self.cell_boxes[role]
+        return slice(box[0], box[1]), slice(box[2], box[3])
 
 
 def atlas_maps(model: LinearHeadModel, size: int, renderer: Renderer | None = None) -> AtlasMaps:
-    """The maps of ``model`` at atlas side ``size``, computed once per (model, size) and then reused."""
-    return _atlas_maps_cached(model, int(size), default_renderer() if renderer is None else renderer)
+    """The maps of ``model`` at atlas side ``size``, computed once per (model, size) and kept in ``model.memo``.
 
-
-@lru_cache(maxsize=4)
-def _atlas_maps_cached(model: LinearHeadModel, size: int, renderer: Renderer) -> AtlasMaps:
-    return build_atlas_maps(model, size, renderer)
+    ``renderer`` only rasterises (any renderer gives the same maps); the process default when None.
+    """
+    size = int(size)
+    return model.memo.get(
+        ("texture.atlas_maps", size),
+        lambda: build_atlas_maps(model, size, default_renderer() if renderer is None else renderer),
+    )
 
 
 def build_atlas_maps(model: LinearHeadModel, size: int, renderer: Renderer) -> AtlasMaps:
     """Compute :class:`AtlasMaps` (about 0.5 s at 2048²; use :func:`atlas_maps` for the cached version).
 
     Args:
-        model: a model whose materials are in :data:`~headcast.texture.atlas.ICT_ATLAS`.
+        model: a model with an atlas cell for every material (``model.uv_atlas``) and a ``face`` material.
         size: atlas side in texels.
         renderer: GL owner used for the UV-space rasterisation.
     """
     uv = atlas_uv(model, size)
     region = _region_map(model, uv, size, renderer)
-    face_cell = ICT_ATLAS["M_Face"]
+    face_cell = model.atlas_cell("face")
     r0, r1, c0, c1 = cell_pixels(face_cell, size)
     fsize = r1 - r0
-    face_m = material_index(model, "M_Face")
-    face_sel = model.triangle_material == face_m
+    face_sel = model.material_mask("face")
     face_tris = model.triangles[face_sel].astype(np.int32)
     u0, v0, u1, _ = face_cell.rect
     face_uv = (uv[model.triangle_uvs[face_sel]] - np.array([u0, v0], np.float32)) / np.float32(u1 - u0)
@@ -162,7 +173,7 @@ def build_atlas_maps(model: LinearHeadModel, size: int, renderer: Renderer) -> A
     photo_zone = np.where(mask, cv2.resize(zone_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), 0.0)
     plain_skin = np.where(mask, cv2.resize(plain_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), 0.0)
     beard = np.where(mask, cv2.resize(beard_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), 0.0)
-    gutter_src, gutter_dst = _gutter(region)
+    gutter_src, gutter_dst = _gutter(region, tuple(model.uv_atlas.values()))
     return AtlasMaps(
         size=size,
         uv=uv,
@@ -184,6 +195,9 @@ def build_atlas_maps(model: LinearHeadModel, size: int, renderer: Renderer) -> A
         gutter_dst=gutter_dst,
         grain=_grain(size),
         catchlight_uv=_catchlight_uv(model),
+        cell_boxes={
+            role: tuple(cell_pixels(c, size) for c in model.atlas_cells(role)) for role in model.material_roles
+        },
     )
 
 
@@ -194,14 +208,14 @@ def _half(image: NDArray[np.floating]) -> NDArray[np.float32]:
 
 
 def triangle_regions(model: LinearHeadModel) -> NDArray[np.uint8]:
-    """``(T,)`` :class:`Region` of every triangle (material, refined by sub-mesh for the mouth and eye sockets)."""
-    mat_region = np.array([_MATERIAL_REGION[n] for n in model.material_names], dtype=np.uint8)
+    """``(T,)`` :class:`Region` of every triangle (material role, refined by part for the mouth and eye sockets)."""
+    roles = [model.material_role(m) for m in range(len(model.material_names))]
+    mat_region = np.array([_ROLE_REGION[r] for r in roles], dtype=np.uint8)
     out = mat_region[model.triangle_material]
     first = model.triangles[:, 0]
     for part, reg in (("mouth_socket", Region.MOUTH_SOCKET), ("eye_sockets", Region.EYE_SOCKET)):
-        if part in model.parts:
-            a, b = model.parts[part]
-            out[(out == Region.HEAD) & (first >= a) & (first < b)] = reg
+        if model.has_part(part):
+            out[(out == Region.HEAD) & model.part_mask(part)[first]] = reg
     return out
 
 
@@ -336,7 +350,9 @@ def _dist_to_points(xy: NDArray[np.float64], points: NDArray[np.float64]) -> NDA
     return np.asarray(d).reshape(xy.shape[:2])
 
 
-def _gutter(region: NDArray[np.uint8], reach: float = 16.0) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _gutter(
+    region: NDArray[np.uint8], cells: tuple[AtlasCell, ...], reach: float = 16.0
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """Flat indices ``(src, dst)``: each empty texel near a chart and the nearest chart texel of its cell.
 
     Only texels within ``reach`` texels of a chart are filled (a mip level of 1/16 size still sees gutter
@@ -344,7 +360,7 @@ def _gutter(region: NDArray[np.uint8], reach: float = 16.0) -> tuple[NDArray[np.
     """
     size = region.shape[0]
     srcs, dsts = [], []
-    for cell in ICT_ATLAS.values():
+    for cell in cells:
         r0, r1, c0, c1 = cell_pixels(cell, size)
         sub = region[r0:r1, c0:c1]
         empty = (sub == Region.EMPTY).astype(np.uint8)
@@ -372,14 +388,13 @@ def _grain(size: int, seed: int = 7) -> NDArray[np.float32]:
     return (out / max(float(out.std()), 1e-6)).astype(np.float32)
 
 
-def _catchlight_uv(model: LinearHeadModel) -> dict[str, NDArray[np.float32]]:
+def _catchlight_uv(model: LinearHeadModel) -> dict[MaterialRole, NDArray[np.float32]]:
     """Tile UV of a point on each cornea about 12° above and towards +x (viewer's right) from the eye's axis."""
-    out: dict[str, NDArray[np.float32]] = {}
-    for name in ("M_ScleraLeft", "M_ScleraRight"):
-        m = material_index(model, name)
-        if m < 0:
+    out: dict[MaterialRole, NDArray[np.float32]] = {}
+    for name in _EYE_ROLES:
+        if not model.has_material(name):
             continue
-        sel = model.triangle_material == m
+        sel = model.material_mask(name)
         corners = model.triangles[sel].ravel()
         uvs = model.uv[model.triangle_uvs[sel].ravel()]
         pts = model.template[corners].astype(np.float64)

@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from headcast.texture.atlas import GUTTER_TEXELS
 
 if TYPE_CHECKING:
-    from headcast.headmodel.base import LinearHeadModel
+    from headcast.headmodel.base import LinearHeadModel, MaterialRole
     from headcast.render.context import Renderer
 
 SCLERA_LIMBUS_R = 0.118
@@ -263,30 +263,32 @@ class MouthTexels:
 
 
 def mouth_texels(model: "LinearHeadModel", size: int, renderer: "Renderer") -> MouthTexels | None:
-    """Per-texel rest-pose data of the mouth cells (cached per model, atlas size and renderer); None without them."""
-    return _mouth_texels(model, int(size), renderer)
+    """Per-texel rest-pose data of the mouth cells; None for a model without gums, teeth and a teeth part.
+
+    Kept in ``model.memo`` per atlas size (``renderer`` only rasterises: any renderer gives the same texels).
+    """
+    size = int(size)
+    return model.memo.get(("texture.mouth_texels", size), lambda: _mouth_texels(model, size, renderer))
 
 
-@lru_cache(maxsize=4)
 def _mouth_texels(model: "LinearHeadModel", size: int, renderer: "Renderer") -> MouthTexels | None:
     from scipy.spatial import cKDTree
 
     from headcast.render.raster import rasterize_uv
-    from headcast.texture.atlas import ICT_ATLAS, cell_pixels
+    from headcast.texture.atlas import cell_pixels
 
-    names = ("M_GumsTongue", "M_Teeth")
-    if not all(n in model.material_names for n in names) or "teeth" not in model.parts:
+    roles: tuple[MaterialRole, ...] = ("gums_tongue", "teeth")
+    if not all(len(model.material_ids(r)) == 1 for r in roles) or not model.has_part("teeth"):
         return None
-    a, b = model.parts["teeth"]
-    teeth = np.asarray(model.template[a:b], np.float64)
+    teeth = np.asarray(model.template[model.part_mask("teeth")], np.float64)
     front = float(teeth[:, 2].max())
     tree = cKDTree(teeth)
     out = []
-    for name in names:
-        cell = ICT_ATLAS[name]
+    for role in roles:
+        cell = model.atlas_cell(role)
         r0, r1, _, _ = cell_pixels(cell, size)
         n = r1 - r0
-        sel = model.triangle_material == model.material_names.index(name)
+        sel = model.material_mask(role)
         uv = np.asarray(model.uv[model.triangle_uvs[sel]], np.float64)  # (T, 3, 2) tile UVs
         local = np.stack([(uv[..., 0] - cell.tile_u0) / cell.tile_width, uv[..., 1]], axis=-1)
         inner = n - 2 * GUTTER_TEXELS
