@@ -110,6 +110,26 @@ def editable_checkout() -> Path | None:
     return Path(url.removeprefix("file://"))
 
 
+_SHA_CHECKED: set[tuple[str, int, int, str]] = set()
+
+
+def sha256_mismatch(path: Path, expected: str) -> str | None:
+    """None when ``path``'s sha256 is ``expected``, else the actual digest.
+
+    A file that matched is not hashed again in this process while its size and modification time stay the same
+    (the weight files are up to 94 MB).
+    """
+    stat = path.stat()
+    memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, expected)
+    if memo in _SHA_CHECKED:
+        return None
+    actual = sha256_file(path)
+    if actual != expected:
+        return actual
+    _SHA_CHECKED.add(memo)
+    return None
+
+
 def sha256_file(path: Path) -> str:
     """Hex sha256 of a file's bytes, read in 1 MiB blocks."""
     digest = hashlib.sha256()

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from headcast.assets.resolver import sha256_file
+from headcast.assets.resolver import sha256_file, sha256_mismatch
 from headcast.errors import OptionalComponentError
 
 
@@ -117,9 +117,6 @@ WEIGHTS: dict[str, WeightFile] = {
     )
 }
 
-_VERIFIED: set[tuple[str, int, int]] = set()
-
-
 class MissingWeightsError(OptionalComponentError):
     """A weight file is not in the weights folder, or differs from the pinned one."""
 
@@ -157,16 +154,12 @@ def weight_path(key: str, folder: Path | None = None, verify: bool = True) -> Pa
             f"The weight file '{spec.filename}' ({spec.used_for}) is not in {path.parent}.\n{_fetch_hint(spec)}"
         )
     if verify:
-        stat = path.stat()
-        memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-        if memo not in _VERIFIED:
-            actual = sha256_file(path)
-            if actual != spec.sha256:
-                raise MissingWeightsError(
-                    f"'{path}' has sha256 {actual}, expected {spec.sha256} (corrupt or a different version).\n"
-                    f"{_fetch_hint(spec)}"
-                )
-            _VERIFIED.add(memo)
+        actual = sha256_mismatch(path, spec.sha256)
+        if actual is not None:
+            raise MissingWeightsError(
+                f"'{path}' has sha256 {actual}, expected {spec.sha256} (corrupt or a different version).\n"
+                f"{_fetch_hint(spec)}"
+            )
     return path
 
 

@@ -19,7 +19,7 @@ from types import ModuleType
 
 from headcast.assets import optional
 from headcast.assets.optional import TORCH_PIP
-from headcast.assets.resolver import sha256_file
+from headcast.assets.resolver import sha256_mismatch
 from headcast.errors import OptionalComponentError
 
 
@@ -71,7 +71,6 @@ __all__ = [
     "PackagedWeights", "import_optional", "packaged_weights_path",
 ]
 
-_VERIFIED: set[tuple[str, int, int]] = set()
 
 
 def import_optional(module: str, pip: str) -> ModuleType:
@@ -113,16 +112,12 @@ def packaged_weights_path(weights: PackagedWeights, verify: bool = True) -> Path
             f"'{path}' is missing from the installed package '{weights.module}'.\nReinstall it with: {weights.pip}"
         )
     if verify:
-        stat = path.stat()
-        memo = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-        if memo not in _VERIFIED:
-            actual = sha256_file(path)
-            if actual != weights.sha256:
-                raise MissingEvalDependencyError(
-                    f"'{path}' has sha256 {actual}, expected {weights.sha256}: a different package version.\n"
-                    f"Install the tested one with: {weights.pip}"
-                )
-            _VERIFIED.add(memo)
+        actual = sha256_mismatch(path, weights.sha256)
+        if actual is not None:
+            raise MissingEvalDependencyError(
+                f"'{path}' has sha256 {actual}, expected {weights.sha256}: a different package version.\n"
+                f"Install the tested one with: {weights.pip}"
+            )
     return path
 
 
