@@ -80,7 +80,7 @@ def test_emotion_takes_over_the_regions_it_moves(ict_model, fitted, emotion):
     model = load_packaged_model()
     e = EmotionIntensities(**{emotion: 1.0})
     net = emotion_expression(model, e, ict_model, fitted.identity)
-    regions = np.array([face_region(n) for n in ict_model.expression_names])
+    regions = np.array([face_region(n) for n in ict_model.expression_arkit_names])
     p = apply_emotion(fitted, e, model, ict_model)
     plain = apply_emotion(fitted, e, model, ict_model, settings=EmotionSettings(fade_resting=False))
     np.testing.assert_array_equal(plain.expression, np.clip(fitted.expression + net, 0, 1))
@@ -129,7 +129,7 @@ def test_base_emotion_cancels_pose(ict_model, params):
 
 @pytest.mark.parametrize("emotion", ["happiness", "sadness", "surprise", "disgust"])
 def test_estimate_recovers_prototype(ict_model, emotion):
-    w = prototype_expression(emotion, 0.7, ict_model.expression_names)
-    est = estimate_from_weights(w, ict_model.expression_names)
+    w = prototype_expression(emotion, 0.7, ict_model.expression_arkit_names)
+    est = estimate_from_weights(w, ict_model.expression_arkit_names)
     assert getattr(est, emotion) == pytest.approx(0.7, abs=0.1)
     assert est.as_array().sum() == pytest.approx(0.7, abs=0.15)

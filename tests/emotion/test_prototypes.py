@@ -3,19 +3,19 @@ import numpy as np
 from headcast.emotion.prototypes import PROTOTYPES, mixture_expression_batch, mixture_pose, prototype_expression
 from headcast.emotion.types import EMOTIONS
 
-NAMES = ("browInnerUp_L", "browInnerUp_R", "mouthSmile_L", "mouthSmile_R", "mouthDimple_L", "mouthDimple_R",
-         "cheekSquint_L", "cheekSquint_R", "eyeSquint_L", "eyeSquint_R", "jawOpen")
+NAMES = ("browInnerUpLeft", "browInnerUpRight", "mouthSmileLeft", "mouthSmileRight", "mouthDimpleLeft",
+         "mouthDimpleRight", "cheekSquintLeft", "cheekSquintRight", "eyeSquintLeft", "eyeSquintRight", "jawOpen")
 
 
 def test_happiness_drives_smile_both_sides():
     w = dict(zip(NAMES, prototype_expression("happiness", 1.0, NAMES), strict=True))
-    assert w["mouthSmile_L"] == w["mouthSmile_R"] > 0.5
-    assert w["cheekSquint_L"] > 0 and w["browInnerUp_L"] == 0
+    assert w["mouthSmileLeft"] == w["mouthSmileRight"] > 0.5
+    assert w["cheekSquintLeft"] > 0 and w["browInnerUpLeft"] == 0
 
 
 def test_contempt_is_one_sided_right():
     w = dict(zip(NAMES, prototype_expression("contempt", 1.0, NAMES), strict=True))
-    assert w["mouthSmile_R"] > 0 and w["mouthSmile_L"] == 0 and w["mouthDimple_R"] > 0
+    assert w["mouthSmileRight"] > 0 and w["mouthSmileLeft"] == 0 and w["mouthDimpleRight"] > 0
 
 
 def test_mixture_in_range_monotone_and_zero():

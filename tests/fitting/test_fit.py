@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from headcast.fitting.blendshapes import expression_from_mediapipe, mediapipe_to_model_names
+from headcast.fitting.blendshapes import expression_from_mediapipe, mediapipe_to_model_ids
 from headcast.fitting.correspondence import Correspondence, landmark_points, load_correspondence
 from headcast.fitting.fit import contour_directions, fit_head, silhouette_vertices
 from headcast.fitting.metrics import nme
@@ -16,7 +16,7 @@ from headcast.geometry.rotation import axis_angle_to_matrix, euler_yxz_to_matrix
 from headcast.headmodel.base import LinearHeadModel, blend_vertices
 from headcast.landmarks.types import Landmarks
 
-TRUE_EXPRESSION = {"jawOpen": 0.4, "mouthSmile_L": 0.6, "mouthSmile_R": 0.3, "eyeBlink_R": 0.5}
+TRUE_EXPRESSION = {"jawOpen": 0.4, "mouthSmileLeft": 0.6, "mouthSmileRight": 0.3, "eyeBlinkRight": 0.5}
 # Noise-free data: weak priors so their bias stays far below the 0.5 px tolerance.
 EXACT = FitSettings(identity_prior=1e-5, expression_prior=1e-5, expression_init="zero")
 
@@ -97,7 +97,7 @@ def test_synthetic_fit_recovers_pose_and_expression(
     np.testing.assert_allclose(fit.params.pose.translation, scene.pose.translation, atol=0.01)
     for name, value in TRUE_EXPRESSION.items():
         assert fit.params.expression[ict_model.expression_index(name)] == pytest.approx(value, abs=0.1), name
-    assert fit.params.expression[ict_model.expression_index("eyeBlink_L")] < 0.1
+    assert fit.params.expression[ict_model.expression_index("eyeBlinkLeft")] < 0.1
     assert np.corrcoef(fit.params.identity[:10], scene.identity[:10])[0, 1] > 0.8
     assert fit.nme < 0.005
     v68 = transform_points(scene.vertices[ict_model.landmarks68], scene.pose)
@@ -151,18 +151,22 @@ def test_real_photo_fit(ict_model: LinearHeadModel, corr: Correspondence, portra
 
 
 def test_blendshape_name_mapping(ict_model: LinearHeadModel) -> None:
-    names = ict_model.expression_names
-    assert mediapipe_to_model_names("browDownLeft", names) == ("browDown_L",)
-    assert mediapipe_to_model_names("eyeBlinkRight", names) == ("eyeBlink_R",)
-    assert mediapipe_to_model_names("browInnerUp", names) == ("browInnerUp_L", "browInnerUp_R")
-    assert mediapipe_to_model_names("cheekPuff", names) == ("cheekPuff_L", "cheekPuff_R")
-    assert mediapipe_to_model_names("jawOpen", names) == ("jawOpen",)
-    assert mediapipe_to_model_names("jawLeft", names) == ("jawLeft",)  # a direction, not a side
-    assert mediapipe_to_model_names("mouthRight", names) == ("mouthRight",)
-    assert mediapipe_to_model_names("_neutral", names) == ()
+    def names(mp_name: str) -> tuple[str, ...]:
+        return tuple(ict_model.expression_arkit_names[i] for i in mediapipe_to_model_ids(mp_name, ict_model))
+
+    assert names("browDownLeft") == ("browDownLeft",)
+    assert names("eyeBlinkRight") == ("eyeBlinkRight",)
+    assert names("browInnerUp") == ("browInnerUpLeft", "browInnerUpRight")
+    assert names("cheekPuff") == ("cheekPuffLeft", "cheekPuffRight")
+    assert names("jawOpen") == ("jawOpen",)
+    assert names("jawLeft") == ("jawLeft",)  # a direction, not a side
+    assert names("mouthRight") == ("mouthRight",)
+    assert names("_neutral") == ()
+    # MediaPipe's Left is ICT's _L (the subject's left, +x): the pairing fitting/blendshapes.py always made
+    assert ict_model.expression_names[mediapipe_to_model_ids("browDownLeft", ict_model)[0]] == "browDown" + "_L"
     w = expression_from_mediapipe(("_neutral", "cheekPuff", "mouthSmileLeft"), np.array([0.9, 0.2, 0.7]), ict_model)
-    assert w[ict_model.expression_index("cheekPuff_R")] == pytest.approx(0.2)
-    assert w[ict_model.expression_index("mouthSmile_L")] == pytest.approx(0.7)
+    assert w[ict_model.expression_index("cheekPuffRight")] == pytest.approx(0.2)
+    assert w[ict_model.expression_index("mouthSmileLeft")] == pytest.approx(0.7)
     assert np.count_nonzero(w) == 3
 
 
@@ -181,7 +185,7 @@ def test_mediapipe_blendshapes_all_map_except_neutral(ict_model: LinearHeadModel
         "mouthUpperUpRight", "noseSneerLeft", "noseSneerRight",
     ]  # fmt: skip
     assert len(mp_names) == NUM_BLENDSHAPES
-    unmapped = [n for n in mp_names if not mediapipe_to_model_names(n, ict_model.expression_names)]
+    unmapped = [n for n in mp_names if not mediapipe_to_model_ids(n, ict_model)]
     assert unmapped == ["_neutral"]
 
 

@@ -18,7 +18,7 @@ def test_units_are_metres_and_axes(ict_model) -> None:
 
 
 def test_left_shapes_move_left_side(ict_model) -> None:
-    d = ict_model.expression_basis[ict_model.expression_index("eyeBlink_L")]
+    d = ict_model.expression_basis[ict_model.expression_index("eyeBlinkLeft")]
     moved = np.linalg.norm(d, axis=1) > 1e-4
     assert ict_model.template[moved, 0].mean() > 0.02
 

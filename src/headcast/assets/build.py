@@ -17,7 +17,7 @@ The ``.npz`` layout (the arrays ``headcast.headmodel.ict`` reads), reproduced ar
 * ``identity_deltas`` float32 (100, V, 3), ``identity_names`` str (100,): ``identityNNN.obj`` in name order, each
   ``float32(shape_float64 - neutral_float64)`` (the difference is taken in float64, then rounded once);
 * ``expression_deltas`` float32 (57, V, 3), ``expression_names`` str (57,): every other OBJ, sorted by code point
-  (``PupilDilate_L`` before ``browDown_L``), deltas as for identities.
+  (capitalised names first: the pupil shapes before the brows), deltas as for identities.
 
 Written with ``numpy.savez_compressed`` in that key order; with the zlib CPython ships, the file is byte-identical
 to the pinned one. Units stay those of the OBJs (centimetres).

@@ -64,8 +64,8 @@ FACE_REGIONS = ("brows", "eyes", "lower face")
 
 
 def face_region(name: str) -> int:
-    """Index into :data:`FACE_REGIONS` of an expression shape by its ARKit-style name; -1: gaze and pupils (kept)."""
-    if name.startswith("eyeLook") or "Pupil" in name:
+    """Index into :data:`FACE_REGIONS` of a shape by its canonical (ARKit) name; -1: gaze and pupils (kept)."""
+    if name.startswith(("eyeLook", "pupilDilate")):
         return -1
     if name.startswith("brow"):
         return 0
@@ -112,8 +112,8 @@ def emotion_expression(model: EmotionMLP, emotion: EmotionIntensities, head: Lin
     labels = next(b.labels for b in model.layout.blocks if b.name == "expression")
     weights = np.zeros(head.num_expressions)
     for name, w in zip(labels, out.expression, strict=True):
-        if name in head.expression_names:
-            weights[head.expression_index(name)] = w
+        if name in head.expression_names:  # the network's labels are the model's own shape names
+            weights[head.expression_names.index(name)] = w
     return weights
 
 
@@ -134,7 +134,7 @@ def expression_with_emotion(model: EmotionMLP, resting: NDArray[np.floating], em
     net = emotion_expression(model, emotion, head, identity)
     rest = np.asarray(resting, dtype=np.float64)
     if fade:
-        regions = np.array([face_region(n) for n in head.expression_names])
+        regions = np.array([face_region(n) for n in head.expression_arkit_names])
         rest = rest * resting_fade(net, emotion_expression(model, base, head, identity), regions)
     return np.clip(rest + net, 0.0, 1.0)
 

@@ -6,7 +6,7 @@ expressions at intensity 1 (:func:`headcast.emotion.prototypes.prototype_express
 
     s* = argmin_{0 ≤ s ≤ 1} ‖ P_M s − w_M ‖²      P: (E, 7) prototypes, w: (E,) scores, M: shapes used
 
-``M`` excludes gaze (``eyeLook*``), the pupil shapes and shapes MediaPipe does not score (``cheekRaiser_*``); a
+``M`` excludes gaze (``eyeLook*``), the pupil shapes and shapes MediaPipe does not score (``cheekRaiser*``); a
 neutral face scores up to ~0.3 on some shapes (squint, pucker; see docs/emotion.md), so intensities below
 ``DetectSettings.min_intensity`` are set to 0.
 """
@@ -19,12 +19,12 @@ from scipy.optimize import lsq_linear
 
 from headcast.emotion.prototypes import prototype_expression
 from headcast.emotion.types import EMOTIONS, EmotionIntensities
-from headcast.fitting.blendshapes import expression_from_mediapipe, mediapipe_to_model_names
+from headcast.fitting.blendshapes import expression_from_mediapipe, mediapipe_to_model_ids
 from headcast.headmodel.base import LinearHeadModel
 from headcast.landmarks.types import Landmarks
 
-EXCLUDED_PREFIXES = ("eyeLook", "PupilDilate", "cheekRaiser")
-"""Shapes not used to recognise an emotion (gaze, pupils, shapes without a MediaPipe score)."""
+EXCLUDED_PREFIXES = ("eyeLook", "pupilDilate", "cheekRaiser")
+"""Shapes (canonical names) not used to recognise an emotion (gaze, pupils, shapes without a MediaPipe score)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class DetectSettings:
 
 
 def prototype_matrix(names: tuple[str, ...]) -> NDArray[np.float64]:
-    """``(E, 7)``: column k = emotion k's prototype weights at intensity 1."""
+    """``(E, 7)``: column k = emotion k's prototype weights at intensity 1 (``names``: canonical shape names)."""
     return np.stack([prototype_expression(e, 1.0, names) for e in EMOTIONS], axis=1)
 
 
@@ -53,7 +53,7 @@ def estimate_from_weights(weights: NDArray[np.floating], names: tuple[str, ...],
 
     Args:
         weights: ``(E,)`` observed weights in the order of ``names`` (e.g. mapped MediaPipe scores).
-        names: shape names (E,).
+        names: canonical (ARKit) shape names (E,), e.g. ``model.expression_arkit_names``.
         settings: threshold; defaults to ``DetectSettings()``.
     """
     settings = DetectSettings() if settings is None else settings
@@ -67,11 +67,12 @@ def estimate_from_weights(weights: NDArray[np.floating], names: tuple[str, ...],
 
 def mediapipe_scored_names(model: LinearHeadModel, landmarks: Landmarks) -> tuple[str, ...]:
     """The model shapes MediaPipe gives a score for."""
-    return tuple(t for n in landmarks.blendshape_names for t in mediapipe_to_model_names(n, model.expression_names))
+    ids = [t for n in landmarks.blendshape_names for t in mediapipe_to_model_ids(n, model)]
+    return tuple(model.expression_names[t] for t in ids)
 
 
 def estimate_emotion(landmarks: Landmarks, model: LinearHeadModel,
                      settings: DetectSettings | None = None) -> EmotionIntensities:
     """The photo's emotion intensities from its MediaPipe blendshape scores."""
     weights = expression_from_mediapipe(landmarks.blendshape_names, landmarks.blendshapes, model)
-    return estimate_from_weights(weights, model.expression_names, settings)
+    return estimate_from_weights(weights, model.expression_arkit_names, settings)

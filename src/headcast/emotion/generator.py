@@ -92,7 +92,10 @@ def sample_intensities(settings: GeneratorSettings, rng: np.random.Generator) ->
 
 def targets_for(intensities: NDArray[np.floating], layout: OutputLayout) -> NDArray[np.float64]:
     """Prototype targets ``(N, layout.size)`` for ``(N, 7)`` intensities (ICT layout: expression, neck, global)."""
-    names = next(b.labels for b in layout.blocks if b.name == "expression")
+    block = next(b for b in layout.blocks if b.name == "expression")
+    if not block.arkit:
+        raise ValueError("the expression block has no canonical (ARKit) names: build the layout with expression_layout")
+    names = block.arkit
     neck, glob = mixture_pose(intensities)
     return np.concatenate([mixture_expression_batch(intensities, names), neck, glob], axis=1)
 

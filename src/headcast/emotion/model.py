@@ -46,7 +46,10 @@ class OutputBlock:
         kind: range rule (see module docstring).
         bound: for ``angles``: the largest magnitude, radians.
         loss_weight: weight of this block's L1 term in training.
-        labels: optional per-output names (expression shape names).
+        labels: optional per-output names (expression: the head model's own shape names, as written to JSON and
+            matched to the GLB's morph targets).
+        arkit: expression block of a layout built for training: the canonical (ARKit) name of each label, which the
+            prototypes are looked up by (:func:`expression_layout`); not stored in the JSON file.
     """
 
     name: str
@@ -55,6 +58,7 @@ class OutputBlock:
     bound: float = 1.0
     loss_weight: float = 1.0
     labels: tuple[str, ...] = ()
+    arkit: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,22 @@ class OutputLayout:
         return out
 
 
-def ict_layout(expression_names: tuple[str, ...], neck_weight: float = 2.0, global_weight: float = 1.0) -> OutputLayout:
-    """ICT FaceKit layout: one weight per expression shape, then neck and global rotations (3 each, ±0.5 rad)."""
+def expression_layout(expression_names: tuple[str, ...], arkit_names: tuple[str, ...] | None = None,
+                      neck_weight: float = 2.0, global_weight: float = 1.0) -> OutputLayout:
+    """Linear-model layout (ICT FaceKit): one weight per shape, then neck and global rotations (3 each, ±0.5 rad).
+
+    Args:
+        expression_names: the model's own shape names (``model.expression_names``), the expression labels.
+        arkit_names: their canonical names (``model.expression_arkit_names``); default: ``expression_names``
+            (names that are canonical already).
+        neck_weight: loss weight of the neck block.
+        global_weight: loss weight of the global block.
+    """
+    arkit = tuple(expression_names if arkit_names is None else arkit_names)
+    if len(arkit) != len(expression_names):
+        raise ValueError(f"{len(expression_names)} expression names but {len(arkit)} canonical names")
     return OutputLayout((
-        OutputBlock("expression", len(expression_names), "weights", labels=tuple(expression_names)),
+        OutputBlock("expression", len(expression_names), "weights", labels=tuple(expression_names), arkit=arkit),
         OutputBlock("neck", 3, "angles", bound=0.5, loss_weight=neck_weight, labels=("pitch", "yaw", "roll")),
         OutputBlock("global", 3, "angles", bound=0.5, loss_weight=global_weight, labels=("pitch", "yaw", "roll")),
     ))

@@ -10,13 +10,15 @@ Sources and the reasoning behind every number are in ``docs/emotion.md``. In sho
   sources in docs/emotion.md. Letters are FACS intensities A (trace)
   … E (maximum).
 * AU → ARKit shapes: Apple's description of each ``ARFaceAnchor.BlendShapeLocation`` matched to the FACS
-  description of each AU; ICT FaceKit names the shapes as ARKit does (``_L`` = the head's left).
+  description of each AU; shapes are asked for by canonical ARKit name (``headmodel.base.ARKIT_EXPRESSIONS``:
+  ``Left`` = the subject's left = the head's +x), which each head model maps to its own shapes.
 * Amplitudes: FACS letters → weights A 0.2, B 0.4, C 0.6, D 0.8, E 1.0, then calibrated: happiness by the
   smile-transfer protocol on the calibration pairs 004/034 under a classifier constraint (docs/emotion.md), the
   others raised until a frontal render reads as the emotion on the contact sheet (ICT shapes are large at 1.0).
 
 Convention:
-    Expression weights are in [0, 1] in a model's ``expression_names`` order; head-pose tendencies are axis-angle
+    Expression weights are in [0, 1] in the order of the canonical names passed (a model's
+    ``expression_arkit_names``, i.e. its ``expression_names`` order); head-pose tendencies are axis-angle
     vectors in radians in the model frame (x = pitch, positive tilts the face down; y = yaw, positive turns the face
     to the head's left; z = roll), docs/conventions.md. ``neck`` rotates the head about the neck, ``global`` the
     whole upper body (for a head-only model both become one rotation about the neck pivot).
@@ -42,7 +44,7 @@ class ActionUnit:
         code: FACS number, e.g. 12.
         name: FACS name, e.g. ``"lip corner puller"``.
         shapes: ``(shape base name, gain)`` pairs; a base name without side (``"mouthSmile"``) means both
-            ``_L`` and ``_R`` when the model splits it; gain = shape weight per unit of AU intensity.
+            ``…Left`` and ``…Right`` when the model splits it; gain = shape weight per unit of AU intensity.
     """
 
     code: int
@@ -79,7 +81,9 @@ ACTION_UNITS: Mapping[int, ActionUnit] = {
 """FACS action units used by the prototypes, keyed by code."""
 
 Side = str
-"""``""`` (both sides), ``"R"`` or ``"L"`` (the head's right / left only)."""
+"""``""`` (both sides), ``"R"`` or ``"L"`` (the head's right / left only: ARKit's ``…Right`` / ``…Left``)."""
+
+SIDE_SUFFIX: Mapping[str, str] = {"L": "Left", "R": "Right"}
 
 
 @dataclass(frozen=True)
@@ -164,16 +168,17 @@ PROTOTYPES: Mapping[Emotion, Prototype] = {
 
 
 def shape_targets(shape: str, side: Side, names: tuple[str, ...]) -> tuple[str, ...]:
-    """The model shapes a (base name, side) drives: ``"mouthSmile"`` → ``mouthSmile_L``, ``mouthSmile_R``.
+    """The canonical shape names a (base name, side) drives: ``"mouthSmile"`` → ``mouthSmileLeft``, ``…Right``.
 
-    Shapes the model lacks are left out (so the table also serves models without, e.g., ``cheekRaiser``).
+    ``("mouthSmile", "R")`` → ``mouthSmileRight``. Shapes not in ``names`` are left out (so the table also serves
+    models without, e.g., ``cheekRaiser``).
     """
     if side:
-        candidates: tuple[str, ...] = (f"{shape}_{side}",)
+        candidates: tuple[str, ...] = (shape + SIDE_SUFFIX[side],)
     elif shape in names:
         candidates = (shape,)
     else:
-        candidates = (f"{shape}_L", f"{shape}_R")
+        candidates = (shape + "Left", shape + "Right")
     return tuple(n for n in candidates if n in names)
 
 
@@ -186,7 +191,7 @@ def prototype_expression(emotion: Emotion, intensity: float, names: tuple[str, .
     Args:
         emotion: the emotion.
         intensity: in [0, 1].
-        names: the model's ``expression_names`` (E,).
+        names: canonical (ARKit) shape names (E,), e.g. ``model.expression_arkit_names``.
 
     Returns:
         ``(E,)`` weights in [0, 1].
@@ -210,7 +215,7 @@ def mixture_expression_batch(intensities: NDArray[np.floating], names: tuple[str
 
     Args:
         intensities: ``(N, 7)`` in [0, 1], :data:`EMOTIONS` order.
-        names: the model's ``expression_names`` (E,).
+        names: canonical (ARKit) shape names (E,), e.g. ``model.expression_arkit_names``.
 
     Returns:
         ``(N, E)`` weights in [0, 1].

@@ -13,7 +13,7 @@ from headcast.emotion.generator import GeneratorSettings
 from headcast.emotion.model import (
     ModelVariant,
     OutputLayout,
-    ict_layout,
+    expression_layout,
     load_packaged_model,
     model_to_json,
     packaged_model_name,
@@ -66,7 +66,7 @@ def train_packaged_models(assets: AssetSettings, out_dir: Path | None, steps: in
     from headcast.headmodel.ict import load_ict_facekit
 
     head = load_ict_facekit(assets, num_identity=IDENTITY_INPUTS)
-    layout: OutputLayout = ict_layout(head.expression_names)
+    layout: OutputLayout = expression_layout(head.expression_names, head.expression_arkit_names)
     out = package_data_dir() if out_dir is None else out_dir
     status = 0
     variants: tuple[ModelVariant, ...] = ("base", "identity")

@@ -17,5 +17,5 @@ Design note (layers, bottom up):
   joint solve); ``metrics`` — NME; ``settings`` — ``FitSettings``; ``types`` — ``FitResult``.
 
 Conventions follow docs/conventions.md: metres, OpenGL camera looking down −z, top-left pixel origin,
-axis-angle rotations, ``_L`` = the head's left (+x).
+axis-angle rotations, ARKit's ``Left`` = the head's left (+x).
 """

@@ -1,17 +1,15 @@
 """MediaPipe blendshape scores → the head model's expression weights.
 
-Both use ARKit's 52 names; MediaPipe spells sides ``browDownLeft``, ICT FaceKit ``browDown_L``. MediaPipe's
-"Left" is the subject's own left (checked on photos: squashing the eye on the image's right, the subject's left
-eye, raises ``eyeBlinkLeft``), which is ICT's ``_L`` (+x, the head's left; ``eyeBlink_L`` moves the +x eyelid).
-Rules, in order:
+MediaPipe's categories are ARKit's blendshape names (``eyeBlinkLeft``, ``jawOpen``, ...; "Left" is the subject's own
+left, checked on photos: squashing the eye on the image's right, the subject's left eye, raises ``eyeBlinkLeft``),
+the canonical names the head model answers to (``headmodel.base.ARKIT_EXPRESSIONS``). Rules:
 
 1. ``_neutral`` is ignored;
-2. a name the model has as is (``jawOpen``, ``jawLeft``, ``mouthFunnel``, ...) maps to itself
-   (``jawLeft``/``mouthLeft`` are directions — towards the subject's left — not sides);
-3. ``<base>Left`` / ``<base>Right`` map to ``<base>_L`` / ``<base>_R``;
-4. a name with no side whose model shape is split in two (``browInnerUp``, ``cheekPuff``) drives both halves.
+2. a name drives the shapes ``model.expression_ids`` gives for it: its own shape, or both halves of a shape the
+   model splits in two (``browInnerUp``, ``cheekPuff``); ``jawLeft``/``mouthLeft`` are directions, not sides;
+3. a name the model lacks drives nothing.
 
-Model shapes without a MediaPipe score (``cheekRaiser_*``, ``PupilDilate_*``) start at 0.
+Model shapes without a MediaPipe score (cheek raisers, pupil dilation) start at 0.
 """
 
 import numpy as np
@@ -22,19 +20,11 @@ from headcast.headmodel.base import LinearHeadModel
 IGNORED = ("_neutral",)
 
 
-def mediapipe_to_model_names(mp_name: str, model_names: tuple[str, ...]) -> tuple[str, ...]:
-    """The model shapes a MediaPipe blendshape drives (empty when none); see the module rules."""
-    if mp_name in IGNORED:
+def mediapipe_to_model_ids(mp_name: str, model: LinearHeadModel) -> tuple[int, ...]:
+    """Indices of the model shapes a MediaPipe blendshape drives (empty when none); see the module rules."""
+    if mp_name in IGNORED or not model.has_expression(mp_name):
         return ()
-    if mp_name in model_names:
-        return (mp_name,)
-    for suffix, side in (("Left", "_L"), ("Right", "_R")):
-        if mp_name.endswith(suffix) and mp_name[: -len(suffix)] + side in model_names:
-            return (mp_name[: -len(suffix)] + side,)
-    both = (mp_name + "_L", mp_name + "_R")
-    if all(n in model_names for n in both):
-        return both
-    return ()
+    return model.expression_ids(mp_name)
 
 
 def expression_from_mediapipe(
@@ -52,6 +42,6 @@ def expression_from_mediapipe(
     """
     out = np.zeros(model.num_expressions)
     for name, score in zip(names, np.asarray(scores, dtype=np.float64), strict=True):
-        for target in mediapipe_to_model_names(name, model.expression_names):
-            out[model.expression_index(target)] = score
+        for target in mediapipe_to_model_ids(name, model):
+            out[target] = score
     return np.clip(out, 0.0, 1.0)

@@ -440,9 +440,8 @@ def fit_head(
     if (camera.width, camera.height) != tuple(landmarks.image_size):
         raise ValueError(f"camera is for a {camera.width}×{camera.height} image, landmarks for {landmarks.image_size}")
     k = min(settings.num_identity, model.num_identity)
-    expr_ids = np.array(
-        [i for i, n in enumerate(model.expression_names) if not n.startswith(settings.unfitted_expression_prefixes)]
-    )
+    unfitted = settings.unfitted_expression_prefixes
+    expr_ids = np.array([i for i, n in enumerate(model.expression_arkit_names) if not n.startswith(unfitted)])
     w_all0 = (
         expression_from_mediapipe(landmarks.blendshape_names, landmarks.blendshapes, model)
         if settings.expression_init == "mediapipe"

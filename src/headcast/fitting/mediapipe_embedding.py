@@ -58,7 +58,7 @@ IRIS_RIGHT = (468, 469, 470, 471, 472)
 IRIS_LEFT = (473, 474, 475, 476, 477)
 OVAL_START = 10
 
-FIT_EXPRESSIONS = ("jawOpen", "eyeBlink_L", "eyeBlink_R")
+FIT_EXPRESSIONS = ("jawOpen", "eyeBlinkLeft", "eyeBlinkRight")
 
 
 @dataclass(frozen=True)
@@ -343,11 +343,11 @@ def _triangle_classes(model: LinearHeadModel, face_tris: NDArray[np.int64]) -> l
         d = np.linalg.norm(model.expression_basis[model.expression_index(name)], axis=1).astype(np.float64)
         return d[tris].mean(axis=1)
 
-    blink = np.maximum(motion("eyeBlink_L"), motion("eyeBlink_R"))
+    blink = np.maximum(motion("eyeBlinkLeft"), motion("eyeBlinkRight"))
     jaw = motion("jawOpen")
     lm = model.landmarks68
     blink_thr = 0.5 * float(
-        np.linalg.norm(model.expression_basis[model.expression_index("eyeBlink_R"), lm[37]])
+        np.linalg.norm(model.expression_basis[model.expression_index("eyeBlinkRight"), lm[37]])
     )  # upper-lid margin motion
     jaw_thr = 0.5 * float(np.linalg.norm(model.expression_basis[model.expression_index("jawOpen"), lm[57]]))
     upper_lid = blink >= blink_thr

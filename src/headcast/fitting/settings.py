@@ -31,7 +31,8 @@ class FitSettings:
         oval_weight: weight of the upper face-oval landmarks (forehead, often under hair).
         iris_weight: weight of the 10 iris landmarks (the model has no eye rotation, so gaze is not fitted).
         lid_weight: weight of the 28 lid-margin landmarks (how open the eyes look depends on them).
-        unfitted_expression_prefixes: expression shapes whose names start with one of these stay at 0. Gaze
+        unfitted_expression_prefixes: expression shapes whose canonical (ARKit) names start with one of these stay
+            at 0. Gaze
             (``eyeLook*``, which turns ICT's eyeballs) is left neutral: landmarks barely constrain it, and fitted
             gaze drifted outwards (wall-eyed avatars).
         depth_weight: weight of MediaPipe's relative depth (z) as a weak extra term.
@@ -53,7 +54,7 @@ class FitSettings:
     oval_weight: float = 0.5
     iris_weight: float = 0.3
     lid_weight: float = 3.0
-    unfitted_expression_prefixes: tuple[str, ...] = ("PupilDilate", "eyeLook")
+    unfitted_expression_prefixes: tuple[str, ...] = ("pupilDilate", "eyeLook")
     depth_weight: float = 0.05
     max_iterations: int = 25
     refine_iterations: int = 10

@@ -37,6 +37,33 @@ MaterialRole = Literal[
 surfaces, left = the head's left (+x); ``lashes`` alpha-tested eyelash cards; ``overlay`` transparent shells (tear
 film, eye-corner blend, occlusion) that opaque renderers and exporters leave out."""
 
+ARKIT_EXPRESSIONS: tuple[str, ...] = (
+    "browDownLeft", "browDownRight", "browInnerUp", "browOuterUpLeft", "browOuterUpRight", "cheekPuff",
+    "cheekSquintLeft", "cheekSquintRight", "eyeBlinkLeft", "eyeBlinkRight", "eyeLookDownLeft", "eyeLookDownRight",
+    "eyeLookInLeft", "eyeLookInRight", "eyeLookOutLeft", "eyeLookOutRight", "eyeLookUpLeft", "eyeLookUpRight",
+    "eyeSquintLeft", "eyeSquintRight", "eyeWideLeft", "eyeWideRight", "jawForward", "jawLeft", "jawOpen", "jawRight",
+    "mouthClose", "mouthDimpleLeft", "mouthDimpleRight", "mouthFrownLeft", "mouthFrownRight", "mouthFunnel",
+    "mouthLeft", "mouthLowerDownLeft", "mouthLowerDownRight", "mouthPressLeft", "mouthPressRight", "mouthPucker",
+    "mouthRight", "mouthRollLower", "mouthRollUpper", "mouthShrugLower", "mouthShrugUpper", "mouthSmileLeft",
+    "mouthSmileRight", "mouthStretchLeft", "mouthStretchRight", "mouthUpperUpLeft", "mouthUpperUpRight",
+    "noseSneerLeft", "noseSneerRight", "tongueOut",
+)  # fmt: skip
+"""Apple's 52 ``ARFaceAnchor.BlendShapeLocation`` names as MediaPipe spells its blendshape categories (MediaPipe
+scores all but ``tongueOut``). ``Left``/``Right`` are the subject's own left/right, i.e. the head's +x / −x side
+(docs/conventions.md); ``jawLeft``, ``jawRight``, ``mouthLeft`` and ``mouthRight`` are directions (towards the
+subject's left/right), not sides."""
+
+EXTRA_EXPRESSIONS: tuple[str, ...] = (
+    "browInnerUpLeft", "browInnerUpRight", "cheekPuffLeft", "cheekPuffRight", "cheekRaiserLeft", "cheekRaiserRight",
+    "pupilDilateLeft", "pupilDilateRight",
+)  # fmt: skip
+"""Canonical names for shapes ARKit lacks, spelled ARKit's way: the two halves of ARKit's unsided ``browInnerUp``
+and ``cheekPuff`` (a model that splits them; the ARKit name then drives both), ``cheekRaiser*`` (FACS AU 6 on
+one side) and ``pupilDilate*`` (pupil dilation)."""
+
+CANONICAL_EXPRESSIONS: frozenset[str] = frozenset(ARKIT_EXPRESSIONS + EXTRA_EXPRESSIONS)
+"""Every name a model may give one of its expression shapes in ``LinearHeadModel.expression_arkit``."""
+
 _T = TypeVar("_T")
 
 
@@ -101,7 +128,7 @@ class LinearHeadModel:
         template: ``(V, 3)`` float32 neutral mean head, metres.
         identity_basis: ``(K, V, 3)`` float32 identity modes (1 σ each), metres.
         expression_basis: ``(E, V, 3)`` float32 expression deltas at weight 1, metres.
-        expression_names: ``E`` ARKit-style names, e.g. ``"mouthSmile_L"``.
+        expression_names: ``E`` the model's own shape names (only its adapter spells them; export writes them).
         triangles: ``(T, 3)`` int32 vertex indices, counter-clockwise from outside.
         triangle_uvs: ``(T, 3)`` int32 indices into ``uv``.
         uv: ``(U, 2)`` float32 texture coordinates, origin bottom-left.
@@ -113,6 +140,9 @@ class LinearHeadModel:
         material_roles: ``{role: material names}``: what each material is for (:data:`MaterialRole`); every
             material has exactly one role.
         uv_atlas: ``{material name: AtlasCell}``: the UV layout, where each material's tile goes in the atlas.
+        expression_arkit: ``{model shape name: canonical name}`` (:data:`ARKIT_EXPRESSIONS` or
+            :data:`EXTRA_EXPRESSIONS`); stages look shapes up by canonical name (:meth:`expression_ids`). A shape
+            without an entry cannot be asked for by name.
         memo: values derived from this model, kept with it (:class:`ModelMemo`; not a constructor argument).
     """
 
@@ -131,6 +161,7 @@ class LinearHeadModel:
     face_vertices: NDArray[np.int64]
     material_roles: Mapping[MaterialRole, tuple[str, ...]] = field(default_factory=dict)
     uv_atlas: Mapping[str, AtlasCell] = field(default_factory=dict)
+    expression_arkit: Mapping[str, str] = field(default_factory=dict)
     memo: ModelMemo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -142,6 +173,12 @@ class LinearHeadModel:
                 if n in seen:
                     raise ValueError(f"material '{n}' has two roles: '{seen[n]}' and '{role}'")
                 seen[n] = role
+        unknown = sorted(set(self.expression_arkit) - set(self.expression_names))
+        foreign = sorted(set(self.expression_arkit.values()) - CANONICAL_EXPRESSIONS)
+        if unknown or foreign:
+            raise ValueError(f"expression_arkit: shapes the model lacks {unknown}, non-canonical names {foreign}")
+        if len(set(self.expression_arkit.values())) != len(self.expression_arkit):
+            raise ValueError("expression_arkit gives two shapes the same canonical name")
 
     @property
     def num_vertices(self) -> int:
@@ -158,12 +195,47 @@ class LinearHeadModel:
         """E."""
         return int(self.expression_basis.shape[0])
 
-    def expression_index(self, name: str) -> int:
-        """Index of an expression shape by name (KeyError names the known shapes)."""
+    @property
+    def expression_arkit_names(self) -> tuple[str, ...]:
+        """``(E,)`` the canonical name of each shape, in ``expression_names`` order (``""`` for an unnamed shape)."""
+        return tuple(self.expression_arkit.get(n, "") for n in self.expression_names)
+
+    def has_expression(self, name: str) -> bool:
+        """Whether the canonical (ARKit) name ``name`` drives at least one of the model's shapes."""
         try:
-            return self.expression_names.index(name)
-        except ValueError:
-            raise KeyError(f"unknown expression '{name}'; known: {', '.join(self.expression_names)}") from None
+            self.expression_ids(name)
+        except KeyError:
+            return False
+        return True
+
+    def expression_ids(self, *names: str) -> tuple[int, ...]:
+        """Indices of the shapes the canonical (ARKit) names drive, in order.
+
+        A name the model has is its one shape; an unsided ARKit name whose two halves the model has instead
+        (``browInnerUp`` → ``browInnerUpLeft``, ``browInnerUpRight``) is both halves, left first. KeyError for a
+        name the model has neither way.
+        """
+        canonical = self.expression_arkit_names
+        out: list[int] = []
+        for name in names:
+            if name and name in canonical:
+                out.append(canonical.index(name))
+            elif name + "Left" in canonical and name + "Right" in canonical:
+                out += [canonical.index(name + "Left"), canonical.index(name + "Right")]
+            else:
+                known = ", ".join(n for n in canonical if n)
+                raise KeyError(f"head model '{self.name}' has no expression '{name}'; it has: {known}")
+        return tuple(out)
+
+    def expression_index(self, name: str) -> int:
+        """Index of the one shape with canonical (ARKit) name ``name``, e.g. ``"eyeBlinkLeft"``.
+
+        KeyError for a name the model lacks, and for one it splits in two (use :meth:`expression_ids`).
+        """
+        ids = self.expression_ids(name)
+        if len(ids) != 1:
+            raise KeyError(f"head model '{self.name}' splits expression '{name}' into {len(ids)} shapes")
+        return ids[0]
 
     def has_part(self, *names: str) -> bool:
         """Whether the model has every one of the named parts."""

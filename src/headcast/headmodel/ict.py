@@ -3,9 +3,11 @@
 Source: USC ICT FaceKit (MIT). 26,719 vertices, 100 identity modes, 55 ARKit-named expression shapes plus two
 pupil-dilation shapes. Sub-mesh ranges and the Multi-PIE 68 vertex ids are from the ICT FaceKit README.
 
-This module is the one place (with the data files) that spells ICT FaceKit's material names, sub-mesh vertex ranges
-and atlas: the stages ask the model for parts and material roles (``model.part_mask("face")``,
-``model.material_mask("overlay")``, ``model.atlas_cell("teeth")``); ``tests/headmodel/test_seam.py`` checks it.
+This module is the one place (with the data files) that spells ICT FaceKit's material names, sub-mesh vertex ranges,
+atlas and expression names: the stages ask the model for parts and material roles (``model.part_mask("face")``,
+``model.material_mask("overlay")``, ``model.atlas_cell("teeth")``) and for expression shapes by canonical ARKit
+name (``model.expression_index("eyeBlinkLeft")``, :func:`ict_expression_arkit`); ``tests/headmodel/test_seam.py``
+checks it.
 
 ICT's UVs are multi-tile (UDIM-like): each material owns a unit tile ``u ∈ [k, k + w]`` (the eyes' materials all
 overlap in ``[0, 1]``). The atlas packs the tiles into one square image (``texture/DESIGN.md``):
@@ -81,6 +83,25 @@ ICT_ATLAS: dict[str, AtlasCell] = {
     "M_EyeOcclusion": AtlasCell(0.0, 1.0, (0.875, 0.125, 1.0, 0.25)),
 }
 
+ICT_SIDES = {"_L": "Left", "_R": "Right"}
+"""ICT's side suffixes → ARKit's. ICT's ``_L`` is the subject's left (+x, the head's left: ``eyeBlink_L`` moves the
++x eyelid), which is what ARKit/MediaPipe call ``Left`` (MediaPipe's ``eyeBlinkLeft`` rises when the subject's left
+eye closes); ``fitting/blendshapes.py`` has always paired them so."""
+
+
+def ict_expression_arkit(names: tuple[str, ...]) -> dict[str, str]:
+    """``{ICT shape name: canonical name}`` (checked against ``CANONICAL_EXPRESSIONS`` when the model is built).
+
+    ``eyeBlink_L`` → ``eyeBlinkLeft``, ``PupilDilate_R`` → ``pupilDilateRight``, ``browInnerUp_L`` →
+    ``browInnerUpLeft``, ``jawOpen`` → ``jawOpen``.
+    """
+    out = {}
+    for n in names:
+        base, side = (n[:-2], ICT_SIDES[n[-2:]]) if n[-2:] in ICT_SIDES else (n, "")
+        out[n] = base[:1].lower() + base[1:] + side
+    return out
+
+
 # Multi-PIE / iBUG 68 landmark vertex ids (0-based), in iBUG order, from the ICT FaceKit README.
 ICT_LANDMARKS68 = np.array(
     [1225, 1888, 1052, 367, 1719, 1722, 2199, 1447, 966, 3661, 4390, 3927, 3924, 2608, 3272, 4088, 3443, 268, 493,
@@ -108,13 +129,14 @@ def load_ict_facekit(settings: AssetSettings | None = None, num_identity: int = 
 def _load(path: Path, num_identity: int) -> LinearHeadModel:
     with np.load(path) as data:
         tris, source = split_quads(data["faces_v"])
+        expression_names = tuple(str(n) for n in data["expression_names"])
         tri_uv, _ = split_quads(data["faces_vt"])
         return LinearHeadModel(
             name="ict-facekit",
             template=(data["v_template"] * CM_TO_M).astype(np.float32),
             identity_basis=(data["identity_deltas"][:num_identity] * CM_TO_M).astype(np.float32),
             expression_basis=(data["expression_deltas"] * CM_TO_M).astype(np.float32),
-            expression_names=tuple(str(n) for n in data["expression_names"]),
+            expression_names=expression_names,
             triangles=tris,
             triangle_uvs=tri_uv,
             uv=data["uv"].astype(np.float32),
@@ -125,4 +147,5 @@ def _load(path: Path, num_identity: int) -> LinearHeadModel:
             face_vertices=np.arange(ICT_NARROW_FACE_STOP, dtype=np.int64),
             material_roles=dict(ICT_MATERIAL_ROLES),
             uv_atlas=dict(ICT_ATLAS),
+            expression_arkit=ict_expression_arkit(expression_names),
         )
