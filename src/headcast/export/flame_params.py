@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import headcast
 from headcast.assets.resolver import AssetSettings, sha256_file
 from headcast.avatar import Avatar
 from headcast.errors import HeadcastError
 from headcast.export.bundle import ZIP_NAME, BundleFile, BundleManifest, write_zip
+from headcast.export.jsondoc import load_document, write_document
 from headcast.fitting.flame_correspondence import (
     FLAME_CORRESPONDENCE_FILE,
     FlameCorrespondence,
@@ -143,10 +144,7 @@ def flame_params_document(fit: FlameFit, model_file: str, model_sha256: str, sou
 
 def write_flame_params(path: Path | str, document: FlameParamsDoc) -> Path:
     """Write ``flame_params.json`` (UTF-8, indented); return its path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(document.model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return path
+    return write_document(path, document)
 
 
 def load_flame_params_document(path: Path | str) -> FlameParamsDoc:
@@ -155,16 +153,7 @@ def load_flame_params_document(path: Path | str) -> FlameParamsDoc:
     Raises:
         FlameParamsFileError: missing file, not JSON, or not this schema (the message lists the bad fields).
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise FlameParamsFileError(f"cannot read {path}: {err.strerror or err}") from None
-    try:
-        return FlameParamsDoc.model_validate_json(text)
-    except ValidationError as err:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors())
-        raise FlameParamsFileError(f"{path} is not a valid headcast flame_params.json: {problems}") from None
+    return load_document(path, FlameParamsDoc, FlameParamsFileError, "flame_params.json")
 
 
 def read_flame_params(path: Path | str) -> FlameParams:

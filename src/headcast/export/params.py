@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 import headcast
 from headcast.avatar import Avatar
 from headcast.errors import HeadcastError
+from headcast.export.jsondoc import load_document, write_document
 from headcast.geometry.camera import Camera, HeadPose, pose_matrix
 from headcast.headmodel.base import HeadParams, LinearHeadModel
 
@@ -251,10 +252,7 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
 
 def write_params(path: Path | str, avatar: Avatar, timings: Mapping[str, float] | None = None) -> Path:
     """Write ``params.json`` (UTF-8, indented); return its path. ``timings`` default: ``avatar.timings``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(params_document(avatar, timings).model_dump_json(indent=2) + "\n", encoding="utf-8")
-    return path
+    return write_document(path, params_document(avatar, timings))
 
 
 def load_params_document(path: Path | str) -> AvatarParams:
@@ -263,18 +261,7 @@ def load_params_document(path: Path | str) -> AvatarParams:
     Raises:
         ParamsFileError: missing file, not JSON, or not this schema (the message lists the bad fields).
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise ParamsFileError(f"cannot read {path}: {err.strerror or err}") from None
-    try:
-        return AvatarParams.model_validate_json(text)
-    except ValidationError as err:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in err.errors()
-        )
-        raise ParamsFileError(f"{path} is not a valid headcast params.json: {problems}") from None
+    return load_document(path, AvatarParams, ParamsFileError, "params.json")
 
 
 def read_params(path: Path | str, model: LinearHeadModel | None = None) -> tuple[HeadParams, Camera]:
