@@ -7,6 +7,8 @@ import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
+from headcast.headmodel.base import LinearHeadModel
+
 
 def load_rgb(path: Path, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
     """A fixture photo as ``(H, W, 3)`` uint8 RGB, optionally resized (PIL bilinear) to ``size = (W, H)``."""
@@ -23,3 +25,38 @@ def require_weights(key: str) -> None:
     status = weight_status(key)
     if status != "ok":
         pytest.skip(f"weights '{key}' {status} (run: headcast assets weights --only {key})")
+
+
+def ict_with_jaw(model: LinearHeadModel, seed: int = 5) -> LinearHeadModel:
+    """ICT FaceKit with a made-up two-joint skeleton (root, jaw): a skinned model for tests of the skinned paths.
+
+    The jaw hinges about a point between the ears, ~3 cm behind and 2 cm below the eye line; skin below the mouth
+    and in front of the ears follows it (a smooth weight), the teeth and gums of the lower jaw rigidly. Pose
+    correctives are small random offsets (0.2 mm per unit of the pose feature). Same name and topology as ICT, so
+    ICT's landmark table applies.
+    """
+    from dataclasses import replace
+
+    from headcast.headmodel.base import Skeleton
+
+    rng = np.random.default_rng(seed)
+    v = model.template.astype(np.float64)
+    n = len(v)
+    lm = v[model.landmarks68]
+    mouth_y = float(lm[[48, 54, 62, 66], 1].mean())
+    hinge = np.array([0.0, float(lm[[36, 45], 1].mean()) - 0.045, float(lm[[0, 16], 2].mean()) + 0.005])
+
+    def step(x: NDArray[np.float64], lo: float, hi: float) -> NDArray[np.float64]:
+        t = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+        return t * t * (3.0 - 2.0 * t)
+
+    jaw = step(v[:, 1], mouth_y + 0.002, mouth_y - 0.012) * step(v[:, 2], hinge[2] - 0.01, hinge[2] + 0.02)
+    jaw *= step(v[:, 1], mouth_y - 0.12, mouth_y - 0.07)  # not the neck
+    weights = np.stack([1.0 - jaw, jaw], axis=1)
+    regressor = np.zeros((2, n))
+    regressor[0, np.argsort(np.linalg.norm(v - np.array([0.0, mouth_y - 0.1, 0.0]), axis=1))[:10]] = 0.1
+    near = np.argsort(np.linalg.norm(v - hinge, axis=1))[:8]
+    regressor[1, near] = 1.0 / len(near)
+    skel = Skeleton(("global", "jaw"), np.array([-1, 0]), regressor, weights,
+                    rng.normal(scale=2e-4, size=(n, 3, 9)).astype(np.float32))
+    return replace(model, skeleton=skel)

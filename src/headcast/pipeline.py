@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -76,6 +76,32 @@ class ViewSettings:
     turntable_size: int = 320
 
 
+HeadModelName = Literal["ict", "flame"]
+"""The head models a pipeline can reconstruct with: ICT FaceKit (default) or the user's FLAME file."""
+
+
+@dataclass(frozen=True)
+class HeadModelSettings:
+    """Which head model the avatar is made of.
+
+    Attributes:
+        name: ``"ict"`` (ICT FaceKit, from the asset folder) or ``"flame"`` (the user's FLAME file, prepared by
+            :func:`headcast.fitting.flame_head.flame_head_model`).
+        flame_model: the user's FLAME file; None looks in the asset folder (``flame/generic_model.pkl``). With
+            ``name="ict"`` and a file given, ``flame_params.json`` (FLAME fitted to the ICT head) is written too.
+        flame_expressions: FLAME expression components ψ fitted and exported (the thesis' 50).
+    """
+
+    name: HeadModelName = "ict"
+    flame_model: Path | None = None
+    flame_expressions: int = 50
+
+    @property
+    def uses_flame(self) -> bool:
+        """Whether a FLAME file is needed (a FLAME head, or flame_params.json beside an ICT head)."""
+        return self.name == "flame" or self.flame_model is not None
+
+
 @dataclass(frozen=True)
 class PipelineSettings:
     """All settings of one run, per stage.
@@ -85,6 +111,7 @@ class PipelineSettings:
     """
 
     assets: AssetSettings = field(default_factory=AssetSettings)
+    head: HeadModelSettings = field(default_factory=HeadModelSettings)
     photo: PhotoSettings = field(default_factory=PhotoSettings)
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     fit: FitSettings = field(default_factory=FitSettings)
@@ -100,6 +127,7 @@ class PipelineSettings:
             raise ValueError("PipelineSettings.hair sets how hair is made; choose it with Options(hair=, hair_color=)")
 
 if TYPE_CHECKING:
+    from headcast.export.flame_params import FlameExport
     from headcast.parsing.face import BiSeNetFaceParser
 
 
@@ -139,6 +167,8 @@ class Pipeline:
         emotion_model: the emotion network (emotion sliders, the photo's detected emotion).
         face_parser: BiSeNet, created on first use (torch loads then); None until then.
         parsing_unavailable: why face parsing cannot run here, once a first attempt failed (then not retried).
+        flame: the user's FLAME file and the ICT↔FLAME table, when ``settings.head`` uses FLAME (then every
+            bundle gets ``flame_params.json``).
     """
 
     settings: PipelineSettings
@@ -149,16 +179,18 @@ class Pipeline:
     emotion_model: EmotionMLP
     face_parser: "BiSeNetFaceParser | None" = None
     parsing_unavailable: str | None = None
+    flame: "FlameExport | None" = None
 
     @classmethod
     def load(cls, settings: PipelineSettings | None = None) -> "Pipeline":
         """Load and verify the model files named by ``settings.assets``, and do the per-model work once.
 
         Raises:
-            headcast.errors.AssetError: a model file is missing or corrupt (the message says where to get it).
+            headcast.errors.AssetError: a model file is missing or corrupt (the message says where to get it; for
+                FLAME: the MPI-IS site and its licence).
         """
         settings = PipelineSettings() if settings is None else settings
-        model = load_ict_facekit(settings.assets, settings.fit.num_identity)
+        model, correspondence, flame = load_head_model(settings)
         detector = FaceDetector(settings.detector, settings.assets)
         renderer = Renderer()
         # Per-model work that every photo would otherwise repeat (texel maps of the atlas, morph-target data, the
@@ -166,7 +198,7 @@ class Pipeline:
         atlas_maps(model, settings.texture.atlas_size, renderer)
         prepare_glb_export(model, settings.export)
         prepare_obj_export(model, settings.export)
-        return cls(settings, model, load_correspondence(), detector, renderer, load_packaged_model())
+        return cls(settings, model, correspondence, detector, renderer, load_packaged_model(), flame=flame)
 
     # ------------------------------------------------------------------------------------------------ steps
 
@@ -214,6 +246,11 @@ class Pipeline:
         which params.json passes to the web page's sliders.
         """
         values = options.emotion_values()
+        if avatar.model.expression_kind != "weights":
+            # the emotion networks drive ARKit-named weights (ICT FaceKit); a FLAME head keeps its expression
+            if values is not None:
+                raise OptionError(f"emotion sliders are not available for the '{avatar.model.name}' head model yet")
+            return avatar
         if values is None:
             return with_emotion_state(avatar, self.emotion_model)
         return avatar_with_emotion(avatar, EmotionIntensities(**values), self.emotion_model)
@@ -242,10 +279,16 @@ class Pipeline:
                 settings=replace(TURNTABLE_SETTINGS, strand_shading="kajiya_kay") if strands else None,
             )
         # params.json carries the detected emotion and resting face, so the page's sliders match apply_emotion
-        timed = replace(with_emotion_state(avatar, self.emotion_model), timings=timings)
+        stated = with_emotion_state(avatar, self.emotion_model) if avatar.model.expression_kind == "weights" else avatar
+        timed = replace(stated, timings=timings)
         extra = {} if avatar.hair_report is None else hair_files(avatar.hair_report, self.settings.hair)
-        return write_bundle(timed, out_dir, self.settings.export,
-                            {"preview.png": preview, "turntable.png": turntable}, extra_files=extra)
+        manifest = write_bundle(timed, out_dir, self.settings.export,
+                                {"preview.png": preview, "turntable.png": turntable}, extra_files=extra)
+        if self.flame is not None:
+            from headcast.export.flame_params import write_flame_bundle_file
+
+            manifest = write_flame_bundle_file(avatar, self.flame, manifest)
+        return manifest
 
     # ------------------------------------------------------------------------------------------- resources
 
@@ -293,6 +336,27 @@ class Pipeline:
         with _timed(timings, "texture"):
             texture = bake_texture(img, fit, self.model, s.texture, landmarks=landmarks, renderer=self.renderer)
         return Avatar(img, landmarks, fit, texture, self.model, timings, tuple(warnings))
+
+
+def load_head_model(settings: PipelineSettings) -> tuple[LinearHeadModel, Correspondence, "FlameExport | None"]:
+    """The head model ``settings.head`` names, its landmark table, and the user's FLAME file when one is used.
+
+    Raises:
+        headcast.errors.AssetError: a model file is missing or corrupt, or the FLAME file is missing or not FLAME.
+    """
+    head = settings.head
+    ict = load_ict_facekit(settings.assets, settings.fit.num_identity if head.name == "ict" else 100)
+    if not head.uses_flame:
+        return ict, load_correspondence(), None
+    from headcast.export.flame_params import load_flame_export
+    from headcast.fitting.flame_head import flame_head_model
+
+    flame = load_flame_export(head.flame_model, settings.assets)
+    if head.name == "ict":
+        return ict, load_correspondence(), flame
+    prepared = flame_head_model(flame.model, ict, flame.correspondence, load_correspondence(),
+                                num_identity=min(100, flame.model.num_shape), num_expression=head.flame_expressions)
+    return prepared.model, prepared.correspondence, flame
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """The ``headcast`` command line against a fake ``headcast.pipeline`` (no models, no fitting).
 
-The fake follows the composition's contract: ``PipelineSettings(assets)``, ``Pipeline.load(settings)``,
+The fake follows the composition's contract: ``PipelineSettings(assets, head)``, ``HeadModelSettings(name,
+flame_model)``, ``Pipeline.load(settings)``,
 ``pipeline.make(photo, options) -> Avatar``, ``pipeline.write(avatar, out_dir) -> BundleManifest``,
 ``pipeline.close()`` and ``check_options(options)``. Photos whose name contains ``noface`` raise ``NoFaceError``;
 ``boom`` raises an unexpected ``RuntimeError``; the hairstyle ``nosuchstyle`` is unknown.
@@ -24,8 +25,15 @@ from headcast.options import OptionError, Options
 
 
 @dataclass(frozen=True)
+class FakeHeadModelSettings:
+    name: str = "ict"
+    flame_model: Path | None = None
+
+
+@dataclass(frozen=True)
 class FakePipelineSettings:
     assets: AssetSettings = field(default_factory=AssetSettings)
+    head: FakeHeadModelSettings = field(default_factory=FakeHeadModelSettings)
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class FakePipelineModule(types.ModuleType):
     """Stands in for ``headcast.pipeline``; records how it was called."""
 
     PipelineSettings = FakePipelineSettings
+    HeadModelSettings = FakeHeadModelSettings
 
     def __init__(self, fail_load: Exception | None = None) -> None:
         super().__init__("headcast.pipeline")
@@ -166,8 +175,13 @@ def test_settings_and_options_reach_the_pipeline(tmp_path: Path, photos: Path, f
     assert pipeline.settings.assets.assets_dir == tmp_path
     (_, options), = pipeline.made
     assert options == Options(hair="bob", hair_color="#8b5a2b", emotion="happiness=0.8,surprise=0.3", faces="error")
+    assert pipeline.settings.head == FakeHeadModelSettings("ict", None)
     assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--neutral"]) == 0
     assert fake.loaded[1].made[0][1].emotion == "neutral"
+    flame_file = tmp_path / "my_flame.pkl"
+    assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--head-model", "flame",
+                 "--flame-model", str(flame_file)]) == 0
+    assert fake.loaded[2].settings.head == FakeHeadModelSettings("flame", flame_file)
 
 
 def test_bad_options_fail_before_loading(tmp_path: Path, photos: Path, fake: FakePipelineModule, capsys) -> None:

@@ -40,11 +40,19 @@ def test_script_regenerates_the_table(
     )
     assert done.returncode == 0, done.stderr
     fresh, packaged = load_flame_correspondence(out), load_flame_correspondence(root / PACKAGED)
-    # Same inputs (sha256-pinned) and plain numpy: the same bytes with the locked packages; a BLAS that rounds
-    # differently may move a barycentric weight in float32's last bits, never a triangle.
-    np.testing.assert_array_equal(fresh.flame_vertex_ids, packaged.flame_vertex_ids)
-    np.testing.assert_array_equal(fresh.ict_triangle_ids, packaged.ict_triangle_ids)
-    np.testing.assert_allclose(fresh.barycentric, packaged.barycentric, atol=1e-5)
+    # Same inputs (sha256-pinned) and plain numpy; but a CPU whose BLAS kernels round differently (AVX2 vs
+    # AVX-512) moves points by ~1e-7 m, which flips the few vertices that sit on the 6 mm / normal thresholds in or
+    # out of the table (2957 vs 2954 seen between two machines) and moves a point near a triangle edge onto the
+    # neighbour: the tables agree up to such threshold cases.
+    common, in_fresh, in_packaged = np.intersect1d(fresh.flame_vertex_ids, packaged.flame_vertex_ids,
+                                                   return_indices=True)
+    assert len(common) >= 0.995 * max(fresh.num_points, packaged.num_points)
+    points = [
+        correspondence_targets(ict_model.template, ict_model.triangles, table)[rows]
+        for table, rows in ((fresh, in_fresh), (packaged, in_packaged))
+    ]
+    moved = np.linalg.norm(points[0] - points[1], axis=1)
+    assert np.percentile(moved, 99) < 1e-4 and moved.max() < 2e-3  # metres: the same ICT points
     assert "scale" in done.stdout and (root / PACKAGED).stat().st_size < 100_000
 
 

@@ -29,9 +29,8 @@ from headcast.cli.assets_cmd import add_assets_command
 from headcast.errors import HeadcastError, InputImageError
 
 if TYPE_CHECKING:
-    from headcast.export.flame_params import FlameExport
     from headcast.options import Options
-    from headcast.pipeline import Pipeline
+    from headcast.pipeline import HeadModelName, Pipeline
     from headcast.service.config import ServiceSettings
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -141,9 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--hair-color", default=None, metavar="#RRGGBB", help="hair colour (default: the photo's hair colour)"
     )
     make.add_argument(
+        "--head-model", choices=("ict", "flame"), default="ict",
+        help="the head model: ICT FaceKit (default) or FLAME from your own FLAME file (--flame-model, else "
+        "<assets>/flame/generic_model.pkl); either way flame_params.json is written when FLAME is used",
+    )
+    make.add_argument(
         "--flame-model", type=Path, default=None, metavar="PATH",
-        help="also write flame_params.json: FLAME parameters fitted to the head, with your FLAME file "
-        "(generic_model.pkl / flame2023.pkl from flame.is.tue.mpg.de)",
+        help="your FLAME file (generic_model.pkl / flame2023.pkl from flame.is.tue.mpg.de); with the ICT head it "
+        "adds flame_params.json: FLAME parameters fitted to the head",
     )
     make.set_defaults(handler=_cmd_make)
 
@@ -344,10 +348,13 @@ def _options(args: argparse.Namespace) -> "Options":
     return options
 
 
-def _load_pipeline(assets: Path | None) -> "Pipeline":
-    from headcast.pipeline import Pipeline, PipelineSettings
+def _load_pipeline(
+    assets: Path | None, head_model: "HeadModelName" = "ict", flame_model: Path | None = None
+) -> "Pipeline":
+    from headcast.pipeline import HeadModelSettings, Pipeline, PipelineSettings
 
-    return Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=assets)))
+    head = HeadModelSettings(name=head_model, flame_model=flame_model)
+    return Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=assets), head=head))
 
 
 def _cmd_hairstyles(args: argparse.Namespace) -> int:
@@ -364,17 +371,11 @@ def _cmd_hairstyles(args: argparse.Namespace) -> int:
     return 0
 
 
-def _make_one(
-    pipeline: "Pipeline", options: "Options", photo: Path, out_dir: Path, debug: bool, flame: "FlameExport | None"
-) -> PhotoResult:
+def _make_one(pipeline: "Pipeline", options: "Options", photo: Path, out_dir: Path, debug: bool) -> PhotoResult:
     start = time.perf_counter()
     try:
         avatar = pipeline.make(photo, options)
         manifest = pipeline.write(avatar, out_dir)
-        if flame is not None:
-            from headcast.export.flame_params import write_flame_bundle_file
-
-            manifest = write_flame_bundle_file(avatar, flame, manifest)
     except HeadcastError as err:
         return PhotoResult(photo, out_dir, time.perf_counter() - start, err.exit_code, str(err))
     except Exception as err:
@@ -435,19 +436,15 @@ def _cmd_make(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm  # imported here: keeps `headcast version` and --help light
 
-    flame = None
-    if args.flame_model is not None:  # a missing or foreign FLAME file fails before any photo (exit 5)
-        from headcast.export.flame_params import load_flame_export
-
-        flame = load_flame_export(args.flame_model)
-    pipeline = _load_pipeline(args.assets)
+    # a missing or foreign FLAME file fails here, before any photo (exit 5)
+    pipeline = _load_pipeline(args.assets, args.head_model, args.flame_model)
     results: list[PhotoResult] = []
     progress = tqdm(total=len(photos), disable=not batch, file=sys.stderr, unit="photo", dynamic_ncols=True)
     try:
         with progress:
             for photo, out_dir in zip(photos, out_dirs, strict=True):
                 progress.set_postfix_str(photo.name)
-                result = _make_one(pipeline, options, photo, out_dir, args.debug, flame)
+                result = _make_one(pipeline, options, photo, out_dir, args.debug)
                 if batch and not result.ok:
                     progress.write(f"{photo.name}: failed: {result.error}", file=sys.stderr)
                 results.append(result)

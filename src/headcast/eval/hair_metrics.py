@@ -16,7 +16,7 @@ from headcast.hair.grooms import align_groom
 from headcast.hair.head import HairHead
 from headcast.hair.silhouette import head_depth, mask_iou, splat_strands
 from headcast.hair.types import Strands
-from headcast.headmodel.base import LinearHeadModel, blend_vertices
+from headcast.headmodel.base import LinearHeadModel, head_vertices
 from headcast.render.context import Renderer
 
 
@@ -81,7 +81,7 @@ def silhouette_iou(
     The silhouette is ``silhouette.splat_strands`` behind the head's depth map, as the hair stage scores it.
     """
     params = fit.params
-    depth = head_depth(model, blend_vertices(model, params.identity, params.expression), params.pose, fit.camera,
+    depth = head_depth(model, head_vertices(model, params), params.pose, fit.camera,
                        renderer)
     mask, _ = splat_strands(strands.points, params.pose, fit.camera, depth)
     return mask_iou(mask, photo_hair)

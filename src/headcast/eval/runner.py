@@ -53,7 +53,7 @@ from headcast.fitting.metrics import nme
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import Camera, project, transform_points
 from headcast.hair.display import strands_line_set
-from headcast.headmodel.base import HeadParams, blend_vertices
+from headcast.headmodel.base import HeadParams, head_vertices
 from headcast.landmarks.detector import detect_landmarks
 from headcast.landmarks.image_io import load_photo
 from headcast.options import Options
@@ -317,7 +317,7 @@ def peak_rss_mib() -> float:
 def fitted_landmarks(pipeline: Pipeline, params: HeadParams, camera: Camera) -> tuple[NDArray[np.float64], ...]:
     """``(478, 2)`` MediaPipe and ``(68, 2)`` iBUG-68 points of a head, projected into the photo, pixels."""
     model = pipeline.model
-    verts_cam = transform_points(blend_vertices(model, params.identity, params.expression), params.pose)
+    verts_cam = transform_points(head_vertices(model, params), params.pose)
     mp = project(landmark_points(verts_cam, model.triangles, pipeline.correspondence), camera)
     ibug = project(verts_cam[np.asarray(model.landmarks68)], camera)
     return mp, ibug

@@ -36,6 +36,7 @@ from headcast.fitting.flame_correspondence import (
     load_flame_correspondence,
 )
 from headcast.fitting.flame_fit import FlameFit, FlameFitSettings, FlameParams, fit_flame_to_ict
+from headcast.headmodel.base import HeadParams
 from headcast.headmodel.flame import FLAME_JOINT_NAMES, FlameModel, load_flame, resolve_flame_model
 
 FLAME_PARAMS_NAME = "flame_params.json"
@@ -89,7 +90,8 @@ class FlameParamsDoc(_Schema):
     expression: list[float] = Field(description="psi")
     pose: Annotated[list[Vec3], Field(min_length=5, max_length=5)] = Field(description="theta, radians")
     translation: Vec3 = Field(description="metres")
-    fit: FlameFitDoc
+    fit: FlameFitDoc | None = Field(
+        default=None, description="the transfer fit to another head model; absent when the head is FLAME itself")
 
     @model_validator(mode="after")
     def _flame_joints(self) -> "FlameParamsDoc":
@@ -215,8 +217,30 @@ def append_to_zip(manifest: BundleManifest, path: Path) -> BundleManifest:
     return replace(manifest, files=(*files, BundleFile.at(path)), archive=BundleFile.at(archive))
 
 
+def own_flame_params_document(params: HeadParams, model_file: str, model_sha256: str) -> FlameParamsDoc:
+    """The document of a head that *is* FLAME (``--head-model flame``): its own β, ψ and joint rotations.
+
+    The head pose stays in params.json (``head_pose``), so θ's global rotation and the translation are zero here
+    and the FLAME mesh is the avatar's mesh in the model frame.
+    """
+    pose = params.joint_rotations if params.joint_rotations.size else np.zeros((len(FLAME_JOINT_NAMES), 3))
+    if pose.shape != (len(FLAME_JOINT_NAMES), 3):
+        raise ValueError(f"a FLAME head has {len(FLAME_JOINT_NAMES)} joint rotations, got {pose.shape}")
+    return FlameParamsDoc(
+        software={"name": "headcast", "version": headcast.__version__},
+        flame_model=FlameModelDoc(file=model_file, sha256=model_sha256),
+        shape=[float(x) for x in params.identity],
+        expression=[float(x) for x in params.expression],
+        pose=[_vec3(r) for r in pose],
+        translation=(0.0, 0.0, 0.0),
+    )
+
+
 def write_flame_bundle_file(avatar: Avatar, flame: FlameExport, manifest: BundleManifest) -> BundleManifest:
-    """Fit FLAME to the avatar's exported head, write ``flame_params.json`` beside the bundle and into its zip.
+    """Write ``flame_params.json`` beside the bundle and into its zip.
+
+    For a FLAME head the avatar's own parameters; for another head (ICT FaceKit) FLAME fitted to its exported mesh
+    through the ICT↔FLAME table.
 
     Args:
         avatar: the avatar whose bundle ``manifest`` describes (its ``fit.params``: identity and the expression
@@ -227,7 +251,10 @@ def write_flame_bundle_file(avatar: Avatar, flame: FlameExport, manifest: Bundle
     Returns:
         The manifest with ``flame_params.json`` added.
     """
-    fit = fit_flame_to_ict(flame.model, avatar.model, avatar.fit.params, flame.correspondence, flame.settings)
-    doc = flame_params_document(fit, flame.path.name, flame.sha256, avatar.model.name)
+    if avatar.model.name == flame.model.name:
+        doc = own_flame_params_document(avatar.fit.params, flame.path.name, flame.sha256)
+    else:
+        fit = fit_flame_to_ict(flame.model, avatar.model, avatar.fit.params, flame.correspondence, flame.settings)
+        doc = flame_params_document(fit, flame.path.name, flame.sha256, avatar.model.name)
     path = write_flame_params(manifest.directory / FLAME_PARAMS_NAME, doc)
     return append_to_zip(manifest, path)

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from headcast.hair.scalp import Scalp, ScalpSettings, build_scalp, head_surface_triangles
 from headcast.hair.sdf import HeadSDF, build_head_sdf
-from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices, head_vertices
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +64,7 @@ def prepare_head(
             cache.heads.move_to_end(key)
             return hit
     base = blend_vertices(model, params.identity, np.zeros(model.num_expressions))
-    posed = blend_vertices(model, params.identity, params.expression)
+    posed = head_vertices(model, params)
     scalp = build_scalp(model, base, scalp_settings, front_height)
     sdf = build_head_sdf(base, head_surface_triangles(model, base), spacing=sdf_spacing)
     head = HairHead(model, base, posed, scalp, sdf, front_height)

@@ -2,9 +2,13 @@
 
 ``vertices = template + Σ_i α_i · identity_basis[i] + Σ_j w_j · expression_basis[j]``  (metres, model frame).
 
-A skinned model (FLAME: joints, linear blend skinning, pose correctives) fits the same interface by giving
-``blend_vertices`` a pose-dependent step; ``HeadParams.joint_rotations`` carries its joint angles and is empty
-for ICT FaceKit.
+A skinned model (FLAME: joints, linear blend skinning, pose correctives) carries a :class:`Skeleton`; its rest
+mesh is the same linear blend, and :func:`head_vertices` adds the pose step (``headcast.headmodel.lbs``) for the
+joint angles in ``HeadParams.joint_rotations`` (empty for ICT FaceKit, which has no joints).
+
+Two kinds of expression parameters (``LinearHeadModel.expression_kind``): ``"weights"`` are blend-shape weights in
+[0, 1] with canonical (ARKit) names (ICT FaceKit); ``"coefficients"`` are unbounded components with a unit Gaussian
+prior and no names (FLAME's ψ).
 """
 
 import threading
@@ -16,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.geometry.camera import HeadPose, transform_points
+from headcast.headmodel.lbs import linear_blend_skinning
 
 PartName = Literal[
     "face", "head_neck", "mouth_socket", "eye_sockets", "gums_tongue", "teeth", "eyeballs", "eye_blend", "eyelashes"
@@ -64,7 +69,43 @@ one side) and ``pupilDilate*`` (pupil dilation)."""
 CANONICAL_EXPRESSIONS: frozenset[str] = frozenset(ARKIT_EXPRESSIONS + EXTRA_EXPRESSIONS)
 """Every name a model may give one of its expression shapes in ``LinearHeadModel.expression_arkit``."""
 
+ExpressionKind = Literal["weights", "coefficients"]
+"""``"weights"``: blend-shape weights in [0, 1]; ``"coefficients"``: unbounded, unit-Gaussian components."""
+
 _T = TypeVar("_T")
+
+
+@dataclass(frozen=True, eq=False)
+class Skeleton:
+    """Joints and linear blend skinning of a skinned head model (``headcast.headmodel.lbs`` conventions).
+
+    Attributes:
+        joint_names: ``J`` names, parents first (FLAME: global, neck, jaw, eye_left, eye_right).
+        parents: ``(J,)`` int64 parent of each joint, ``-1`` for the root.
+        j_regressor: ``(J, V)`` float64 joint regressor (joints from the shaped rest mesh).
+        lbs_weights: ``(V, J)`` float64 skinning weights.
+        posedirs: ``(V, 3, 9 (J − 1))`` float32 pose-corrective blend shapes.
+        fitted_joints: joints whose rotation the landmark fit solves for (the others stay at rest; the global one
+            is the head pose).
+    """
+
+    joint_names: tuple[str, ...]
+    parents: NDArray[np.int64]
+    j_regressor: NDArray[np.float64]
+    lbs_weights: NDArray[np.float64]
+    posedirs: NDArray[np.float32]
+    fitted_joints: tuple[str, ...] = ("jaw",)
+
+    @property
+    def num_joints(self) -> int:
+        """J."""
+        return len(self.joint_names)
+
+    def joint_index(self, name: str) -> int:
+        """Index of a joint by name (KeyError names the known joints)."""
+        if name not in self.joint_names:
+            raise KeyError(f"unknown joint '{name}'; known: {', '.join(self.joint_names)}")
+        return self.joint_names.index(name)
 
 
 @dataclass(frozen=True)
@@ -143,6 +184,8 @@ class LinearHeadModel:
         expression_arkit: ``{model shape name: canonical name}`` (:data:`ARKIT_EXPRESSIONS` or
             :data:`EXTRA_EXPRESSIONS`); stages look shapes up by canonical name (:meth:`expression_ids`). A shape
             without an entry cannot be asked for by name.
+        skeleton: joints and skinning of a skinned model (:class:`Skeleton`); None for a purely linear one.
+        expression_kind: what the expression parameters are (:data:`ExpressionKind`).
         memo: values derived from this model, kept with it (:class:`ModelMemo`; not a constructor argument).
     """
 
@@ -162,6 +205,8 @@ class LinearHeadModel:
     material_roles: Mapping[MaterialRole, tuple[str, ...]] = field(default_factory=dict)
     uv_atlas: Mapping[str, AtlasCell] = field(default_factory=dict)
     expression_arkit: Mapping[str, str] = field(default_factory=dict)
+    skeleton: Skeleton | None = None
+    expression_kind: ExpressionKind = "weights"
     memo: ModelMemo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -289,9 +334,12 @@ class HeadParams:
 
     Attributes:
         identity: ``(K,)`` identity coefficients (σ units).
-        expression: ``(E,)`` expression weights in [0, 1], in the model's ``expression_names`` order.
-        pose: model-to-camera transform.
-        joint_rotations: ``(J, 3)`` axis-angle per joint for skinned models; ``(0, 3)`` for linear models.
+        expression: ``(E,)`` expression weights in [0, 1] (``expression_kind="weights"``) or coefficients, in the
+            model's ``expression_names`` order.
+        pose: model-to-camera transform (for a skinned model: of the whole skinned mesh; its root joint is the
+            rest pose).
+        joint_rotations: ``(J, 3)`` axis-angle per joint (``Skeleton.joint_names`` order, each relative to its
+            parent) for skinned models; ``(0, 3)`` for linear models and for a skinned one at rest.
     """
 
     identity: NDArray[np.float64]
@@ -351,9 +399,41 @@ def blend_vertices(
     return out
 
 
+def skin_rest_vertices(
+    model: LinearHeadModel, rest: NDArray[np.floating], joint_rotations: NDArray[np.floating]
+) -> NDArray[np.float64]:
+    """Pose a shaped rest mesh by the model's skeleton: pose correctives, then linear blend skinning.
+
+    Args:
+        model: a model with a skeleton (the rest mesh is returned as float64 when it has none, or for no angles).
+        rest: ``(V, 3)`` shaped rest vertices (:func:`blend_vertices`), metres.
+        joint_rotations: ``(J, 3)`` axis-angle per joint (or ``(0, 3)``: the rest pose).
+
+    Returns:
+        ``(V, 3)`` float64 posed vertices in the model frame (joints regressed from ``rest``).
+    """
+    v = np.asarray(rest, dtype=np.float64)
+    rot = np.asarray(joint_rotations, dtype=np.float64)
+    skel = model.skeleton
+    if skel is None or rot.size == 0:
+        return v
+    if rot.shape != (skel.num_joints, 3):
+        raise ValueError(f"joint_rotations must be ({skel.num_joints}, 3) for this model, got {rot.shape}")
+    out = linear_blend_skinning(v, np.zeros((len(v), 3, 0)), np.zeros((1, 0)), skel.posedirs, skel.j_regressor,
+                                skel.parents, skel.lbs_weights, rot[None])
+    return out.vertices[0]
+
+
+def head_vertices(model: LinearHeadModel, params: HeadParams) -> NDArray[np.float64]:
+    """``(V, 3)`` float64 vertices of ``params`` in the model frame: the linear blend, skinned when the model has a
+    skeleton and ``params`` joint angles."""
+    rest = blend_vertices(model, params.identity, params.expression)
+    return skin_rest_vertices(model, rest, params.joint_rotations)
+
+
 def pose_head(model: LinearHeadModel, params: HeadParams, frame: Literal["model", "camera"] = "model") -> HeadMesh:
     """Evaluate the full mesh of ``params``; in the camera frame when ``frame="camera"``."""
-    v = blend_vertices(model, params.identity, params.expression)
+    v = head_vertices(model, params)
     if frame == "camera":
         v = transform_points(v, params.pose)
     return HeadMesh(v.astype(np.float32), model, frame)

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import transform_points
-from headcast.headmodel.base import LinearHeadModel, MaterialRole, blend_vertices
+from headcast.headmodel.base import LinearHeadModel, MaterialRole, head_vertices
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.render.context import Renderer, default_renderer
 from headcast.render.raster import smooth_normals
@@ -57,7 +57,7 @@ def bake_texture(
     points = landmarks.points[:, :2] if landmarks is not None else fit.landmarks_2d
     params = fit.params
 
-    verts = transform_points(blend_vertices(model, params.identity, params.expression), params.pose)
+    verts = transform_points(head_vertices(model, params), params.pose)
     opaque = model.triangles[opaque_triangle_mask(model)]
     normals = smooth_normals(verts, opaque)
     trust = face_trust_mask(photo.pixels.shape[:2], points, settings.oval_erosion, settings.oval_feather)
@@ -166,7 +166,8 @@ def paint_atlas(
         ``(S, S, 3)`` uint8 sRGB atlas, row 0 = top.
     """
     size = maps.size
-    atlas = np.empty((size, size, 3), np.uint8)
+    # skin wherever no cell of the model lies (a model without teeth, gums or lashes leaves their cells unused)
+    atlas = np.broadcast_to(_to_uint8(skin.rgb), (size, size, 3)).copy()
 
     box = maps.cell_box
     atlas[box("face")] = _to_uint8(face)
@@ -199,6 +200,8 @@ def paint_atlas(
         ("sclera_left", "sclera"), ("sclera_right", "sclera"), ("iris_left", "iris"), ("iris_right", "iris"),
     )
     for role, kind in eyes:
+        if not maps.cell_boxes.get(role):  # e.g. FLAME's eyeball is one sphere: sclera cells only
+            continue
         rows, cols = box(role)
         uv = maps.catchlight_uv.get(role) if settings.catchlight else None
         glint = None if uv is None else (float(uv[0]), float(uv[1]))

@@ -1,0 +1,123 @@
+"""FLAME as the pipeline's head model (``headcast.fitting.flame_head``) and ``headcast make --head-model flame``.
+
+Built on the synthetic FLAME file of ``conftest.py`` (FLAME's topology and layout, made-up bases): the UV layout,
+parts and landmark table depend on the topology, the template and the skinning weights only.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from headcast.cli.main import main
+from headcast.fitting.correspondence import load_correspondence
+from headcast.fitting.flame_correspondence import load_flame_correspondence
+from headcast.fitting.flame_head import FlameHead, flame_head_model
+from headcast.geometry.mesh import barycentric_interpolate
+from headcast.headmodel.flame import load_flame
+from headcast.texture.atlas import atlas_uv
+
+REPO = Path(__file__).resolve().parents[2]
+VALIDATOR = REPO / "tools" / "node" / "validate.mjs"
+
+
+@pytest.fixture(scope="module")
+def flame_head(flame_files: dict[str, Path], ict_model) -> FlameHead:
+    return flame_head_model(load_flame(flame_files["2023"]), ict_model, load_flame_correspondence(),
+                            load_correspondence())
+
+
+def test_model_interface(flame_head: FlameHead) -> None:
+    m = flame_head.model
+    assert (m.name, m.num_vertices, len(m.triangles)) == ("flame", 5023, 9976)
+    assert (m.num_identity, m.num_expressions, m.expression_kind) == (100, 50, "coefficients")
+    assert m.skeleton is not None and m.skeleton.joint_names == ("global", "neck", "jaw", "eye_left", "eye_right")
+    assert m.skeleton.fitted_joints == ("jaw",)
+    assert m.has_material("face", "head", "sclera_left", "sclera_right")
+    assert not m.has_material("teeth") and not m.has_part("teeth")
+    # the parts cover every vertex once; the eyeballs are the two 546-vertex spheres
+    ids = np.concatenate([m.parts[p] for p in ("face", "head_neck", "eyeballs")])
+    assert np.array_equal(np.sort(ids), np.arange(m.num_vertices))
+    assert len(m.parts["eyeballs"]) == 1092 and m.parts["eyeballs"].min() == 3931
+    assert 2500 < len(m.parts["face"]) < 3931
+
+
+def test_uv_layout_follows_the_materials(flame_head: FlameHead) -> None:
+    m = flame_head.model
+    uv = m.uv[m.triangle_uvs]  # (T, 3, 2) model UVs
+    for mat, name in enumerate(m.material_names):
+        cell = m.uv_atlas[name]
+        sel = uv[m.triangle_material == mat]
+        # every corner lies in its material's tile: no triangle stretches across the atlas
+        assert np.all(sel[..., 0] >= cell.tile_u0 - 1e-5) and np.all(sel[..., 0] <= cell.tile_u0 + cell.tile_width)
+    a = atlas_uv(m, 1024)[m.triangle_uvs]
+    area = (a[:, 1, 0] - a[:, 0, 0]) * (a[:, 2, 1] - a[:, 0, 1]) - (a[:, 2, 0] - a[:, 0, 0]) * (a[:, 1, 1] - a[:, 0, 1])
+    skin = m.material_mask("face", "head")
+    # orientation kept (UV triangles counter-clockwise like the mesh) almost everywhere on the skin
+    assert np.mean(area[skin] > 0) > 0.9
+    # a face texel is used by one triangle: the face chart's UV area is close to the sum of its triangles'
+    face = m.material_mask("face")
+    assert np.abs(area[face]).sum() < 1.15 * np.abs(area[face].sum())
+
+
+def test_landmarks_sit_where_icts_do(flame_head: FlameHead, ict_model) -> None:
+    corr, ict_corr = flame_head.correspondence, load_correspondence()
+    assert corr.num_landmarks == 478 and np.allclose(corr.barycentric.sum(axis=1), 1.0)
+    ours = barycentric_interpolate(flame_head.on_ict, flame_head.model.triangles, corr.face_ids, corr.barycentric)
+    theirs = barycentric_interpolate(ict_model.template.astype(np.float64), ict_model.triangles, ict_corr.face_ids,
+                                     ict_corr.barycentric)
+    dist = np.linalg.norm(ours - theirs, axis=1)
+    assert np.median(dist[:468]) < 0.001 and np.percentile(dist[:468], 95) < 0.004
+    eyeball = np.isin(flame_head.model.triangles[corr.face_ids[468:]], flame_head.model.parts["eyeballs"]).all(axis=1)
+    assert eyeball.all()  # the iris landmarks on the eyeballs
+    cand = corr.contour_candidates
+    assert cand.shape == ict_corr.contour_candidates.shape and np.all(cand[:, 0] >= 0)
+
+
+def _validate(path: Path) -> dict:
+    if shutil.which("node") is None or not (VALIDATOR.parent / "node_modules" / "gltf-validator").is_dir():
+        if os.environ.get("HEADCAST_REQUIRE_GLTF_VALIDATOR") == "1":
+            pytest.fail("HEADCAST_REQUIRE_GLTF_VALIDATOR=1 but the glTF validator is not installed")
+        pytest.skip("glTF validator not installed (npm ci --prefix tools/node)")
+    proc = subprocess.run(["node", str(VALIDATOR), str(path)], capture_output=True, text=True, timeout=300,
+                          check=False)
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.slow
+def test_make_with_the_flame_head(flame_files: dict[str, Path], portraits_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    photo = portraits_dir / "london_003_neutral.jpg"
+    code = main(["make", str(photo), "-o", str(out), "--head-model", "flame", "--flame-model",
+                 str(flame_files["2020"]), "--hair", "none"])
+    assert code == 0
+    params = json.loads((out / "params.json").read_text())
+    flame = json.loads((out / "flame_params.json").read_text())
+    assert params["model"] == "flame"
+    assert flame["fit"] is None and len(flame["expression"]) == 50
+    assert flame["shape"] == pytest.approx(params["identity"])  # β is the fitted identity itself
+    pose = np.array(flame["pose"])
+    assert pose.shape == (5, 3) and np.all(pose[[0, 1, 3, 4]] == 0)  # only the jaw is fitted (head pose apart)
+    with zipfile.ZipFile(out / "avatar.zip") as zf:
+        assert "flame_params.json" in zf.namelist()
+    # the photo is baked into the face cell of the project's UV layout
+    tex = np.asarray(Image.open(out / "texture.png").convert("RGB"), dtype=np.float64)
+    face_cell = tex[: tex.shape[0] // 2, : tex.shape[1] // 2]
+    assert face_cell.std(axis=(0, 1)).mean() > 10  # not a flat fill
+    report = _validate(out / "avatar.glb")
+    assert report["issues"]["numErrors"] == 0, report["issues"]["messages"][:5]
+
+
+def test_missing_flame_file_names_where_to_get_it(tmp_path: Path, portraits_dir: Path, capsys) -> None:
+    code = main(["make", str(portraits_dir / "london_003_neutral.jpg"), "-o", str(tmp_path / "out"),
+                 "--head-model", "flame", "--flame-model", str(tmp_path / "nope.pkl")])
+    assert code == 5
+    err = capsys.readouterr().err
+    assert "flame.is.tue.mpg.de" in err and "non-commercial" in err
+    assert not (tmp_path / "out").exists()
