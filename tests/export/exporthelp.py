@@ -4,6 +4,9 @@ The tiny model is a 10 cm cube (8 vertices, every face with its own 4 UVs, so ea
 vertices), plus one overlay triangle (``M_EyeOcclusion``, must be left out) and one lash triangle
 (``M_EyeLashes``, double-sided primitive). Expressions: ``jawOpen`` lowers the bottom face, ``mouthSmile_L``
 moves corner 1 by 5 mm and corner 0 by 0.1 µm (below the sparse cut-off), ``eyeBlink_R`` moves only the lash.
+
+``tiny_skinned_model`` adds a made-up skeleton (FLAME's five joints by default) to it; ``tiny_eye_model`` gives its
+triangles only the roles a FLAME head has (face, head, sclera, iris: no teeth, gums, lashes or overlay).
 """
 
 import json
@@ -17,7 +20,8 @@ import pygltflib
 from headcast.avatar import Avatar
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import HeadPose, camera_from_fov
-from headcast.headmodel.base import HeadParams, LinearHeadModel
+from headcast.headmodel.base import HeadParams, LinearHeadModel, Skeleton
+from headcast.headmodel.flame import FLAME_JOINT_NAMES
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.texture.types import UVTexture
 
@@ -77,12 +81,57 @@ def tiny_model() -> LinearHeadModel:
     )
 
 
+FLAME_PARENTS = (-1, 0, 1, 1, 1)
+
+
+def tiny_skinned_model(
+    joint_names: tuple[str, ...] = FLAME_JOINT_NAMES,
+    parents: tuple[int, ...] = FLAME_PARENTS,
+    name: str = "tiny-skinned",
+    seed: int = 3,
+) -> LinearHeadModel:
+    """The tiny model with a skeleton: joints regressed from a few vertices each (so identity and expression move
+    them), random skinning weights with at most four joints per vertex (glTF's limit: the GLB skin is then
+    exact), random pose correctives of ~1 mm per unit of the pose feature."""
+    from dataclasses import replace
+
+    base = tiny_model()
+    rng = np.random.default_rng(seed)
+    n, j = base.num_vertices, len(joint_names)
+    regressor = np.zeros((j, n))
+    for row in range(j):
+        ids = rng.choice(8, size=3, replace=False)
+        regressor[row, ids] = rng.dirichlet(np.ones(3))
+    weights = rng.dirichlet(np.ones(j), size=n)
+    if j > 4:
+        weights[np.arange(n), rng.integers(0, j, size=n)] = 0.0
+        weights /= weights.sum(axis=1, keepdims=True)
+    posedirs = rng.normal(scale=1e-3, size=(n, 3, 9 * (j - 1))).astype(np.float32)
+    skel = Skeleton(joint_names, np.array(parents, np.int64), regressor, weights, posedirs)
+    return replace(base, name=name, skeleton=skel)
+
+
+def tiny_eye_model() -> LinearHeadModel:
+    """The tiny model with only a FLAME head's material roles: face, head, sclera and iris (no lashes, overlay,
+    teeth or gums)."""
+    from dataclasses import replace
+
+    return replace(
+        tiny_model(),
+        triangle_material=np.array([0] * 6 + [1] * 4 + [2] * 2 + [3, 4], np.int16),
+        material_names=("skin", "scalp", "sclera_l", "iris_l", "sclera_r"),
+        material_roles={"face": ("skin",), "head": ("scalp",), "sclera_left": ("sclera_l",),
+                        "iris_left": ("iris_l",), "sclera_right": ("sclera_r",)},
+    )
+
+
 def make_avatar(
     model: LinearHeadModel,
     identity: np.ndarray,
     expression: np.ndarray,
     texture: UVTexture,
     scale: float = 1.0,
+    joint_rotations: np.ndarray | None = None,
 ) -> Avatar:
     rng = np.random.default_rng(1)
     w, h = 64, 48
@@ -103,7 +152,8 @@ def make_avatar(
     )
     pose = HeadPose(np.array([0.1, -0.2, 0.05]), np.array([0.01, -0.02, -0.6]))
     fit = FitResult(
-        params=HeadParams(np.asarray(identity, float), np.asarray(expression, float), pose),
+        params=HeadParams(np.asarray(identity, float), np.asarray(expression, float), pose,
+                          np.zeros((0, 3)) if joint_rotations is None else np.asarray(joint_rotations, float)),
         camera=camera_from_fov(w, h, 40.0),
         landmarks_2d=rng.uniform(0, w, size=(478, 2)),
         landmarks68_2d=rng.uniform(0, h, size=(68, 2)),
@@ -143,7 +193,7 @@ def read_accessor(gltf: pygltflib.GLTF2, index: int) -> np.ndarray:
     """Decode accessor ``index`` of a loaded GLB (dense or sparse) into an ``(count, components)`` array."""
     blob = gltf.binary_blob()
     acc = gltf.accessors[index]
-    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4}[acc.type]
+    width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}[acc.type]
     dtype = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 
     def view(view_index: int, offset: int, count: int, dt: type) -> np.ndarray:
@@ -162,3 +212,46 @@ def read_accessor(gltf: pygltflib.GLTF2, index: int) -> np.ndarray:
         vals = view(sp.values.bufferView, sp.values.byteOffset, sp.count * width, dtype[acc.componentType])
         out[idx.astype(np.int64)] = vals.reshape(sp.count, width)
     return out
+
+
+def node_world_matrices(gltf: pygltflib.GLTF2) -> dict[int, np.ndarray]:
+    """``{node: (4, 4) world matrix}`` of every node in the scene, from its TRS (scipy's quaternion → matrix)."""
+    from scipy.spatial.transform import Rotation
+
+    out: dict[int, np.ndarray] = {}
+
+    def visit(index: int, parent: np.ndarray) -> None:
+        node = gltf.nodes[index]
+        local = np.eye(4)
+        if node.matrix is not None:
+            local = np.array(node.matrix, float).reshape(4, 4).T
+        else:
+            if node.rotation is not None:
+                local[:3, :3] = Rotation.from_quat(node.rotation).as_matrix()
+            if node.scale is not None:
+                local[:3, :3] = local[:3, :3] * np.array(node.scale)
+            if node.translation is not None:
+                local[:3, 3] = node.translation
+        out[index] = parent @ local
+        for child in node.children:
+            visit(child, out[index])
+
+    for root in gltf.scenes[gltf.scene].nodes:
+        visit(root, np.eye(4))
+    return out
+
+
+def posed_primitive(gltf: pygltflib.GLTF2, primitive: pygltflib.Primitive, weights: list[float]) -> np.ndarray:
+    """``(N, 3)`` positions a glTF viewer shows for a primitive of the skinned head: morph targets at ``weights``,
+    then linear blend skinning with the joints' world matrices times the inverse bind matrices (glTF 2.0 §3.7.3)."""
+    base = read_accessor(gltf, primitive.attributes.POSITION).astype(np.float64)
+    for w, target in zip(weights, primitive.targets, strict=True):
+        base = base + w * read_accessor(gltf, target["POSITION"])
+    skin = gltf.skins[0]
+    world = node_world_matrices(gltf)
+    ibm = read_accessor(gltf, skin.inverseBindMatrices).reshape(-1, 4, 4).transpose(0, 2, 1).astype(np.float64)
+    joint_mats = np.stack([world[node] @ ibm[k] for k, node in enumerate(skin.joints)])
+    joints = read_accessor(gltf, primitive.attributes.JOINTS_0).astype(np.int64)
+    jw = read_accessor(gltf, primitive.attributes.WEIGHTS_0).astype(np.float64)
+    blended = np.einsum("nk,nkrc->nrc", jw, joint_mats[joints])
+    return np.einsum("nrc,nc->nr", blended[:, :3, :3], base) + blended[:, :3, 3]

@@ -2,12 +2,13 @@ import numpy as np
 import pytest
 
 from headcast.geometry.camera import HeadPose, camera_from_fov, project, transform_points
-from headcast.headmodel.base import HeadParams
+from headcast.headmodel.base import HeadParams, head_vertices
 from headcast.landmarks.types import Photo
 from headcast.render.raster import RenderResult, RenderSettings
 from headcast.render.views import preview_image, render_head, turntable_image, turntable_pose
 from headcast.texture.atlas import atlas_uv
 from headcast.texture.types import UVTexture
+from testhelp import ict_with_jaw
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +61,26 @@ def test_preview_panels() -> None:
     assert np.all(out[0, 30:60] == 128) and np.all(out[15, 45] == [200, 100, 0])  # render on grey
     assert np.all(out[0, 60:] == 50)  # overlay: photo where nothing was rendered
     assert np.allclose(out[15, 75], 0.6 * np.array([200, 100, 0]) + 0.4 * 50, atol=1)
+
+
+def test_render_and_turntable_show_a_skinned_jaw(ict_model, flat_texture, renderer) -> None:
+    """A skinned head is drawn as head_vertices: with the jaw open the chin lands lower, where its posed vertex
+    projects."""
+    model = ict_with_jaw(ict_model)
+    cam = camera_from_fov(256, 256, 30.0)
+    pose = HeadPose(np.zeros(3), np.array([0.0, 0.0, -0.6]))
+    rest = _neutral(model)
+    opened = HeadParams(rest.identity, rest.expression, pose, np.array([[0.0, 0.0, 0.0], [0.3, 0.0, 0.0]]))
+    chin = model.landmarks68[8]
+    posed_chin = transform_points(head_vertices(model, opened)[chin][None], pose)[0]
+    rest_chin = transform_points(model.template[chin][None].astype(float), pose)[0]
+    u, v = project(posed_chin, cam)
+    assert v - project(rest_chin, cam)[1] > 5  # pixels lower
+    res = render_head(model, opened, flat_texture, cam, pose, RenderSettings(), renderer=renderer)
+    assert res.color[int(v) - 1, int(u), 3] == 255
+    assert res.depth[int(v) - 1, int(u)] == pytest.approx(-posed_chin[2], abs=5e-3)
+    closed = render_head(model, rest, flat_texture, cam, pose, RenderSettings(), renderer=renderer)
+    assert closed.depth[int(v) - 1, int(u)] > -posed_chin[2] + 0.02  # the closed head shows the neck there, behind
+    spin = turntable_image(model, opened, flat_texture, yaws_deg=(0,), size=64, renderer=renderer)
+    assert not np.array_equal(spin, turntable_image(model, rest, flat_texture, yaws_deg=(0,), size=64,
+                                                    renderer=renderer))

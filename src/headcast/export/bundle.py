@@ -2,11 +2,12 @@
 
 Layout of ``out_dir``::
 
-    avatar.glb     textured head, ARKit morph targets, fitted expression as weights (glb.py)
-    head.obj       static mesh with the fitted expression, model frame (obj.py)
+    avatar.glb     textured head, expression morph targets with the fitted weights; a skinned model's joints
+                   as a glTF skin at the fitted pose (glb.py)
+    head.obj       static mesh with the fitted expression and joint pose, model frame (obj.py)
     head.mtl       white diffuse + map_Kd texture.png
     texture.png    UV texture atlas (sRGB)
-    params.json    identity, expression, pose, camera, landmarks, timings (params.py)
+    params.json    identity, expression, pose, joint rotations, camera, landmarks, timings (params.py)
     *.png          caller's pictures, e.g. preview.png, turntable.png
     avatar.zip     all of the above
 """

@@ -1,15 +1,36 @@
-"""Binary glTF 2.0 (GLB) writer: a textured head with ARKit-named morph targets, fitted expression baked in.
+"""Binary glTF 2.0 (GLB) writer: a textured head with named morph targets, fitted expression baked in.
 
 Convention:
     Positions in metres in the neutral **model frame** (+y up, +z forward — glTF's own frame), identity
-    applied and expression zero; one morph target per expression shape (``model.expression_basis[j]``), named
-    in ``mesh.extras.targetNames`` (read by three.js, Blender and Unity) and weighted by the fitted expression
-    in ``mesh.weights``, so a viewer shows ``template + Σ α_i·identity_i + Σ w_j·expression_j``: the fitted
-    head. UVs are the texture atlas coordinates flipped to glTF's top-left origin (``v' = 1 − v``); vertices
-    are split at UV seams. Targets are sparse accessors holding only the vertices that move.
+    applied and the morph-target expression components zero; one morph target per expression component
+    (``model.expression_basis[j]``), named in ``mesh.extras.targetNames`` (read by three.js, Blender and Unity) and
+    weighted by the fitted value in ``mesh.weights``, so a viewer shows ``template + Σ α_i·identity_i +
+    Σ w_j·expression_j``: the fitted head. Blend-shape weights (``expression_kind="weights"``, ICT FaceKit's
+    ARKit-named shapes) get one target each; unbounded coefficients (``"coefficients"``, FLAME's ψ) get targets for
+    the first ``ExportSettings.max_coefficient_targets`` components, and the fitted values of the others are baked
+    into the positions (glTF allows any float morph weight, so negative and > 1 coefficients are written as they
+    are). UVs are the texture atlas coordinates flipped to glTF's top-left origin (``v' = 1 − v``); vertices are
+    split at UV seams. Targets are sparse accessors holding only the vertices that move.
 
-Layout: one node, one mesh, one primitive per material group (single-sided skin, eyes, teeth, mouth;
-double-sided lashes), all sharing one embedded PNG texture.
+Skin (a model with a :class:`~headcast.headmodel.base.Skeleton`, e.g. FLAME):
+    The head node is skinned (glTF ``skin``; the node has no transform of its own, as glTF asks of skinned
+    meshes). One node per joint, named by ``Skeleton.joint_names``, in the skeleton's hierarchy (children of their
+    parent joint; the root joint is a scene root): ``translation`` = the rest joint position relative to the
+    parent's (the root's: relative to the model origin), ``rotation`` = the fitted ``HeadParams.joint_rotations``
+    as a unit quaternion ``(x, y, z, w)``. Rest joints are regressed from the shaped rest mesh with the fitted
+    expression (``headcast.headmodel.lbs``), so ``inverseBindMatrices`` are the translations by ``−J_j``. Every
+    vertex has ``JOINTS_0`` / ``WEIGHTS_0``: its four largest skinning weights, renormalised to sum to 1 (float),
+    with unsigned-byte joint indices (unsigned short past 256 joints) and joint 0 in unused slots. The positions are
+    the **bind pose**: the shaped rest mesh plus the pose correctives at the fitted joint rotations — glTF has no
+    pose-corrective blend shapes, so they are baked in for the fitted pose and stay fixed when a viewer turns a
+    joint, and the joints stay where the fitted expression put them when a viewer changes a morph weight. At the
+    stored rotations a glTF viewer (morph targets, then skinning) shows ``head_vertices(model, params)`` up to
+    float32 storage and the four-influence cut (exact for a skeleton whose vertices have at most four joints).
+    The head pose (model → camera) is not applied: the mesh stays in the model frame, like an unskinned head.
+
+Layout: node 0 the head (one mesh, one primitive per material group: single-sided skin, eyes, teeth, mouth;
+double-sided lashes, when the model has them), node 1 the hair when there is hair, then the joints; all
+primitives share one embedded PNG texture.
 """
 
 from dataclasses import dataclass
@@ -26,13 +47,18 @@ from headcast.export.images import png_bytes
 from headcast.export.mesh import SeamSplit, material_mask, safe_normals, split_uv_seams
 from headcast.export.settings import ExportSettings
 from headcast.geometry.mesh import morphed_normals, normal_sums, vertex_normals
-from headcast.headmodel.base import LinearHeadModel, blend_vertices
+from headcast.headmodel.base import LinearHeadModel, Skeleton, blend_vertices
+from headcast.headmodel.lbs import pose_feature, regress_joints, rodrigues
 from headcast.texture.types import UVTexture
 
 if TYPE_CHECKING:
     from headcast.hair.gltf import StrandGeometry
 
 _USHORT_LIMIT = 65535  # 65535 itself is the primitive-restart value: keep ushort indices below it
+_UBYTE_JOINTS = 256  # joint indices fit an unsigned byte up to this many joints
+MAX_INFLUENCES = 4
+"""Joints per vertex in ``JOINTS_0`` / ``WEIGHTS_0`` (one glTF attribute set)."""
+_VECTOR_TYPES = {2: gl.VEC2, 3: gl.VEC3, 4: gl.VEC4}
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,7 +107,7 @@ class _Builder:
         return len(self.accessors) - 1
 
     def vec(self, values: NDArray[np.float32], with_bounds: bool) -> int:
-        """Add a dense float VEC2/VEC3 vertex attribute ``(N, C)``."""
+        """Add a dense float VEC2/VEC3/VEC4 vertex attribute ``(N, C)``."""
         v = np.ascontiguousarray(values, dtype=np.float32)
         view = self.chunk.add(v.tobytes(), gl.ARRAY_BUFFER)
         return self._push(
@@ -89,7 +115,7 @@ class _Builder:
                 bufferView=view,
                 componentType=gl.FLOAT,
                 count=len(v),
-                type=gl.VEC3 if v.shape[1] == 3 else gl.VEC2,
+                type=_VECTOR_TYPES[v.shape[1]],
                 min=_bounds(v.min(axis=0)) if with_bounds else None,
                 max=_bounds(v.max(axis=0)) if with_bounds else None,
             )
@@ -100,6 +126,26 @@ class _Builder:
         v = np.ascontiguousarray(values, dtype=np.float32)
         view = self.chunk.add(v.tobytes(), gl.ARRAY_BUFFER)
         return self._push(gl.Accessor(bufferView=view, componentType=gl.FLOAT, count=len(v), type=gl.SCALAR))
+
+    def joints(self, joints: NDArray[np.integer], num_joints: int) -> int:
+        """Add a ``JOINTS_0`` attribute ``(N, 4)``: UNSIGNED_BYTE indices up to 256 joints, else UNSIGNED_SHORT."""
+        small = num_joints <= _UBYTE_JOINTS
+        v = np.ascontiguousarray(joints, dtype=np.uint8 if small else np.uint16)
+        view = self.chunk.add(v.tobytes(), gl.ARRAY_BUFFER)
+        return self._push(
+            gl.Accessor(
+                bufferView=view,
+                componentType=gl.UNSIGNED_BYTE if small else gl.UNSIGNED_SHORT,
+                count=len(v),
+                type=gl.VEC4,
+            )
+        )
+
+    def matrices(self, matrices: NDArray[np.floating]) -> int:
+        """Add ``(N, 4, 4)`` matrices (acting on column vectors) as a MAT4 accessor, stored column-major."""
+        m = np.ascontiguousarray(np.swapaxes(np.asarray(matrices, dtype=np.float32), 1, 2))
+        view = self.chunk.add(m.tobytes())
+        return self._push(gl.Accessor(bufferView=view, componentType=gl.FLOAT, count=len(m), type=gl.MAT4))
 
     def indices(self, triangles: NDArray[np.integer], num_vertices: int) -> int:
         """Add triangle indices ``(T, 3)`` as UNSIGNED_SHORT when they fit, else UNSIGNED_INT."""
@@ -182,9 +228,9 @@ def _groups_and_targets(model: LinearHeadModel, settings: ExportSettings) -> _Gr
 def _build_groups(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAndTargets:
     """Primitives and their morph targets; identity-independent, so computed once per model and settings.
 
-    Position deltas are the model's expression basis (exact for every identity). Normal deltas are computed on the
-    mean head: the change of a vertex normal under an expression barely depends on the identity, and computing
-    it per avatar cost ~0.8 s.
+    Position deltas are the model's expression basis (exact for every identity), for the first
+    :func:`morph_target_count` components. Normal deltas are computed on the mean head: the change of a vertex
+    normal under an expression barely depends on the identity, and computing it per avatar cost ~0.8 s.
     """
     groups = _groups(model, settings)
     keep_tris = model.triangles[~material_mask(model, settings.exclude_roles)]
@@ -192,7 +238,7 @@ def _build_groups(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAn
     sums = normal_sums(template, keep_tris)
     base_normals = vertex_normals(template, keep_tris)
     per_group: list[list[tuple[_SparseTarget, _SparseTarget | None]]] = [[] for _ in groups]
-    for delta in model.expression_basis:
+    for delta in model.expression_basis[: morph_target_count(model, settings)]:
         normals = morphed_normals(template, keep_tris, delta, sums) if settings.normal_targets else None
         for g, group in enumerate(groups):
             vid = group.split.vertex_ids
@@ -209,6 +255,151 @@ def _build_groups(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAn
 def prepare_glb_export(model: LinearHeadModel, settings: ExportSettings) -> None:
     """Compute the identity-independent morph-target data now (start-up) instead of in the first export."""
     _groups_and_targets(model, settings)
+
+
+def morph_target_count(model: LinearHeadModel, settings: ExportSettings) -> int:
+    """How many expression components get a morph target (the first ones; the module docstring).
+
+    All of a model's blend-shape weights; the first ``settings.max_coefficient_targets`` of its coefficients.
+    """
+    if model.expression_kind == "weights":
+        return model.num_expressions
+    return max(0, min(model.num_expressions, settings.max_coefficient_targets))
+
+
+def bind_pose_vertices(
+    model: LinearHeadModel,
+    identity: NDArray[np.floating],
+    expression: NDArray[np.floating],
+    joint_rotations: NDArray[np.floating] | None,
+    num_targets: int,
+) -> NDArray[np.float64]:
+    """Positions the GLB stores: the rest blend without the morph-target components, plus baked pose correctives.
+
+    ``template + Σ α_i·identity_i + Σ_{j ≥ num_targets} w_j·expression_j`` (the components without a target baked
+    in), plus, for a skinned model, the pose-corrective offsets ``Σ_p P_p f_p(θ)`` at ``joint_rotations``
+    (``headcast.headmodel.lbs``: zero at the rest pose).
+
+    Args:
+        model: the head model.
+        identity: ``(K',)`` identity coefficients, K' ≤ K.
+        expression: ``(E,)`` fitted expression.
+        joint_rotations: ``(J, 3)`` axis-angle per joint, radians; None for a model without a skeleton.
+        num_targets: the first ``num_targets`` expression components are morph targets (left at zero here).
+
+    Returns:
+        ``(V, 3)`` float64 model-frame vertices, metres.
+    """
+    rest_expression = np.array(expression, dtype=np.float64)
+    rest_expression[:num_targets] = 0.0
+    base = blend_vertices(model, identity, rest_expression)
+    skel = model.skeleton
+    if skel is None or joint_rotations is None:
+        return base
+    feature = pose_feature(rodrigues(joint_rotations)[None])  # (1, 9 (J − 1))
+    corrective = np.tensordot(feature.astype(skel.posedirs.dtype), skel.posedirs, axes=([1], [2]))[0]
+    return base + corrective
+
+
+def skin_influences(lbs_weights: NDArray[np.floating]) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """The :data:`MAX_INFLUENCES` largest skinning weights of each vertex, renormalised as glTF requires.
+
+    glTF's rules (and the Khronos validator's): weights are non-negative and sum to 1 (checked in float32, to
+    2e-7 per used weight), a joint appears at most once per vertex among the non-zero weights, and an unused slot
+    (weight 0) has joint 0. The float32 sum is made 1 by giving the rounding residue to the largest weight.
+
+    Args:
+        lbs_weights: ``(N, J)`` skinning weights, non-negative, each row with a positive sum.
+
+    Returns:
+        ``(joints, weights)``: ``(N, 4)`` int64 joint indices and ``(N, 4)`` float32 weights, largest first.
+    """
+    w = np.clip(np.asarray(lbs_weights, dtype=np.float64), 0.0, None)
+    n = w.shape[0]
+    order = np.argsort(-w, axis=1, kind="stable")[:, :MAX_INFLUENCES]
+    joints = np.zeros((n, MAX_INFLUENCES), dtype=np.int64)
+    weights = np.zeros((n, MAX_INFLUENCES), dtype=np.float64)
+    joints[:, : order.shape[1]] = order
+    weights[:, : order.shape[1]] = np.take_along_axis(w, order, axis=1)
+    total = weights.sum(axis=1, keepdims=True)
+    if np.any(total <= 0.0):
+        raise ValueError("every vertex needs a positive skinning weight")
+    out = (weights / total).astype(np.float32)
+    residue = np.float32(1.0) - out.sum(axis=1, dtype=np.float32)
+    out[:, 0] += residue
+    joints[out == 0.0] = 0
+    return joints, out
+
+
+def quaternion_xyzw(axis_angle: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Unit quaternions ``(x, y, z, w)`` (glTF's order) of axis-angle vectors.
+
+    ``q = (sin(θ/2) · r/θ, cos(θ/2))`` with ``θ = |r|``; ``sin(θ/2)/θ = ½ sinc(θ/2π)`` is exact at ``r = 0``.
+
+    Args:
+        axis_angle: ``(..., 3)`` rotation vectors, radians.
+
+    Returns:
+        ``(..., 4)`` float64 unit quaternions.
+    """
+    r = np.asarray(axis_angle, dtype=np.float64)
+    theta = np.linalg.norm(r, axis=-1, keepdims=True)
+    return np.concatenate([0.5 * np.sinc(theta / (2.0 * np.pi)) * r, np.cos(theta / 2.0)], axis=-1)
+
+
+@dataclass(frozen=True, eq=False)
+class _Skin:
+    """What the GLB's skin is made of.
+
+    Attributes:
+        skeleton: the model's joints and weights.
+        joints: ``(J, 3)`` float64 rest joint positions (regressed from the shaped rest mesh), metres.
+        rotations: ``(J, 3)`` fitted axis-angle per joint, relative to the parent, radians.
+        influences: ``(V, 4)`` joint indices and ``(V, 4)`` float32 weights of every model vertex.
+    """
+
+    skeleton: Skeleton
+    joints: NDArray[np.float64]
+    rotations: NDArray[np.float64]
+    influences: tuple[NDArray[np.int64], NDArray[np.float32]]
+
+
+def _skin(
+    model: LinearHeadModel,
+    identity: NDArray[np.floating],
+    expression: NDArray[np.floating],
+    joint_rotations: NDArray[np.floating] | None,
+) -> _Skin | None:
+    """The skin of a skinned model at ``joint_rotations`` (zero rotations: the rest pose); None without one."""
+    skel = model.skeleton
+    if skel is None:
+        return None
+    rot = np.zeros((skel.num_joints, 3))
+    if joint_rotations is not None and np.size(joint_rotations):
+        rot = np.asarray(joint_rotations, dtype=np.float64)
+    if rot.shape != (skel.num_joints, 3):
+        raise ValueError(f"joint_rotations must be ({skel.num_joints}, 3) for this model, got {rot.shape}")
+    rest = blend_vertices(model, identity, expression)
+    joints = regress_joints(skel.j_regressor, rest[None])[0]
+    influences = model.memo.get(("export.glb.skin",), lambda: skin_influences(skel.lbs_weights))
+    return _Skin(skel, joints, rot, influences)
+
+
+def _joint_nodes(skin: _Skin, first: int) -> list[gl.Node]:
+    """One node per joint (node ``first + j`` is joint ``j``): rest offset from the parent and fitted rotation."""
+    parents = skin.skeleton.parents
+    offsets = skin.joints.copy()
+    offsets[1:] -= skin.joints[parents[1:]]
+    quats = quaternion_xyzw(skin.rotations)
+    return [
+        gl.Node(
+            name=name,
+            translation=[float(x) for x in offsets[j]],
+            rotation=[float(x) for x in quats[j]],
+            children=[first + int(c) for c in np.flatnonzero(parents == j)],
+        )
+        for j, name in enumerate(skin.skeleton.joint_names)
+    ]
 
 
 def _bounds(values: NDArray[np.float32]) -> list[float]:
@@ -235,18 +426,22 @@ def build_gltf(
     settings: ExportSettings | None = None,
     texture_png: bytes | None = None,
     strands: "StrandGeometry | None" = None,
+    joint_rotations: NDArray[np.floating] | None = None,
 ) -> gl.GLTF2:
-    """Build the glTF document (binary blob set) of one head; see the module docstring for the frame.
+    """Build the glTF document (binary blob set) of one head; see the module docstring for the frame and the skin.
 
     Args:
-        model: head model (topology, UVs, bases, materials).
+        model: head model (topology, UVs, bases, materials, skeleton).
         identity: ``(K',)`` identity coefficients (σ units), K' ≤ K.
-        expression: ``(E,)`` fitted expression weights, written as ``mesh.weights``.
+        expression: ``(E,)`` fitted expression; the morph-target components are written as ``mesh.weights``, the
+            others (coefficient models only) baked into the positions.
         texture: atlas image and per-model-UV atlas coordinates (bottom-left origin).
         settings: export settings; defaults to ``ExportSettings()``.
         texture_png: ``texture.image`` already encoded as PNG (saves encoding it twice in a bundle).
         strands: hair geometry (``headcast.hair.gltf.strand_geometry``), added as a second node and mesh ``hair``
             with its own material (base colour from ``COLOR_0``); None writes the head alone.
+        joint_rotations: ``(J, 3)`` fitted axis-angle per joint (``HeadParams.joint_rotations``) of a skinned model;
+            None or ``(0, 3)``: the rest pose. Ignored for a model without a skeleton.
 
     Returns:
         A ``pygltflib.GLTF2`` ready for ``save_binary``.
@@ -258,7 +453,11 @@ def build_gltf(
     if texture.uv.shape[0] != model.uv.shape[0]:
         raise ValueError(f"texture has {texture.uv.shape[0]} UVs, the model {model.uv.shape[0]}")
 
-    base = blend_vertices(model, identity, np.zeros(model.num_expressions))  # (V, 3) float64, metres
+    num_targets = morph_target_count(model, settings)
+    skin = _skin(model, identity, weights, joint_rotations)
+    base = bind_pose_vertices(  # (V, 3) float64, metres
+        model, identity, weights, None if skin is None else skin.rotations, num_targets
+    )
     keep_tris = model.triangles[~material_mask(model, settings.exclude_roles)]
     base_normals = vertex_normals(base, keep_tris)
     groups, targets_per_group = _groups_and_targets(model, settings)
@@ -275,6 +474,10 @@ def build_gltf(
             NORMAL=builder.vec(safe_normals(base_normals[vid]), with_bounds=False),
             TEXCOORD_0=builder.vec(gltf_uv, with_bounds=False),
         )
+        if skin is not None:
+            joint_ids, joint_weights = skin.influences
+            attributes.JOINTS_0 = builder.joints(joint_ids[vid], skin.skeleton.num_joints)
+            attributes.WEIGHTS_0 = builder.vec(joint_weights[vid], with_bounds=False)
         targets = []
         for pos, nrm in group_targets:
             target = gl.Attributes(POSITION=builder.delta(pos))
@@ -326,22 +529,38 @@ def build_gltf(
         )
         extra_nodes.append(gl.Node(name="hair", mesh=1))
 
+    joint_nodes: list[gl.Node] = []
+    skins: list[gl.Skin] = []
+    if skin is not None:
+        first = 1 + len(extra_nodes)
+        joint_nodes = _joint_nodes(skin, first)
+        unbind = np.broadcast_to(np.eye(4), (len(skin.joints), 4, 4)).copy()
+        unbind[:, :3, 3] = -skin.joints
+        skins.append(gl.Skin(
+            name="skeleton",
+            inverseBindMatrices=builder.matrices(unbind),
+            joints=list(range(first, first + len(joint_nodes))),
+            skeleton=first,
+        ))
+
     png = png_bytes(texture.image, settings.png_compress_level) if texture_png is None else texture_png
     image_view = builder.chunk.add(png)
     blob = builder.chunk.blob()
+    roots = list(range(1 + len(extra_nodes))) + ([1 + len(extra_nodes)] if joint_nodes else [])
     gltf = gl.GLTF2(
         asset=gl.Asset(
             version="2.0", generator=f"headcast {headcast.__version__}", extras={"model": model.name}
         ),
         scene=0,
-        scenes=[gl.Scene(nodes=list(range(1 + len(extra_nodes))))],
-        nodes=[gl.Node(name="head", mesh=0), *extra_nodes],
+        scenes=[gl.Scene(nodes=roots)],
+        nodes=[gl.Node(name="head", mesh=0, skin=0 if skins else None), *extra_nodes, *joint_nodes],
+        skins=skins,
         meshes=[
             gl.Mesh(
                 name="head",
                 primitives=primitives,
-                weights=[float(w) for w in weights],
-                extras={"targetNames": list(model.expression_names)},
+                weights=[float(w) for w in weights[:num_targets]],
+                extras={"targetNames": list(model.expression_names[:num_targets])},
             ),
             *extra_meshes,
         ],
@@ -376,7 +595,8 @@ def write_glb(
 
         hair = strand_geometry(avatar.hair, "lines", max_strands=GLB_LINE_STRANDS)
     gltf = build_gltf(
-        avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png, strands=hair
+        avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png, strands=hair,
+        joint_rotations=params.joint_rotations,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     gltf.save_binary(str(path))

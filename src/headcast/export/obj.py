@@ -1,10 +1,13 @@
 """Wavefront OBJ + MTL + PNG writer: the fitted head as a static textured mesh.
 
 Convention:
-    Vertices in metres in the **model frame** (+x the head's left, +y up, +z forward) with identity and the
-    fitted expression applied (no head pose). UVs are texture atlas coordinates with OBJ's bottom-left origin,
-    exactly as ``UVTexture.uv``; faces are counter-clockwise from outside, 1-based ``v/vt/vn``. The material
-    is a white diffuse (``Kd 1 1 1``) modulated by ``map_Kd``, so the texture shows at its own brightness.
+    Vertices in metres in the **model frame** (+x the head's left, +y up, +z forward) with identity, the
+    fitted expression and, for a skinned model, the fitted joint rotations applied
+    (:func:`headcast.headmodel.base.head_vertices`; no head pose). Triangles of the excluded material roles are
+    left out; a role the model has no material for is simply absent. UVs are texture atlas coordinates with OBJ's
+    bottom-left origin, exactly as ``UVTexture.uv``; faces are counter-clockwise from outside, 1-based
+    ``v/vt/vn``. The material is a white diffuse (``Kd 1 1 1``) modulated by ``map_Kd``, so the texture shows at
+    its own brightness.
 """
 
 from dataclasses import dataclass
@@ -60,7 +63,7 @@ def write_obj(
 
     Args:
         obj_path: the OBJ file to write; the MTL gets the same stem, the PNG ``texture_name``, same folder.
-        avatar: the avatar (model, fitted identity and expression, texture).
+        avatar: the avatar (model, fitted identity, expression and joint rotations, texture).
         settings: export settings (excluded material roles, PNG compression).
         texture_name: file name of the texture PNG, referenced by ``map_Kd``.
         texture_png: the texture already encoded as PNG (encoded here when None).

@@ -7,7 +7,24 @@ Convention (docs/conventions.md):
     quantity (intrinsics, ``landmarks68_2d``, ``image``) refers to the input photo's own pixels after EXIF
     rotation, before any internal downscale; origin at the top-left corner, v down.
 
-The schema is a pydantic model (``AvatarParams``); ``schema_version`` changes when a field changes meaning.
+Skinned head models (a :class:`~headcast.headmodel.base.Skeleton`) add ``joint_rotations``: the fitted
+``HeadParams.joint_rotations`` by joint name, axis-angle in radians, each relative to its parent and about its rest
+position (``headcast.headmodel.lbs``), in the skeleton's joint order. The mesh of the file is
+``head_vertices(model, params)`` in the model frame, moved by ``head_pose`` into the camera frame.
+
+A FLAME head (model ``"flame"``) also gets ``flame``: the same head in FLAME's own parameters, such that FLAME's
+model evaluated at ``(β, ψ, θ)`` plus ``translation`` is the **camera-frame** mesh. ``head_pose`` rotates about the
+model origin (``X_cam = R X + t``) while FLAME's global joint rotates about the root joint's rest position ``J0``
+(regressed from the shaped rest mesh, expression included), so the head pose is folded into θ's global rotation and
+a translation: ``θ_global = log(R · R_0)`` (``R_0`` the head's own root rotation, usually the identity) and
+``translation = t + R J0 − J0``. Why: skinning with root rotation ``R_0`` puts every vertex at ``R_0 y + J0``, where
+``y`` (the rest of the chain, relative to the root joint) does not depend on ``R_0`` — the other joints' rotations
+are relative to their parents and the pose correctives use only theirs — so
+``R (R_0 y + J0) + t = (R R_0) y + J0 + (t + R J0 − J0)``. The other joints keep their rotations.
+
+The schema is a pydantic model (``AvatarParams``); ``schema_version`` changes when a field changes meaning. Fields
+added later are optional and left out of files that do not use them (``joint_rotations`` and ``flame`` are absent
+for ICT FaceKit), so older files read as before.
 """
 
 from collections.abc import Mapping
@@ -15,14 +32,19 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 import headcast
 from headcast.avatar import Avatar
 from headcast.errors import HeadcastError
 from headcast.export.jsondoc import load_document, write_document
+from headcast.fitting.flame_head import FLAME_HEAD_NAME
 from headcast.geometry.camera import Camera, HeadPose, pose_matrix
-from headcast.headmodel.base import HeadParams, LinearHeadModel
+from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
+from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+from headcast.headmodel.flame import FLAME_JOINT_NAMES
+from headcast.headmodel.lbs import regress_joints
 
 SCHEMA_VERSION: Literal[1] = 1
 CONVENTIONS = (
@@ -30,6 +52,7 @@ CONVENTIONS = (
     "looking down -z; pixels of the input photo, origin top-left, v down (headcast docs/conventions.md)"
 )
 _MATRIX_TOLERANCE = 1e-6  # |matrix − pose_matrix(rotation, translation)| allowed when reading
+_OMITTED_WHEN_ABSENT = ("joint_rotations", "flame")  # optional fields added after schema 1's first files
 
 Vec3 = tuple[float, float, float]
 Row4 = tuple[float, float, float, float]
@@ -129,6 +152,32 @@ class EmotionDoc(_Schema):
     )
 
 
+class FlameDoc(_Schema):
+    """The head in FLAME's parameters, camera frame: FLAME(β, ψ, θ) + ``translation`` = the camera-frame mesh.
+
+    FLAME's joint order (``joint_names``); a joint the head's skeleton lacks is at rest (zero). How the head pose
+    becomes θ's global rotation and the translation: the module docstring.
+    """
+
+    joint_names: tuple[str, ...] = FLAME_JOINT_NAMES
+    shape: list[float] = Field(description="beta: identity coefficients of FLAME's first components")
+    expression: list[float] = Field(description="psi: expression coefficients of FLAME's first components")
+    pose: tuple[float, float, float, float, float, float] = Field(
+        description="theta as FLAME's 6-vector: global rotation (3) then jaw (3), axis-angle, radians")
+    full_pose: Annotated[list[Vec3], Field(min_length=5, max_length=5)] = Field(
+        description="theta per joint (joint_names order), axis-angle radians, each relative to its parent")
+    translation: Vec3 = Field(description="metres, added to every vertex after skinning (camera frame)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "FlameDoc":
+        if self.joint_names != FLAME_JOINT_NAMES:
+            raise ValueError(f"flame.joint_names must be FLAME's {', '.join(FLAME_JOINT_NAMES)}")
+        jaw = self.full_pose[FLAME_JOINT_NAMES.index("jaw")]
+        if self.pose != (*self.full_pose[0], *jaw):
+            raise ValueError("flame.pose must be full_pose's global rotation then its jaw rotation")
+        return self
+
+
 class AvatarParams(_Schema):
     """The whole ``params.json`` document."""
 
@@ -146,6 +195,12 @@ class AvatarParams(_Schema):
     timings: dict[str, float] = Field(default_factory=dict, description="wall seconds per stage")
     warnings: list[str] = Field(default_factory=list)
     emotion: EmotionDoc | None = Field(default=None, description="shown/detected emotion and resting face")
+    joint_rotations: dict[str, Vec3] | None = Field(
+        default=None,
+        description="skinned head models: joint name -> axis-angle (radians) relative to the parent joint, about "
+                    "its rest position, in the skeleton's order; absent for models without joints")
+    flame: FlameDoc | None = Field(
+        default=None, description="a FLAME head in FLAME's beta/psi/theta and a camera-frame translation")
 
     @model_validator(mode="after")
     def _extrinsics_match_pose(self) -> "AvatarParams":
@@ -153,12 +208,27 @@ class AvatarParams(_Schema):
             raise ValueError("camera.extrinsics must equal head_pose.matrix (world = model frame)")
         return self
 
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # the optional fields added to schema 1 are left out when absent (files of models without joints are as
+        # before); the older optional fields keep their explicit null
+        data: dict[str, object] = handler(self)
+        for key in _OMITTED_WHEN_ABSENT:
+            if key in data and data[key] is None:
+                del data[key]
+        return data
+
     def head_params(self, model: LinearHeadModel | None = None) -> HeadParams:
         """:class:`HeadParams` of the document.
 
         Args:
-            model: when given, the document must be for this model (same id and expression names); the
-                expression vector is then in the model's order. Without it, the file's order is used.
+            model: when given, the document must be for this model (same id, expression and joint names); the
+                expression vector and the joint rotations are then in the model's order. Without it, the file's
+                order is used.
+
+        Returns:
+            The parameters; ``joint_rotations`` is ``(J, 3)`` when the file has them, else ``(0, 3)`` (the rest
+            pose of a skinned model, or a model without joints).
 
         Raises:
             ParamsFileError: the document is for another model.
@@ -179,7 +249,22 @@ class AvatarParams(_Schema):
             identity=np.array(self.identity, dtype=np.float64),
             expression=np.array([self.expression[n] for n in names], dtype=np.float64),
             pose=self.head_pose.to_pose(),
+            joint_rotations=self._joint_rotations(model),
         )
+
+    def _joint_rotations(self, model: LinearHeadModel | None) -> NDArray[np.float64]:
+        """``(J, 3)`` float64 rotations of ``joint_rotations`` in the model's joint order (the file's without one)."""
+        if self.joint_rotations is None:
+            return np.zeros((0, 3))
+        names = list(self.joint_rotations)
+        if model is not None:
+            skel = model.skeleton
+            if skel is None or sorted(names) != sorted(skel.joint_names):
+                known = "none" if skel is None else ", ".join(skel.joint_names)
+                raise ParamsFileError(f"params.json joints {', '.join(names)} do not match model '{model.name}' "
+                                      f"(joints: {known})")
+            names = list(skel.joint_names)
+        return np.array([self.joint_rotations[n] for n in names], dtype=np.float64).reshape(-1, 3)
 
     def camera_model(self) -> Camera:
         """The :class:`Camera` (input-photo pixels)."""
@@ -198,6 +283,76 @@ def _mat4(m: np.ndarray) -> Mat4:
     return rows[0], rows[1], rows[2], rows[3]
 
 
+def fitted_joint_rotations(model: LinearHeadModel, params: HeadParams) -> NDArray[np.float64]:
+    """``(J, 3)`` float64 joint rotations of a skinned model (zeros for ``(0, 3)``: the rest pose).
+
+    Raises:
+        ValueError: the model has no skeleton, or ``params`` has a different number of joints.
+    """
+    skel = model.skeleton
+    if skel is None:
+        raise ValueError(f"head model '{model.name}' has no skeleton")
+    rot = np.asarray(params.joint_rotations, dtype=np.float64)
+    if rot.size == 0:
+        return np.zeros((skel.num_joints, 3))
+    if rot.shape != (skel.num_joints, 3):
+        raise ValueError(f"joint_rotations must be ({skel.num_joints}, 3) for this model, got {rot.shape}")
+    return rot
+
+
+def flame_camera_pose(
+    model: LinearHeadModel, params: HeadParams
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """FLAME's θ and translation that put FLAME(β, ψ, θ) on the camera-frame mesh of ``params``.
+
+    ``θ_global = log(R · R_0)``, ``translation = t + R J0 − J0`` with ``(R, t)`` the head pose, ``R_0`` the root
+    joint's own rotation and ``J0`` the root joint regressed from the shaped rest mesh (module docstring); the
+    other joints keep their rotations (relative to their parents).
+
+    Args:
+        model: a skinned model whose joints are FLAME's (joint 0, the root, is ``global``); joints FLAME has and the
+            model lacks are at rest.
+        params: fitted parameters.
+
+    Returns:
+        ``(pose, translation)``: ``(5, 3)`` float64 axis-angle in :data:`FLAME_JOINT_NAMES` order, radians, and
+        ``(3,)`` float64 metres.
+
+    Raises:
+        ValueError: the model has no skeleton, its root is not FLAME's ``global`` or it has joints FLAME lacks.
+    """
+    skel = model.skeleton
+    if skel is None:
+        raise ValueError(f"head model '{model.name}' has no skeleton")
+    rot = fitted_joint_rotations(model, params)
+    foreign = [n for n in skel.joint_names if n not in FLAME_JOINT_NAMES]
+    if foreign or skel.joint_names[0] != FLAME_JOINT_NAMES[0]:
+        raise ValueError(f"joints {', '.join(skel.joint_names)} are not FLAME's {', '.join(FLAME_JOINT_NAMES)} "
+                         f"(root '{FLAME_JOINT_NAMES[0]}' first)")
+    rest = blend_vertices(model, params.identity, params.expression)
+    root = regress_joints(skel.j_regressor[:1], rest[None])[0, 0]
+    head_rot = axis_angle_to_matrix(params.pose.rotation)
+    pose = np.zeros((len(FLAME_JOINT_NAMES), 3))
+    for j, name in enumerate(skel.joint_names):
+        pose[FLAME_JOINT_NAMES.index(name)] = rot[j]
+    pose[0] = matrix_to_axis_angle(head_rot @ axis_angle_to_matrix(rot[0]))
+    translation = np.asarray(params.pose.translation, dtype=np.float64) + head_rot @ root - root
+    return pose, translation
+
+
+def flame_document(model: LinearHeadModel, params: HeadParams) -> FlameDoc:
+    """The ``flame`` block of a FLAME head (:func:`flame_camera_pose`; β = identity, ψ = expression)."""
+    pose, translation = flame_camera_pose(model, params)
+    jaw = pose[FLAME_JOINT_NAMES.index("jaw")]
+    return FlameDoc(
+        shape=[float(x) for x in params.identity],
+        expression=[float(x) for x in params.expression],
+        pose=(*_vec3(pose[0]), *_vec3(jaw)),
+        full_pose=[_vec3(r) for r in pose],
+        translation=_vec3(translation),
+    )
+
+
 def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) -> AvatarParams:
     """Build the ``params.json`` document of an avatar.
 
@@ -214,6 +369,14 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
     cam = fit.camera
     landmarks = np.asarray(fit.landmarks68_2d, dtype=np.float64).reshape(68, 2) / scale
     pose = PoseDoc.from_pose(fit.params.pose)
+    model = avatar.model
+    joints = None
+    if model.skeleton is not None:
+        rotations = fitted_joint_rotations(model, fit.params)
+        joints = {n: _vec3(r) for n, r in zip(model.skeleton.joint_names, rotations, strict=True)}
+    flame = None
+    if model.name == FLAME_HEAD_NAME and model.skeleton is not None:
+        flame = flame_document(model, fit.params)
     return AvatarParams(
         software=Software(version=headcast.__version__),
         model=avatar.model.name,
@@ -247,6 +410,8 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
             resting_expression={n: float(w) for n, w in zip(avatar.model.expression_names, avatar.emotion.resting,
                                                             strict=True)},
         ),
+        joint_rotations=joints,
+        flame=flame,
     )
 
 

@@ -425,8 +425,11 @@ def skin_rest_vertices(
 
 
 def head_vertices(model: LinearHeadModel, params: HeadParams) -> NDArray[np.float64]:
-    """``(V, 3)`` float64 vertices of ``params`` in the model frame: the linear blend, skinned when the model has a
-    skeleton and ``params`` joint angles."""
+    """``(V, 3)`` float64 vertices of ``params`` in the model frame.
+
+    The linear blend of :func:`blend_vertices`, skinned (:func:`skin_rest_vertices`) when the model has a skeleton
+    and ``params`` has joint angles.
+    """
     rest = blend_vertices(model, params.identity, params.expression)
     return skin_rest_vertices(model, rest, params.joint_rotations)
 

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from headcast.avatar import Avatar
 from headcast.geometry.camera import Camera, HeadPose, camera_from_fov, transform_points
 from headcast.geometry.rotation import axis_angle_to_matrix
-from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+from headcast.headmodel.base import HeadParams, LinearHeadModel, head_vertices
 from headcast.landmarks.types import Photo
 from headcast.render.context import Renderer
 from headcast.render.mouth import DEFAULT_CAVITY, CavitySettings, cavity_occlusion
@@ -64,11 +64,11 @@ def render_head(
     strands: Sequence[LineSet] = (),
     renderer: Renderer | None = None,
 ) -> RenderResult:
-    """Render a textured head (identity and expression from ``params``) seen by ``camera``.
+    """Render a textured head (identity, expression and joint pose from ``params``) seen by ``camera``.
 
     Args:
         model: the head model.
-        params: identity, expression and (default) pose.
+        params: identity, expression, joint rotations (a skinned model's jaw, ...) and (default) pose.
         texture: the baked atlas.
         camera: intrinsics of the output image.
         pose: model-to-camera transform; ``params.pose`` when None.
@@ -78,7 +78,7 @@ def render_head(
     """
     settings = RenderSettings() if settings is None else settings
     pose = params.pose if pose is None else pose
-    verts = transform_points(blend_vertices(model, params.identity, params.expression), pose)
+    verts = transform_points(head_vertices(model, params), pose)
     lines = [replace(s, vertices=transform_points(s.vertices, pose)) for s in strands]
     mesh = head_mesh_draw(model, verts, texture, light_dir=settings.light_dir)
     return render(camera, [mesh], lines, settings, renderer)
@@ -165,8 +165,8 @@ def turntable_image(
 
     Args:
         model: the head model.
-        params: identity and expression (the fitted pose is ignored: the head is upright, facing the camera at
-            yaw 0).
+        params: identity, expression and joint rotations (the fitted head pose is ignored: the head is upright,
+            facing the camera at yaw 0).
         texture: the baked atlas.
         yaws_deg: head yaw per view, degrees.
         size: side of each square view, pixels.
@@ -180,7 +180,7 @@ def turntable_image(
         ``(rows · size, columns · size, 3)`` uint8 sRGB.
     """
     settings = TURNTABLE_SETTINGS if settings is None else settings
-    verts = blend_vertices(model, params.identity, params.expression)
+    verts = head_vertices(model, params)
     extent = verts.max(axis=0) - verts.min(axis=0)
     radius = 0.5 * float(np.linalg.norm(extent[:2])) * 1.02
     distance = radius / np.tan(np.deg2rad(fov_deg) / 2.0) + 0.5 * float(extent[2])
