@@ -7,6 +7,11 @@ Public API::
     apply_emotion(params, emotion, model, head, base=...) -> HeadParams   (resting face + emotion)
     avatar_with_emotion(avatar, emotion, model) -> Avatar
     estimate_emotion(landmarks, head) -> EmotionIntensities
+
+FLAME heads (not imported here: the fits pull in scipy.optimize)::
+
+    headcast.emotion.flame_net.load_or_train_flame_emotion(flame, sha256, ict, corr) -> EmotionMLP
+    headcast.emotion.flame_apply.flame_params_with_emotion(params, emotion, net) -> HeadParams
 """
 
 from headcast.emotion.apply import (

@@ -8,9 +8,13 @@ Forward pass (pure numpy, :func:`mlp_forward`; the same maths in ``tools/node/em
     d   = z(x) − z(x with intensities = 0)    zero-anchored: no emotion → exactly no change
     out = clamp(d, 0, 1)            for "weights" blocks (expression weights)
     out = bound · tanh(d / bound)   for "angles" blocks (pose, radians, |out| < bound)
+                                    and "coefficients" blocks (unbounded-ish model coefficients, e.g. FLAME's ψ,
+                                    with a generous bound: near-linear well inside it)
 
-The output layout is data (:class:`OutputBlock`), so another head model (e.g. FLAME: 50 expression + 6 pose
-parameters) is a different layout, not different code.
+The output layout is data (:class:`OutputBlock`), so another head model (FLAME: 50 expression + 6 pose
+parameters, :func:`headcast.emotion.flame_net.flame_layout`) is a different layout, not different code. Every kind
+other than ``weights`` uses the same ``tanh`` rule, which is what ``tools/node/emotion_mlp.mjs`` computes for any
+kind but ``weights``, so a new layout needs no change there.
 """
 
 import json
@@ -25,8 +29,10 @@ from numpy.typing import NDArray
 
 from headcast.emotion.types import EMOTIONS, EmotionIntensities
 
-BlockKind = Literal["weights", "angles"]
-"""How a block of outputs is kept in range: ``weights`` clamped to [0, 1], ``angles`` bounded by ``tanh``."""
+BlockKind = Literal["weights", "angles", "coefficients"]
+"""How a block of outputs is kept in range: ``weights`` clamped to [0, 1]; ``angles`` (radians) and
+``coefficients`` (a model's unbounded expression components, e.g. FLAME's ψ in σ units) bounded by
+``bound · tanh(d / bound)`` — the same rule, the kind names the unit."""
 
 ModelVariant = Literal["base", "identity"]
 """Packaged networks: emotion only, or emotion plus the first identity coefficients."""
@@ -41,10 +47,10 @@ class OutputBlock:
 
     Attributes:
         name: ``"expression"``, ``"neck"`` (head-on-neck rotation) or ``"global"`` (whole-body rotation), or another
-            model's names (FLAME: ``"expression"`` 50, ``"pose"`` 6).
+            model's names (FLAME: ``"expression"`` 50, ``"global"`` 3, ``"jaw"`` 3).
         size: number of outputs.
         kind: range rule (see module docstring).
-        bound: for ``angles``: the largest magnitude, radians.
+        bound: for ``angles`` and ``coefficients``: the largest magnitude (radians; the coefficients' own unit).
         loss_weight: weight of this block's L1 term in training.
         labels: optional per-output names (expression: the head model's own shape names, as written to JSON and
             matched to the GLB's morph targets).

@@ -16,7 +16,7 @@ torch is imported inside the functions (an optional, evaluation/training-only de
 """
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
@@ -70,6 +70,32 @@ class TrainReport:
 
 def train_emotion_mlp(layout: OutputLayout, settings: TrainSettings) -> tuple[EmotionMLP, TrainReport]:
     """Train one network for ``layout`` (the identity variant when ``settings.data.num_identity`` > 0)."""
+    data = generate_examples(settings.data, layout)
+    model, seconds = train_on_examples(data, layout, settings)
+    val = generate_examples(
+        GeneratorSettings(**{**asdict(settings.validation), "num_identity": settings.data.num_identity,
+                               "identity_gain": settings.data.identity_gain}), layout
+    )
+    mae = validation_error(model, val)
+    meta = dict(model.meta or {})
+    meta["validation_mae"] = mae
+    return replace(model, meta=meta), TrainReport(seconds, float(meta["final_loss"]), mae)
+
+
+def train_on_examples(data: EmotionDataset, layout: OutputLayout,
+                      settings: TrainSettings) -> tuple[EmotionMLP, float]:
+    """Optimise a network on given examples (the loss of the module docstring; ``settings.data`` is not read).
+
+    Args:
+        data: inputs ``(N, 7 + K)`` (K identity coefficients: the network's ``num_identity``) and targets
+            ``(N, layout.size)`` in the layout's units.
+        layout: the output blocks (range rules and loss weights).
+        settings: network size, optimiser and seed.
+
+    Returns:
+        The network (weights rounded through float32, as the JSON file stores them, so it is the saved one; ``meta``
+        has the settings, the final loss and the torch version) and the optimisation's wall time, seconds.
+    """
     import torch  # optional dependency: training only
 
     torch.manual_seed(settings.seed)
@@ -77,25 +103,15 @@ def train_emotion_mlp(layout: OutputLayout, settings: TrainSettings) -> tuple[Em
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        data = generate_examples(settings.data, layout)
         start = time.perf_counter()
         weights, biases, loss = _optimise(torch, data, layout, settings)
         seconds = time.perf_counter() - start
     finally:
         torch.set_num_threads(threads)
     meta: dict[str, Any] = {"train": _settings_json(settings), "final_loss": loss, "torch": torch.__version__}
-    model = EmotionMLP(weights, biases, layout, settings.data.num_identity, meta)
-    # Round through float32 as the JSON file stores it, so the returned model is the saved one.
-    model = EmotionMLP(tuple(w.astype(np.float32).astype(np.float64) for w in weights),
-                       tuple(b.astype(np.float32).astype(np.float64) for b in biases), layout, model.num_identity, meta)
-    val = generate_examples(
-        GeneratorSettings(**{**asdict(settings.validation), "num_identity": settings.data.num_identity,
-                               "identity_gain": settings.data.identity_gain}), layout
-    )
-    mae = validation_error(model, val)
-    report = TrainReport(seconds, loss, mae)
-    meta["validation_mae"] = mae
-    return model, report
+    return EmotionMLP(tuple(w.astype(np.float32).astype(np.float64) for w in weights),
+                      tuple(b.astype(np.float32).astype(np.float64) for b in biases), layout,
+                      data.inputs.shape[1] - len(EMOTIONS), meta), seconds
 
 
 def validation_error(model: EmotionMLP, data: EmotionDataset) -> dict[str, float]:
