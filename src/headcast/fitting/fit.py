@@ -1,8 +1,19 @@
-"""Fit the linear head model to MediaPipe landmarks: head pose, identity and expression.
+"""Fit the head model to MediaPipe landmarks: head pose, identity, expression and (skinned models) the jaw joint.
 
-Model (docs/conventions.md): landmark i of the model is ``X_i = T_i + A_i α + B_i w`` (model frame, metres; ``T``,
-``A``, ``B`` are the template, identity and expression bases interpolated at the landmark's embedded point),
-``P_i = R X_i + t`` in the camera frame, projected by ``u = cx − fx·Px/Pz``, ``v = cy + fy·Py/Pz``.
+Model (docs/conventions.md): the rest position of landmark i is ``r_i = T_i + A_i α + B_i w`` (model frame, metres;
+``T``, ``A``, ``B`` are the template, identity and expression bases interpolated at the landmark's embedded point).
+A linear model (ICT FaceKit) uses it as is, ``X_i = r_i``. A skinned model (``model.skeleton``, e.g. FLAME) poses
+it by linear blend skinning (:mod:`headcast.fitting.skinned`, :mod:`headcast.headmodel.lbs` conventions)::
+
+    X_i = Σ_j w_ij A_j(θ, J) (r_i + P_i f(θ)),    J = J̄ + 𝒥_α α + 𝒥_w w
+
+with ``w_ij`` and ``P_i`` the skinning weights and pose correctives interpolated at the point, ``A_j`` the skinning
+transforms of the joint angles θ, ``f(θ)`` the pose-corrective feature and ``J`` the rest joints regressed from the
+shaped mesh — affine in ``(α, w)``, the regressed joint basis precomputed once per fit (shapes that are not fitted
+are held in ``J̄``). Only the joints in ``Skeleton.fitted_joints`` (default: the jaw) have free angles θ (axis-angle,
+relative to the parent); the others stay at rest, and the root's role is played by the rigid head pose. Then
+``P_i = R X_i + t`` in the camera frame, projected by ``u = cx − fx·Px/Pz``, ``v = cy + fy·Py/Pz``. The contour
+candidates (silhouette) and the depth term use the skinned points too.
 
 Energy (image terms in units of the detected outer-eye-corner distance ``s``; ρ the robust loss applied to each
 residual row, see :mod:`headcast.fitting.solver`)::
@@ -11,19 +22,26 @@ residual row, see :mod:`headcast.fitting.solver`)::
       + Σ_c ρ(ω_n n_c·(π(P_c) − q_c) / s) + ρ(ω_t t_c·(…))    jaw contour: across / along the detected contour
       + Σ_i ρ(ω_z (f/d̄ (d_i − mean d) − (z_i − mean z)) / s)  MediaPipe relative depth (weak; d = −Z)
       + λ_α ‖α‖² + λ_w ‖w − w₀‖²                              Gaussian identity prior, expression prior
+      + λ_θ ‖θ‖²                                              joint-angle prior (skinned models)
 
-minimised over ``(δ, t, α, w)`` with ``0 ≤ w ≤ 1`` by :func:`headcast.fitting.solver.solve_robust_lm` — an IRLS
+minimised over ``(δ, t, α, w, θ)`` by :func:`headcast.fitting.solver.solve_robust_lm` — an IRLS
 Levenberg-Marquardt on the normal equations with the analytic Jacobian below. (``scipy.optimize.least_squares``
 gives the same optimum but SVD-factorises the ~1500 × 120 Jacobian at every step: 1–10 s per fit on 2 cores.)
+Expression ``w`` of ``expression_kind="weights"`` (ICT's blend-shape weights) is boxed to ``0 ≤ w ≤ 1`` with
+``λ_w = FitSettings.expression_prior``; ``"coefficients"`` (FLAME's ψ) are unbounded, start at ``w₀ = 0`` and have
+the unit-Gaussian prior ``λ_w = FitSettings.coefficient_prior``. θ is unbounded, ``λ_θ = FitSettings.joint_prior``.
 
-Steps: (1) expression weights ``w₀`` from MediaPipe's blendshape scores; (2) pose from ``cv2.solvePnP`` on the
-template's landmarks; (3) ``contour_rounds`` rounds of the joint solve. Before each round, each jaw-contour
-landmark is re-assigned to the vertex of its precomputed surface slice that is outermost in the image along the
-contour normal — the model's current silhouette ("landmark marching", Zhu et al., CVPR 2015, *High-fidelity pose
-and expression normalization*), because the detected jaw line is an occluding contour, not a fixed skin point.
+Steps: (1) expression weights ``w₀`` from MediaPipe's blendshape scores (weights only); (2) pose from
+``cv2.solvePnP`` on the template's landmarks; (3) ``contour_rounds`` rounds of the joint solve, from θ = 0. Before
+each round, each jaw-contour landmark is re-assigned to the vertex of its precomputed surface slice that is
+outermost in the image along the contour normal — the model's current silhouette ("landmark marching", Zhu et al.,
+CVPR 2015, *High-fidelity pose and expression normalization*), because the detected jaw line is an occluding
+contour, not a fixed skin point.
 
 Rotation is updated as ``R = exp(δ) R₀`` with ``δ`` re-centred every round, so the Jacobian
-``∂(exp(δ)Y)/∂δ = −[exp(δ)Y]× J_l(δ)`` (left Jacobian of SO(3)) stays well conditioned.
+``∂(exp(δ)Y)/∂δ = −[exp(δ)Y]× J_l(δ)`` (left Jacobian of SO(3)) stays well conditioned. The derivatives of the
+skinned points w.r.t. ``(α, w)`` (through the rest point and the joints) and θ (``∂R/∂θ`` through ``J_l(θ)``, plus
+the pose correctives) are in :mod:`headcast.fitting.skinned`.
 """
 
 from dataclasses import dataclass
@@ -42,11 +60,13 @@ from headcast.fitting.correspondence import (
 from headcast.fitting.mediapipe_embedding import LOWER_LID, UPPER_LID
 from headcast.fitting.metrics import nme
 from headcast.fitting.settings import FitSettings
+from headcast.fitting.skinned import regress_joint_basis, skin_points, skin_points_with_jacobian
 from headcast.fitting.solver import solve_robust_lm
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import Camera, HeadPose, project
 from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
-from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+from headcast.headmodel.base import ExpressionKind, HeadParams, LinearHeadModel, Skeleton, blend_vertices
+from headcast.headmodel.lbs import regress_joints
 from headcast.landmarks.types import Landmarks
 
 NUM_MESH = 468
@@ -55,25 +75,35 @@ _OPENCV_FROM_OPENGL = np.diag([1.0, -1.0, -1.0])
 
 @dataclass(frozen=True, eq=False)
 class PointBasis:
-    """The linear model evaluated at N points: ``X = mean + identity·α + expression·w``.
+    """The linear model evaluated at N points: ``X = mean + identity·α + expression·w`` (the rest pose).
 
     Attributes:
         mean: ``(N, 3)`` template points, metres.
         identity: ``(N, 3, K)`` identity basis at the points.
         expression: ``(N, 3, E)`` expression basis at the points (the fitted subset of shapes).
+        lbs_weights: ``(N, J)`` skinning weights at the points (a skinned model's), else None.
+        posedirs: ``(N, 3, 9 (J − 1))`` pose-corrective basis at the points (a skinned model's), else None.
     """
 
     mean: NDArray[np.float64]
     identity: NDArray[np.float64]
     expression: NDArray[np.float64]
+    lbs_weights: NDArray[np.float64] | None = None
+    posedirs: NDArray[np.float64] | None = None
 
     def evaluate(self, alpha: NDArray[np.floating], weights: NDArray[np.floating]) -> NDArray[np.float64]:
-        """``(N, 3)`` points for identity ``α`` (K,) and expression weights ``w`` (E,)."""
+        """``(N, 3)`` rest points for identity ``α`` (K,) and expression weights ``w`` (E,)."""
         return self.mean + self.identity @ np.asarray(alpha) + self.expression @ np.asarray(weights)
 
     def take(self, rows: NDArray[np.integer]) -> "PointBasis":
         """The basis of a subset of the points."""
-        return PointBasis(self.mean[rows], self.identity[rows], self.expression[rows])
+        return PointBasis(
+            self.mean[rows],
+            self.identity[rows],
+            self.expression[rows],
+            None if self.lbs_weights is None else self.lbs_weights[rows],
+            None if self.posedirs is None else self.posedirs[rows],
+        )
 
 
 def point_basis(
@@ -84,6 +114,8 @@ def point_basis(
     expression_ids: NDArray[np.integer],
 ) -> PointBasis:
     """Interpolate the model's bases at surface points ``(triangle, barycentric)``.
+
+    A skinned model's skinning weights and pose correctives are interpolated with the same barycentric weights.
 
     Args:
         model: the head model.
@@ -99,19 +131,158 @@ def point_basis(
     expr = np.einsum(
         "mnkc,nk->ncm", model.expression_basis[np.asarray(expression_ids)][:, corners].astype(np.float64), bary
     )
-    return PointBasis(mean, ident, expr)
+    skel = model.skeleton
+    if skel is None:
+        return PointBasis(mean, ident, expr)
+    weights = np.einsum("nkj,nk->nj", np.asarray(skel.lbs_weights, dtype=np.float64)[corners], bary)
+    posedirs = np.einsum("nkcp,nk->ncp", skel.posedirs[corners].astype(np.float64), bary)
+    return PointBasis(mean, ident, expr, weights, posedirs)
 
 
 def vertex_basis(
     model: LinearHeadModel, vertex_ids: NDArray[np.integer], num_identity: int, expression_ids: NDArray[np.integer]
 ) -> PointBasis:
-    """The model's bases at vertices ``(N,)``."""
+    """The model's bases at vertices ``(N,)`` (with a skinned model's skinning weights and pose correctives)."""
     v = np.asarray(vertex_ids)
+    skel = model.skeleton
     return PointBasis(
         model.template[v].astype(np.float64),
         np.moveaxis(model.identity_basis[:num_identity][:, v].astype(np.float64), 0, -1),
         np.moveaxis(model.expression_basis[np.asarray(expression_ids)][:, v].astype(np.float64), 0, -1),
+        None if skel is None else np.asarray(skel.lbs_weights, dtype=np.float64)[v],
+        None if skel is None else skel.posedirs[v].astype(np.float64),
     )
+
+
+@dataclass(frozen=True, eq=False)
+class SkinnedJoints:
+    """A skinned model's joints during one fit.
+
+    Attributes:
+        skeleton: the model's skeleton (skinning weights, pose correctives, tree).
+        joints: the J rest joints as a :class:`PointBasis` over the joints, ``J = mean + identity·α + expression·w``
+            (``mean`` includes the expression shapes that are not fitted, at their held values), metres.
+        fitted: ``(F,)`` ids of the joints solved for (``Skeleton.fitted_joints``); the others stay at rest.
+    """
+
+    skeleton: Skeleton
+    joints: PointBasis
+    fitted: NDArray[np.int64]
+
+    def rotations(self, theta: NDArray[np.floating]) -> NDArray[np.float64]:
+        """``(J, 3)`` axis-angle of every joint: the fitted ones from ``theta`` ``(3 F,)``, zeros elsewhere."""
+        out = np.zeros((self.skeleton.num_joints, 3))
+        out[self.fitted] = np.asarray(theta, dtype=np.float64).reshape(-1, 3)
+        return out
+
+
+def skinned_joints(
+    model: LinearHeadModel,
+    num_identity: int,
+    expression_ids: NDArray[np.integer],
+    expression: NDArray[np.floating],
+) -> SkinnedJoints:
+    """The rest joints of a skinned model as an affine function of the fitted coefficients (once per fit).
+
+    The regressor is linear in the shaped mesh, so ``J = 𝒥 (T + Σ_{e held} w_e B_e) + (𝒥 A) α + (𝒥 B) w``, the
+    shapes that are not fitted held at their values in ``expression``.
+
+    Args:
+        model: a model with a skeleton.
+        num_identity: K, the identity modes fitted.
+        expression_ids: ``(E,)`` the expression shapes fitted.
+        expression: ``(E_all,)`` values of all the model's shapes (the held ones are read).
+
+    Returns:
+        The joints' basis ``(J, 3)``, ``(J, 3, K)``, ``(J, 3, E)`` (metres per unit) and the fitted joint ids.
+
+    Raises:
+        ValueError: the model has no skeleton, or its root is among the fitted joints (the head pose moves the
+            whole head).
+    """
+    skel = model.skeleton
+    if skel is None:
+        raise ValueError(f"head model '{model.name}' has no skeleton")
+    fitted = np.array([skel.joint_index(n) for n in skel.fitted_joints], dtype=np.int64).reshape(-1)
+    if np.any(np.asarray(skel.parents)[fitted] < 0):
+        raise ValueError(f"the root joint '{skel.joint_names[0]}' cannot be fitted: the head pose plays its role")
+    ids = np.asarray(expression_ids)
+    held = np.setdiff1d(np.arange(model.num_expressions), ids)
+    reg = skel.j_regressor
+    expr_all = regress_joint_basis(reg, model.expression_basis)
+    mean = regress_joint_basis(reg, model.template[None])[:, :, 0]
+    if held.size:
+        mean = mean + expr_all[:, :, held] @ np.asarray(expression, dtype=np.float64)[held]
+    ident = regress_joint_basis(reg, model.identity_basis[:num_identity])
+    return SkinnedJoints(skel, PointBasis(mean, ident, expr_all[:, :, ids]), fitted)
+
+
+@dataclass(frozen=True, eq=False)
+class PosedPoints:
+    """Model points of the current parameters and their derivatives.
+
+    Attributes:
+        points: ``(N, 3)`` points in the model frame (skinned for a skinned model), metres.
+        basis: their derivatives w.r.t. identity (``identity``, ``(N, 3, K)``) and expression (``expression``,
+            ``(N, 3, E)``); for a linear model the :class:`PointBasis` itself.
+        rotations: ``(N, 3, 3 F)`` derivatives w.r.t. the fitted joints' axis-angle vectors; None for a linear model.
+    """
+
+    points: NDArray[np.float64]
+    basis: PointBasis
+    rotations: NDArray[np.float64] | None = None
+
+
+def pose_points(
+    basis: PointBasis,
+    alpha: NDArray[np.floating],
+    weights: NDArray[np.floating],
+    theta: NDArray[np.floating],
+    skin: SkinnedJoints | None,
+    with_jacobian: bool = True,
+) -> PosedPoints:
+    """The model's points for ``(α, w, θ)``: the rest blend, skinned when ``skin`` is given.
+
+    Skinned: ``X = Σ_j w_j A_j (r + P f(θ))`` (:mod:`headcast.fitting.skinned`) with ``r`` the rest blend at the
+    point and the joints ``J(α, w)`` of ``skin``.
+
+    Args:
+        basis: the model at N points (with skinning data when ``skin`` is given).
+        alpha: ``(K,)`` identity coefficients.
+        weights: ``(E,)`` expression values of the fitted shapes.
+        theta: ``(3 F,)`` axis-angle of the fitted joints, radians (empty for a linear model).
+        skin: the skinned model's joints, or None for a linear model.
+        with_jacobian: also the derivatives (skinned: else ``basis`` is returned as is and ``rotations`` is None).
+
+    Returns:
+        the points and their derivatives.
+    """
+    if skin is None:
+        return PosedPoints(basis.evaluate(alpha, weights), basis)
+    if basis.lbs_weights is None or basis.posedirs is None:
+        raise ValueError("the point basis has no skinning data (built from a model without a skeleton?)")
+    rest = basis.evaluate(alpha, weights)
+    joints = skin.joints.evaluate(alpha, weights)
+    rotations = skin.rotations(theta)
+    parents = skin.skeleton.parents
+    if not with_jacobian:
+        return PosedPoints(skin_points(rest, basis.lbs_weights, basis.posedirs, joints, parents, rotations), basis)
+    left = np.array([so3_left_jacobian(r) for r in rotations[skin.fitted]]).reshape(-1, 3, 3)
+    out = skin_points_with_jacobian(
+        rest,
+        np.concatenate([basis.identity, basis.expression], axis=2),
+        basis.lbs_weights,
+        basis.posedirs,
+        joints,
+        np.concatenate([skin.joints.identity, skin.joints.expression], axis=2),
+        parents,
+        rotations,
+        skin.fitted,
+        left,
+    )
+    k = basis.identity.shape[2]
+    derivatives = PointBasis(out.points, out.coefficients[:, :, :k], out.coefficients[:, :, k:])
+    return PosedPoints(out.points, derivatives, out.rotations)
 
 
 def skew(v: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -216,10 +387,13 @@ class _Terms:
     scale: float  # outer-eye distance, pixels
     w0: NDArray[np.float64]
     settings: FitSettings
+    skin: SkinnedJoints | None = None  # a skinned model's joints (x ends with the fitted joints' angles)
+    expression_kind: ExpressionKind = "weights"  # "weights": 0 ≤ w ≤ 1, prior to w₀; "coefficients": free, to 0
 
 
-def _split(x: NDArray[np.float64], k: int) -> tuple[NDArray[np.float64], ...]:
-    return x[:3], x[3:6], x[6 : 6 + k], x[6 + k :]
+def _split(x: NDArray[np.float64], k: int, n_w: int) -> tuple[NDArray[np.float64], ...]:
+    """``x = (δ, t, α, w, θ)``: rotation update, translation, identity, expression, fitted joint angles."""
+    return x[:3], x[3:6], x[6 : 6 + k], x[6 + k : 6 + k + n_w], x[6 + k + n_w :]
 
 
 def scalar_jacobian_rows(
@@ -228,24 +402,30 @@ def scalar_jacobian_rows(
     rx: NDArray[np.float64],
     jl: NDArray[np.float64],
     c: NDArray[np.float64],
+    joints: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """Jacobian rows ``(N, 6 + K + E)`` of scalars ``f_i = c_i · P_i`` w.r.t. ``(δ, t, α, w)``.
+    """Jacobian rows ``(N, 6 + K + E [+ 3 F])`` of scalars ``f_i = c_i · P_i`` w.r.t. ``(δ, t, α, w [, θ])``.
 
     With ``P_i = exp(δ) R₀ X_i + t`` and ``X_i = T_i + A_i α + B_i w``:
-    ``∂f/∂δ = (R X_i × c_i)ᵀ J_l(δ)``, ``∂f/∂t = c_i``, ``∂f/∂α = (Rᵀ c_i)ᵀ A_i``, ``∂f/∂w = (Rᵀ c_i)ᵀ B_i``.
+    ``∂f/∂δ = (R X_i × c_i)ᵀ J_l(δ)``, ``∂f/∂t = c_i``, ``∂f/∂α = (Rᵀ c_i)ᵀ A_i``, ``∂f/∂w = (Rᵀ c_i)ᵀ B_i``;
+    for skinned points ``A_i``, ``B_i`` are ``∂X_i/∂α``, ``∂X_i/∂w`` and ``∂f/∂θ = (Rᵀ c_i)ᵀ ∂X_i/∂θ``.
 
     Args:
-        basis: model at the N points.
+        basis: model at the N points (``identity``, ``expression``: the derivatives ``∂X/∂α``, ``∂X/∂w``).
         rot: ``(3, 3)`` current rotation ``R = exp(δ) R₀``.
         rx: ``(N, 3)`` rotated model points ``R X_i``.
         jl: ``(3, 3)`` left Jacobian ``J_l(δ)``.
         c: ``(N, 3)`` coefficient vectors (e.g. a row of the projection Jacobian).
+        joints: ``(N, 3, 3 F)`` ``∂X/∂θ`` of a skinned model's fitted joints (None: no joint columns).
     """
     cr = c @ rot  # (N, 3) = (Rᵀ c)ᵀ
     d_rot = np.cross(rx, c) @ jl
     d_id = np.einsum("nj,njk->nk", cr, basis.identity)
     d_ex = np.einsum("nj,njk->nk", cr, basis.expression)
-    return np.concatenate([d_rot, c, d_id, d_ex], axis=1)
+    if joints is None:
+        return np.concatenate([d_rot, c, d_id, d_ex], axis=1)
+    d_joint = np.einsum("nj,njk->nk", cr, joints)
+    return np.concatenate([d_rot, c, d_id, d_ex, d_joint], axis=1)
 
 
 def _residuals_and_jacobian(
@@ -254,7 +434,7 @@ def _residuals_and_jacobian(
     """Residuals ``(m,)`` (robust data rows first, then the priors) and, if asked, the ``(m, n)`` Jacobian."""
     s = terms.settings
     k = terms.fixed.identity.shape[2]
-    delta, t, alpha, w = _split(x, k)
+    delta, t, alpha, w, theta = _split(x, k, len(terms.w0))
     rot = axis_angle_to_matrix(delta) @ terms.rotation0
     jl = so3_left_jacobian(delta)
     inv = 1.0 / terms.scale
@@ -262,7 +442,8 @@ def _residuals_and_jacobian(
     jac: list[NDArray[np.float64]] = []
 
     # fixed landmarks: u and v rows
-    rx = terms.fixed.evaluate(alpha, w) @ rot.T
+    fixed = pose_points(terms.fixed, alpha, w, theta, terms.skin, with_jacobian)
+    rx = fixed.points @ rot.T
     pc = rx + t
     juv = projection_jacobian(pc, terms.camera)
     duv = project(pc, terms.camera) - terms.fixed_target
@@ -270,11 +451,13 @@ def _residuals_and_jacobian(
     for axis in (0, 1):
         res.append(wf * duv[:, axis])
         if with_jacobian:
-            jac.append(wf[:, None] * scalar_jacobian_rows(terms.fixed, rot, rx, jl, juv[:, axis, :]))
+            rows_uv = scalar_jacobian_rows(fixed.basis, rot, rx, jl, juv[:, axis, :], fixed.rotations)
+            jac.append(wf[:, None] * rows_uv)
 
     # jaw contour: across- and along-contour components
     if len(terms.contour_target):
-        rxc = terms.contour.evaluate(alpha, w) @ rot.T
+        contour = pose_points(terms.contour, alpha, w, theta, terms.skin, with_jacobian)
+        rxc = contour.points @ rot.T
         pcc = rxc + t
         juvc = projection_jacobian(pcc, terms.camera)
         dc = project(pcc, terms.camera) - terms.contour_target
@@ -285,7 +468,7 @@ def _residuals_and_jacobian(
             res.append(weight * inv * np.einsum("nc,nc->n", dc, direction))
             if with_jacobian:
                 c = np.einsum("nc,ncj->nj", direction, juvc)
-                jac.append(weight * inv * scalar_jacobian_rows(terms.contour, rot, rxc, jl, c))
+                jac.append(weight * inv * scalar_jacobian_rows(contour.basis, rot, rxc, jl, c, contour.rotations))
 
     # MediaPipe relative depth (weak): f/d̄ · (d_i − mean d) vs z_i − mean z, with d = −Z
     if s.depth_weight > 0 and len(terms.depth_rows):
@@ -296,21 +479,31 @@ def _residuals_and_jacobian(
         if with_jacobian:
             c = np.zeros((len(rows), 3))
             c[:, 2] = -1.0
-            jd = scalar_jacobian_rows(terms.depth, rot, rx[rows], jl, c)
+            if fixed.rotations is None:
+                jd = scalar_jacobian_rows(terms.depth, rot, rx[rows], jl, c)
+            else:
+                jd = scalar_jacobian_rows(fixed.basis.take(rows), rot, rx[rows], jl, c, fixed.rotations[rows])
             jac.append(gain * (jd - jd.mean(axis=0)))
 
     # priors (quadratic)
-    sa, sw = np.sqrt(s.identity_prior), np.sqrt(s.expression_prior)
+    expression_prior = s.coefficient_prior if terms.expression_kind == "coefficients" else s.expression_prior
+    sa, sw = np.sqrt(s.identity_prior), np.sqrt(expression_prior)
     res.append(sa * alpha)
     res.append(sw * (w - terms.w0))
+    if theta.size:
+        res.append(np.sqrt(s.joint_prior) * theta)
     if not with_jacobian:
         return np.concatenate(res), None
     m = x.size
     j_a = np.zeros((k, m))
     j_a[:, 6 : 6 + k] = sa * np.eye(k)
     j_w = np.zeros((len(w), m))
-    j_w[:, 6 + k :] = sw * np.eye(len(w))
+    j_w[:, 6 + k : 6 + k + len(w)] = sw * np.eye(len(w))
     jac.extend([j_a, j_w])
+    if theta.size:
+        j_t = np.zeros((theta.size, m))
+        j_t[:, 6 + k + len(w) :] = np.sqrt(s.joint_prior) * np.eye(theta.size)
+        jac.append(j_t)
     return np.concatenate(res), np.concatenate(jac, axis=0)
 
 
@@ -318,8 +511,13 @@ def _solve(x0: NDArray[np.float64], terms: _Terms, max_iterations: int) -> tuple
     """One robust round (:func:`headcast.fitting.solver.solve_robust_lm`); returns ``x`` and the steps taken."""
     k = terms.fixed.identity.shape[2]
     n_w = len(terms.w0)
-    lower = np.concatenate([np.full(6 + k, -np.inf), np.zeros(n_w)])
-    upper = np.concatenate([np.full(6 + k, np.inf), np.ones(n_w)])
+    n_theta = x0.size - 6 - k - n_w
+    if terms.expression_kind == "coefficients":
+        lower = np.full(x0.size, -np.inf)
+        upper = np.full(x0.size, np.inf)
+    else:
+        lower = np.concatenate([np.full(6 + k, -np.inf), np.zeros(n_w), np.full(n_theta, -np.inf)])
+        upper = np.concatenate([np.full(6 + k, np.inf), np.ones(n_w), np.full(n_theta, np.inf)])
     data_rows = 2 * len(terms.fixed_target) + 2 * len(terms.contour_target)
     if terms.settings.depth_weight > 0:
         data_rows += len(terms.depth_rows)
@@ -384,6 +582,8 @@ def silhouette_vertices(
     expression: NDArray[np.floating],
     pose: HeadPose,
     camera: Camera,
+    joint_rotations: NDArray[np.floating] | None = None,
+    rest_joints: NDArray[np.floating] | None = None,
 ) -> NDArray[np.int64]:
     """Per contour landmark, the slice vertex outermost in the image along the contour normal.
 
@@ -395,6 +595,10 @@ def silhouette_vertices(
         expression: ``(E_all,)`` weights of all model shapes.
         pose: current head pose.
         camera: intrinsics.
+        joint_rotations: ``(J, 3)`` axis-angle per joint of a skinned model (the candidates are skinned); None or
+            ``(0, 3)``: the rest pose.
+        rest_joints: ``(J, 3)`` the rest joints of ``identity`` and ``expression``, metres, if already known (else
+            regressed from the blended mesh).
 
     Returns:
         ``(C,)`` vertex ids: ``argmax_m n_c · π(R X_m + t)`` over the valid candidates of row c.
@@ -402,7 +606,15 @@ def silhouette_vertices(
     cand = np.asarray(candidates)
     valid = cand >= 0
     ids = np.where(valid, cand, cand.max())
-    verts = blend_vertices(model, identity, expression, vertex_ids=ids.reshape(-1))
+    flat = ids.reshape(-1)
+    verts = blend_vertices(model, identity, expression, vertex_ids=flat)
+    skel = model.skeleton
+    if skel is not None and joint_rotations is not None and np.size(joint_rotations):
+        if rest_joints is None:
+            rest_joints = regress_joints(skel.j_regressor, blend_vertices(model, identity, expression)[None])[0]
+        verts = skin_points(
+            verts, skel.lbs_weights[flat], skel.posedirs[flat], rest_joints, skel.parents, joint_rotations
+        )
     rot = axis_angle_to_matrix(pose.rotation)
     uv = project(verts @ rot.T + pose.translation, camera).reshape(*cand.shape, 2)
     score = np.einsum("cmk,ck->cm", uv, np.asarray(normals, dtype=np.float64))
@@ -421,17 +633,20 @@ def fit_head(
 
     Args:
         landmarks: MediaPipe landmarks in the pixels of the image ``camera`` describes.
-        model: the linear head model (metres).
+        model: the head model (metres); a skinned one (``model.skeleton``) also gets its
+            ``Skeleton.fitted_joints`` rotations fitted, a ``"coefficients"`` one unbounded expression coefficients.
         camera: intrinsics, e.g. ``camera_from_fov(W, H, settings.fov_deg)``.
         settings: weights, priors, loss and iteration limits.
         correspondence: landmark embedding on ``model`` (default: the packaged ICT FaceKit table).
 
     Returns:
-        the fitted parameters, the model's landmarks projected into the photo (for jaw-contour landmarks in slide
+        the fitted parameters (a skinned model's ``joint_rotations`` ``(J, 3)``: the fitted joints filled, zeros
+        elsewhere), the model's landmarks projected into the photo (skinned; for jaw-contour landmarks in slide
         mode: the silhouette vertices they were matched to) and their NME against the detector.
 
     Raises:
-        ValueError: landmarks of the wrong shape, a camera for another image size, or a table for another model.
+        ValueError: landmarks of the wrong shape, a camera for another image size, a table for another model, or a
+            skeleton whose root is among its fitted joints.
     """
     corr = load_correspondence() if correspondence is None else correspondence
     corr.check_model(model)
@@ -440,14 +655,21 @@ def fit_head(
     if (camera.width, camera.height) != tuple(landmarks.image_size):
         raise ValueError(f"camera is for a {camera.width}×{camera.height} image, landmarks for {landmarks.image_size}")
     k = min(settings.num_identity, model.num_identity)
-    unfitted = settings.unfitted_expression_prefixes
-    expr_ids = np.array([i for i, n in enumerate(model.expression_arkit_names) if not n.startswith(unfitted)])
-    w_all0 = (
-        expression_from_mediapipe(landmarks.blendshape_names, landmarks.blendshapes, model)
-        if settings.expression_init == "mediapipe"
-        else np.zeros(model.num_expressions)
-    )
+    if model.expression_kind == "coefficients":  # unnamed components: all fitted, from 0
+        expr_ids = np.arange(model.num_expressions)
+        w_all0 = np.zeros(model.num_expressions)
+    else:
+        unfitted = settings.unfitted_expression_prefixes
+        expr_ids = np.array([i for i, n in enumerate(model.expression_arkit_names) if not n.startswith(unfitted)])
+        w_all0 = (
+            expression_from_mediapipe(landmarks.blendshape_names, landmarks.blendshapes, model)
+            if settings.expression_init == "mediapipe"
+            else np.zeros(model.num_expressions)
+        )
     w0 = w_all0[expr_ids]
+    n_w = len(w0)
+    skin = None if model.skeleton is None else skinned_joints(model, k, expr_ids, w_all0)
+    n_theta = 0 if skin is None else 3 * len(skin.fitted)
     q = np.asarray(landmarks.points, dtype=np.float64)
     scale = float(np.linalg.norm(q[MP_RIGHT_EYE_OUTER, :2] - q[MP_LEFT_EYE_OUTER, :2])) or 1.0
 
@@ -467,18 +689,30 @@ def fit_head(
     mesh_fixed = fixed_ids[fixed_ids < NUM_MESH]
     pose = initial_pose(basis.take(mesh_fixed).evaluate(np.zeros(k), w0), q[mesh_fixed, :2], camera)
     rotation0 = axis_angle_to_matrix(pose.rotation)
-    x = np.concatenate([np.zeros(3), pose.translation, np.zeros(k), w0])
+    x = np.concatenate([np.zeros(3), pose.translation, np.zeros(k), w0, np.zeros(n_theta)])
     contour_basis = basis.take(contour)
     fixed_basis = basis.take(fixed_ids)
     iterations: dict[str, int] = {}
     for rnd in range(max(1, settings.contour_rounds)):
+        _, _, alpha, w, theta = _split(x, k, n_w)
         if settings.contour_mode == "slide":
             w_all = w_all0.copy()
-            w_all[expr_ids] = x[6 + k :]
+            w_all[expr_ids] = w
             cur = HeadPose(matrix_to_axis_angle(rotation0), x[3:6])
-            chosen = silhouette_vertices(model, corr.contour_candidates, normals, x[6 : 6 + k], w_all, cur, camera)
+            chosen = silhouette_vertices(
+                model,
+                corr.contour_candidates,
+                normals,
+                alpha,
+                w_all,
+                cur,
+                camera,
+                joint_rotations=None if skin is None else skin.rotations(theta),
+                rest_joints=None if skin is None else skin.joints.evaluate(alpha, w),
+            )
             contour_basis = vertex_basis(model, chosen, k, expr_ids)
-        depth_now = float(np.mean(-(fixed_basis.evaluate(x[6 : 6 + k], x[6 + k :]) @ rotation0.T + x[3:6])[:, 2]))
+        fixed_now = pose_points(fixed_basis, alpha, w, theta, skin, with_jacobian=False).points
+        depth_now = float(np.mean(-(fixed_now @ rotation0.T + x[3:6])[:, 2]))
         terms = _Terms(
             fixed=fixed_basis,
             fixed_target=q[fixed_ids, :2],
@@ -496,6 +730,8 @@ def fit_head(
             scale=scale,
             w0=w0,
             settings=settings,
+            skin=skin,
+            expression_kind=model.expression_kind,
         )
         budget = settings.max_iterations if rnd == 0 else settings.refine_iterations
         x, steps = _solve(x, terms, budget)
@@ -505,14 +741,21 @@ def fit_head(
 
     alpha = x[6 : 6 + k].copy()
     expression = w_all0.copy()
-    expression[expr_ids] = x[6 + k :]
+    expression[expr_ids] = x[6 + k : 6 + k + n_w]
+    theta = x[6 + k + n_w :].copy()
     final_pose = HeadPose(matrix_to_axis_angle(rotation0), x[3:6].copy())
-    params = HeadParams(identity=alpha, expression=expression, pose=final_pose)
+    joint_rotations = np.zeros((0, 3)) if skin is None else skin.rotations(theta)
+    params = HeadParams(identity=alpha, expression=expression, pose=final_pose, joint_rotations=joint_rotations)
 
-    points = basis.evaluate(alpha, expression[expr_ids])
-    points[contour] = contour_basis.evaluate(alpha, expression[expr_ids])
+    w_fit = expression[expr_ids]
+    points = pose_points(basis, alpha, w_fit, theta, skin, with_jacobian=False).points
+    points[contour] = pose_points(contour_basis, alpha, w_fit, theta, skin, with_jacobian=False).points
     lm_2d = project(points @ rotation0.T + final_pose.translation, camera)
     v68 = blend_vertices(model, alpha, expression, vertex_ids=model.landmarks68)
+    if skin is not None:
+        skel, ids68 = skin.skeleton, model.landmarks68
+        joints = skin.joints.evaluate(alpha, w_fit)
+        v68 = skin_points(v68, skel.lbs_weights[ids68], skel.posedirs[ids68], joints, skel.parents, joint_rotations)
     lm68_2d = project(v68 @ rotation0.T + final_pose.translation, camera)
     error = nme(lm_2d, q[:, :2], MP_LEFT_EYE_OUTER, MP_RIGHT_EYE_OUTER)
     return FitResult(

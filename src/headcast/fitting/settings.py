@@ -19,8 +19,14 @@ class FitSettings:
         fov_deg: assumed field of view across the longer image side (fixes the focal length).
         num_identity: identity modes fitted (the first ones; ≤ the model's).
         identity_prior: weight λ of the Gaussian prior ``λ‖α‖²`` (α in σ units).
-        expression_prior: weight λ of ``λ‖w − w₀‖²`` pulling expression weights towards their initial values.
-        expression_init: ``"mediapipe"`` starts from the detector's blendshape scores, ``"zero"`` from neutral.
+        expression_prior: weight λ of ``λ‖w − w₀‖²`` pulling expression weights towards their initial values
+            (``expression_kind="weights"`` models).
+        coefficient_prior: weight λ of the Gaussian prior ``λ‖ψ‖²`` on unbounded expression coefficients
+            (``expression_kind="coefficients"`` models, ψ in σ units, started at 0).
+        joint_prior: weight λ of ``λ‖θ‖²`` on the axis-angle vectors of a skinned model's fitted joints (radians;
+            the rest pose is 0).
+        expression_init: ``"mediapipe"`` starts from the detector's blendshape scores, ``"zero"`` from neutral
+            (weights only: coefficients always start at 0).
         loss: robust loss on the landmark residuals (definitions as in ``scipy.optimize.least_squares``).
         loss_scale: where the robust loss turns from quadratic to linear, in outer-eye-distance units.
         contour_mode: ``"slide"`` re-assigns the jaw-contour landmarks to the model's silhouette before every round;
@@ -31,9 +37,9 @@ class FitSettings:
         oval_weight: weight of the upper face-oval landmarks (forehead, often under hair).
         iris_weight: weight of the 10 iris landmarks (the model has no eye rotation, so gaze is not fitted).
         lid_weight: weight of the 28 lid-margin landmarks (how open the eyes look depends on them).
-        unfitted_expression_prefixes: expression shapes whose canonical (ARKit) names start with one of these stay
-            at 0. Gaze
-            (``eyeLook*``, which turns ICT's eyeballs) is left neutral: landmarks barely constrain it, and fitted
+        unfitted_expression_prefixes: expression shapes whose canonical (ARKit) names start with one of these are
+            held at their initial values (weights only; every coefficient is fitted). Gaze
+            (``eyeLook*``, which turns ICT's eyeballs) is not fitted: landmarks barely constrain it, and fitted
             gaze drifted outwards (wall-eyed avatars).
         depth_weight: weight of MediaPipe's relative depth (z) as a weak extra term.
         max_iterations: solver steps in the first round.
@@ -44,6 +50,8 @@ class FitSettings:
     num_identity: int = 60
     identity_prior: float = 2e-3
     expression_prior: float = 1e-2
+    coefficient_prior: float = 2e-3
+    joint_prior: float = 1e-2
     expression_init: ExpressionInit = "mediapipe"
     loss: RobustLoss = "soft_l1"
     loss_scale: float = 0.02
