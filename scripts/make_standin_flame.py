@@ -19,10 +19,14 @@ stays out of the repository: the script refuses an output path inside this check
 
 Usage (from the repository root; a few seconds, ~53 MB)::
 
-    python scripts/make_standin_flame.py OUT.pkl [--layout 2023|2020] [--assets DIR] [--flame-cc-by DIR]
+    python scripts/make_standin_flame.py OUT.pkl [--layout 2023|2020] [--ict-mean-template] [--assets DIR]
+                                             [--flame-cc-by DIR]
 
 ``--layout 2023`` (default) writes FLAME 2023's plain-numpy pickle, ``--layout 2020`` FLAME 2020's Python 2 /
-chumpy one; ``headcast make --head-model flame --flame-model OUT.pkl`` reads either.
+chumpy one; ``headcast make --head-model flame --flame-model OUT.pkl`` reads either. ``--ict-mean-template`` moves
+the template onto ICT's mean head (then the file is ICT's shape space on FLAME's topology and a landmark fit with it
+is as good as ICT's: median NME 0.0128 vs ICT's 0.0121 on the fixture portraits; with the CC-BY template, which no
+ICT mode can reach, 0.029).
 """
 
 import argparse
@@ -60,6 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         "--assets", type=Path, default=None, help="asset folder with ICT FaceKit (default: the usual search)"
     )
     parser.add_argument("--flame-cc-by", type=Path, default=None, help=f"the {CC_BY_FOLDER} folder")
+    parser.add_argument("--ict-mean-template", action="store_true",
+                        help="move the template onto ICT's mean head (the stand-in is then ICT on FLAME's topology)")
     args = parser.parse_args(argv)
     out = args.out.resolve()
     if out.is_relative_to(ROOT):
@@ -71,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = find_cc_by_folder(args.flame_cc_by, assets)
     ict_model = load_ict_facekit(assets)
     template = load_flame_template_ply(folder / "template.ply")
-    flame = standin.build_standin_flame(template, ict_model, load_flame_correspondence())
+    flame = standin.build_standin_flame(template, ict_model, load_flame_correspondence(), args.ict_mean_template)
     out.parent.mkdir(parents=True, exist_ok=True)
     if args.layout == "2020":
         standin.write_flame_2020(out, flame, edit=lambda d, _chumpy: d.update(standin_note=standin.STANDIN_NOTE))

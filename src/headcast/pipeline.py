@@ -52,7 +52,7 @@ from headcast.landmarks.detector import FaceDetector, detect_landmarks
 from headcast.landmarks.image_io import load_photo
 from headcast.landmarks.settings import DetectorSettings, PhotoSettings
 from headcast.landmarks.types import Photo
-from headcast.options import HAIR_AUTO, HAIR_NONE, OptionError, Options
+from headcast.options import HAIR_AUTO, HAIR_NONE, Emotion, OptionError, Options
 from headcast.render.context import Renderer
 from headcast.render.raster import RenderSettings
 from headcast.render.views import TURNTABLE_SETTINGS, preview_image, render_avatar, turntable_image
@@ -169,6 +169,8 @@ class Pipeline:
         parsing_unavailable: why face parsing cannot run here, once a first attempt failed (then not retried).
         flame: the user's FLAME file and the ICT↔FLAME table, when ``settings.head`` uses FLAME (then every
             bundle gets ``flame_params.json``).
+        flame_emotion_model: the emotion network's FLAME output layer for that file (ψ 50 + global 3 + jaw 3),
+            read from its cache or trained on first use (about 25 s, once per FLAME file); None until then.
     """
 
     settings: PipelineSettings
@@ -180,6 +182,7 @@ class Pipeline:
     face_parser: "BiSeNetFaceParser | None" = None
     parsing_unavailable: str | None = None
     flame: "FlameExport | None" = None
+    flame_emotion_model: EmotionMLP | None = None
 
     @classmethod
     def load(cls, settings: PipelineSettings | None = None) -> "Pipeline":
@@ -247,10 +250,7 @@ class Pipeline:
         """
         values = options.emotion_values()
         if avatar.model.expression_kind != "weights":
-            # the emotion networks drive ARKit-named weights (ICT FaceKit); a FLAME head keeps its expression
-            if values is not None:
-                raise OptionError(f"emotion sliders are not available for the '{avatar.model.name}' head model yet")
-            return avatar
+            return self._pose_flame(avatar, values)
         if values is None:
             return with_emotion_state(avatar, self.emotion_model)
         return avatar_with_emotion(avatar, EmotionIntensities(**values), self.emotion_model)
@@ -308,6 +308,44 @@ class Pipeline:
         except (ImportError, OptionalComponentError) as err:
             self.parsing_unavailable = str(err).splitlines()[0]
             return None
+
+    def flame_emotion(self) -> EmotionMLP:
+        """The FLAME emotion network of the loaded FLAME file (cached per file; trained on first use).
+
+        Raises:
+            OptionError: the pipeline has no FLAME file.
+            headcast.errors.OptionalComponentError: first-time training needs torch, which is not installed.
+        """
+        if self.flame is None:
+            raise OptionError("no FLAME file is loaded (use --head-model flame --flame-model PATH)")
+        if self.flame_emotion_model is None:
+            from headcast.emotion.flame_net import load_or_train_flame_emotion
+
+            ict = load_ict_facekit(self.settings.assets, 100)
+            self.flame_emotion_model = load_or_train_flame_emotion(self.flame.model, self.flame.sha256, ict,
+                                                                   self.flame.correspondence)
+        return self.flame_emotion_model
+
+    def _pose_flame(self, avatar: Avatar, values: dict[Emotion, float] | None) -> Avatar:
+        """A FLAME head showing ``values`` (None: its own expression), by the FLAME output layer.
+
+        The photo's expression is replaced, not added to: from the person's neutral face (ψ = 0, every joint at
+        rest) the network's ψ change, jaw and global turns are applied (``emotion.flame_apply``); ``{}`` (neutral)
+        is that neutral face. (ICT heads keep a faded resting face instead, ``emotion.apply``; nothing estimates
+        the emotion a FLAME fit shows yet.)
+        """
+        if values is None:
+            return avatar
+        from headcast.emotion.apply import with_params
+        from headcast.emotion.flame_apply import flame_params_with_emotion
+
+        p = avatar.fit.params
+        skel = avatar.model.skeleton
+        rest = replace(p, expression=np.zeros_like(p.expression),
+                       joint_rotations=np.zeros((0 if skel is None else skel.num_joints, 3)))
+        if not any(values.values()):
+            return with_params(avatar, rest)
+        return with_params(avatar, flame_params_with_emotion(rest, EmotionIntensities(**values), self.flame_emotion()))
 
     def close(self) -> None:
         """Release the detector (MediaPipe graph)."""

@@ -47,6 +47,7 @@ import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.csgraph
 import scipy.sparse.linalg
+from scipy.spatial import cKDTree
 
 from headcast.fitting.flame_correspondence import FlameCorrespondence
 from headcast.geometry.mesh import barycentric_interpolate
@@ -419,12 +420,42 @@ def _principal_components(shapes: np.ndarray) -> np.ndarray:
     return (u * (s / np.sqrt(k))).reshape(n, 3, k)
 
 
+def ict_mean_offset(template: FlameTemplate, ict_model: LinearHeadModel, corr: FlameCorrespondence) -> np.ndarray:
+    """``(V, 3)`` displacement that moves FLAME's CC-BY template onto ICT's mean head (in FLAME's frame), metres.
+
+    Table vertices go to their ICT point mapped back by the table's similarity (``x = Rᵀ (x_ict − t) / s``); the
+    other body vertices follow by :func:`harmonic_fill`; each eyeball moves rigidly with the mean offset of the 40
+    body vertices nearest its centre. The two templates differ by a median ~1.8 mm (up to a few cm at the neck's
+    lower edge, where ICT's neck is longer); no ICT identity mode can express that difference.
+    """
+    corr.check_model(ict_model)
+    v = template.vertices.astype(np.float64)
+    n_body = EYEBALL_START
+    ids = corr.flame_vertex_ids
+    points = barycentric_interpolate(ict_model.template.astype(np.float64), ict_model.triangles,
+                                     corr.ict_triangle_ids, corr.barycentric)
+    known = np.zeros(n_body, dtype=bool)
+    known[ids] = True
+    values = np.zeros((n_body, 3, 1))
+    values[ids, :, 0] = (points - corr.alignment_translation) @ corr.alignment_rotation / corr.alignment_scale - v[ids]
+    faces = template.faces[(template.faces < n_body).all(axis=1)]
+    out = np.zeros_like(v)
+    out[:n_body] = harmonic_fill(graph_laplacian(faces, n_body), known, values)[..., 0]
+    tree = cKDTree(v[:n_body])
+    for eye in _eye_masks(v):
+        _, near = tree.query(v[eye].mean(axis=0), k=40)
+        out[eye] = out[near].mean(axis=0)
+    return out
+
+
 def build_standin_flame(
-    template: FlameTemplate, ict_model: LinearHeadModel, corr: FlameCorrespondence
+    template: FlameTemplate, ict_model: LinearHeadModel, corr: FlameCorrespondence, ict_mean_template: bool = False
 ) -> SyntheticFlame:
     """The realistic stand-in: ICT FaceKit's shape spaces on FLAME's topology (a development file, not FLAME).
 
-    - template: FLAME's CC-BY template;
+    - template: FLAME's CC-BY template, or with ``ict_mean_template`` that template moved onto ICT's mean head
+      (:func:`ict_mean_offset`: the stand-in is then ICT FaceKit's shape space on FLAME's topology, so a landmark
+      fit is limited by the same things as ICT's, not by a template no mode can reach);
     - identity ``shapedirs[..., :100]``: ICT's 100 identity modes (1σ each), :func:`transfer_ict_shapes` through
       the table rows :func:`lip_consistent_rows` keeps; components 100–299 are zero;
     - expression ``shapedirs[..., 300:352]``: the principal components (:func:`_principal_components`) of ICT's
@@ -438,6 +469,8 @@ def build_standin_flame(
         template: FLAME's CC-BY template (the one ``corr`` was made from).
         ict_model: ICT FaceKit (``headcast.headmodel.ict.load_ict_facekit``), metres, 100 identity modes.
         corr: ``headcast.fitting.flame_correspondence.load_flame_correspondence()``.
+        ict_mean_template: move the template onto ICT's mean head (skinning weights and joints stay drawn on the
+            CC-BY template's coordinates; the regressor follows the moved vertices).
 
     Returns:
         The arrays, float64.
@@ -459,8 +492,11 @@ def build_standin_flame(
     shapedirs[..., NUM_IDENTITY : NUM_IDENTITY + len(kept)] = _principal_components(expression)
 
     weights = flame_skinning_weights(v, jaw)
+    regressor = flame_joint_regressor(v)
+    if ict_mean_template:
+        v = v + ict_mean_offset(template, ict_model, corr)
     posedirs = np.zeros((n, 3, 36))
-    return SyntheticFlame(v, template.faces.astype(np.int64), shapedirs, posedirs, flame_joint_regressor(v), weights)
+    return SyntheticFlame(v, template.faces.astype(np.int64), shapedirs, posedirs, regressor, weights)
 
 
 # --- writers --------------------------------------------------------------------------------------------------------

@@ -121,3 +121,28 @@ def test_missing_flame_file_names_where_to_get_it(tmp_path: Path, portraits_dir:
     err = capsys.readouterr().err
     assert "flame.is.tue.mpg.de" in err and "non-commercial" in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_emotion_on_a_flame_head(flame_files: dict[str, Path], portraits_dir: Path, ict_model) -> None:
+    from headcast.emotion.flame_net import FlameEmotionSettings, train_flame_emotion
+    from headcast.emotion.generator import GeneratorSettings
+    from headcast.emotion.train import TrainSettings
+    from headcast.options import Options
+    from headcast.pipeline import HeadModelSettings, Pipeline, PipelineSettings
+
+    settings = PipelineSettings(head=HeadModelSettings("flame", flame_files["2023"]))
+    photo = portraits_dir / "london_003_neutral.jpg"
+    with Pipeline.load(settings) as pipeline:
+        assert pipeline.flame is not None
+        tiny = FlameEmotionSettings(examples=GeneratorSettings(num_examples=6, grid_steps=2),
+                                    train=TrainSettings(hidden=(8,), steps=20, batch_size=8))
+        pipeline.flame_emotion_model, _ = train_flame_emotion(pipeline.flame.model, ict_model,
+                                                              pipeline.flame.correspondence, tiny)
+        own = pipeline.make(photo, Options(hair="none"))
+        neutral = pipeline.pose(own, Options(hair="none", emotion="neutral"))
+        happy = pipeline.pose(own, Options(hair="none", emotion="happiness=1"))
+    assert np.abs(own.fit.params.expression).max() > 0  # the photo's own ψ
+    assert not np.any(neutral.fit.params.expression) and not np.any(neutral.fit.params.joint_rotations)
+    assert np.abs(happy.fit.params.expression).max() > 0  # the network's ψ on the neutral face
+    np.testing.assert_array_equal(happy.fit.params.identity, own.fit.params.identity)

@@ -12,6 +12,7 @@ from standin import (
     STANDIN_NOTE,
     SyntheticFlame,
     build_standin_flame,
+    ict_mean_offset,
     lip_consistent_rows,
     standin_jaw_weight,
     write_flame_2020,
@@ -173,3 +174,15 @@ def test_script_writes_the_stand_in(
     )
     assert inside.returncode == 2 and "inside the repository" in inside.stderr
     assert not (root / "standin.pkl").exists()
+
+
+def test_ict_mean_template_puts_the_table_vertices_on_ict(
+    flame_template: FlameTemplate, ict_model: LinearHeadModel, corr: FlameCorrespondence
+) -> None:
+    moved = flame_template.vertices + ict_mean_offset(flame_template, ict_model, corr)
+    ids = corr.flame_vertex_ids
+    in_ict = corr.alignment_scale * moved[ids] @ corr.alignment_rotation.T + corr.alignment_translation
+    target = correspondence_targets(ict_model.template.astype(np.float64), ict_model.triangles, corr)
+    assert np.abs(in_ict - target).max() < 1e-6  # metres: exactly ICT's surface points
+    offset = np.linalg.norm(moved - flame_template.vertices, axis=1)
+    assert 0.0005 < np.median(offset) < 0.005  # the two mean heads differ by millimetres, not more

@@ -1,6 +1,7 @@
 """Service settings (pydantic ``BaseSettings``: fields can come from ``HEADCAST_SERVICE_*`` environment variables)."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -13,6 +14,9 @@ class ServiceSettings(BaseSettings):
         data_dir: the job files (``jobs/<id>/``, ``hairstyles/``) and, embedded, the SQLite job table
             (``jobs.sqlite3``). Scale-out: a folder shared by the gateway and every worker (same path everywhere).
         assets_dir: model-file folder handed to the workers' pipeline (None: ``HEADCAST_ASSETS`` / defaults).
+        head_model: the workers' head model (``headcast make --head-model``): ``ict`` or ``flame`` (the web page's
+            emotion sliders drive ICT FaceKit's ARKit-named morph targets; a FLAME avatar shows its own expression).
+        flame_model: the FLAME file for ``head_model="flame"`` (None: ``<assets>/flame/generic_model.pkl``).
         workers: worker processes started beside the gateway by ``headcast serve`` (0: gateway only; jobs wait for
             ``headcast worker`` processes).
         broker: ``redis://HOST:PORT/DB`` to keep jobs in Redis and send them through Dramatiq (scale-out); None for
@@ -40,6 +44,8 @@ class ServiceSettings(BaseSettings):
 
     data_dir: Path = Path("headcast-data")
     assets_dir: Path | None = None
+    head_model: Literal["ict", "flame"] = "ict"
+    flame_model: Path | None = None
     workers: int = Field(default=1, ge=0)
     broker: str | None = Field(default=None, pattern=r"^rediss?://")
     queue: str = Field(default="ict", pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")

@@ -79,13 +79,14 @@ class WorkerRuntime:
 def load_runtime(settings: ServiceSettings) -> WorkerRuntime:
     """Connect to the backend and load the pipeline (and, if asked, the face-parsing network)."""
     from headcast.assets import AssetSettings
-    from headcast.pipeline import Pipeline, PipelineSettings
+    from headcast.pipeline import HeadModelSettings, Pipeline, PipelineSettings
 
     backend = open_backend(settings)
     swept = backend.storage.sweep_scratch()
     if swept:
         log.info("removed %d scratch folders of dead workers", swept)
-    pipeline = Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=settings.assets_dir)))
+    head = HeadModelSettings(name=settings.head_model, flame_model=settings.flame_model)
+    pipeline = Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=settings.assets_dir), head=head))
     if settings.preload_face_parser:
         import numpy as np
 
