@@ -1,13 +1,18 @@
 """Helpers shared by the test folders: fixture-photo loading and skips for files outside the base install."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from headcast.headmodel.base import LinearHeadModel
+from headcast.headmodel.base import HeadParams, LinearHeadModel
+
+if TYPE_CHECKING:
+    from headcast.fitting.correspondence import Correspondence
+    from headcast.landmarks.types import Landmarks
 
 
 def load_rgb(path: Path, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
@@ -60,3 +65,32 @@ def ict_with_jaw(model: LinearHeadModel, seed: int = 5) -> LinearHeadModel:
     skel = Skeleton(("global", "jaw"), np.array([-1, 0]), regressor, weights,
                     rng.normal(scale=2e-4, size=(n, 3, 9)).astype(np.float32))
     return replace(model, skeleton=skel)
+
+
+def synthetic_landmarks(model: LinearHeadModel, corr: "Correspondence", params: HeadParams, size: int = 1000
+                        ) -> tuple["Landmarks", NDArray[np.float64]]:
+    """Detector-like landmarks of a known head and their exact pixels.
+
+    The table's 478 points on ``head_vertices(model, params)``, projected by ``camera_from_fov(size, size, 40°)``;
+    ``z`` is MediaPipe-style relative depth (pixels, relative to the mesh points' mean); no blendshape scores.
+    """
+    from headcast.fitting.correspondence import landmark_points
+    from headcast.geometry.camera import camera_from_fov, project, transform_points
+    from headcast.headmodel.base import head_vertices
+    from headcast.landmarks.types import Landmarks
+
+    camera = camera_from_fov(size, size, 40.0)
+    cam_pts = transform_points(landmark_points(head_vertices(model, params), model.triangles, corr), params.pose)
+    uv = project(cam_pts, camera)
+    depth = -cam_pts[:, 2]
+    z = camera.fx * (depth - depth[:468].mean()) / depth[:468].mean()
+    lm = Landmarks(
+        points=np.column_stack([uv, z]),
+        blendshapes=np.zeros(2),
+        blendshape_names=("_neutral", "jawOpen"),
+        transform=np.eye(4),
+        image_size=(size, size),
+        num_faces=1,
+        box=np.r_[uv.min(axis=0), uv.max(axis=0)],
+    )
+    return lm, uv

@@ -22,7 +22,7 @@ from headcast.geometry.camera import HeadPose, camera_from_fov, project, transfo
 from headcast.geometry.rotation import axis_angle_to_matrix, euler_yxz_to_matrix, matrix_to_axis_angle
 from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices, head_vertices, skin_rest_vertices
 from headcast.landmarks.types import Landmarks
-from testhelp import ict_with_jaw
+from testhelp import ict_with_jaw, synthetic_landmarks
 
 # Central differences in float64 with h = 1e-6: truncation ~h² and round-off ~1e-10/h give ~1e-6 relative error
 # (the same budget as test_fit_maths.py).
@@ -69,21 +69,7 @@ def _expression(model: LinearHeadModel, values: dict[str, float]) -> np.ndarray:
 
 def _landmarks(model: LinearHeadModel, corr: Correspondence, params: HeadParams) -> tuple[Landmarks, np.ndarray]:
     """Detector-like landmarks of a known head (pixels, MediaPipe-style relative depth) and their exact pixels."""
-    camera = camera_from_fov(1000, 1000, 40.0)
-    cam_pts = transform_points(landmark_points(head_vertices(model, params), model.triangles, corr), params.pose)
-    uv = project(cam_pts, camera)
-    depth = -cam_pts[:, 2]
-    z = camera.fx * (depth - depth[:468].mean()) / depth[:468].mean()
-    lm = Landmarks(
-        points=np.column_stack([uv, z]),
-        blendshapes=np.zeros(2),
-        blendshape_names=("_neutral", "jawOpen"),
-        transform=np.eye(4),
-        image_size=(1000, 1000),
-        num_faces=1,
-        box=np.r_[uv.min(axis=0), uv.max(axis=0)],
-    )
-    return lm, uv
+    return synthetic_landmarks(model, corr, params, 1000)
 
 
 def _head(model: LinearHeadModel, jaw: float, expression: dict[str, float]) -> HeadParams:

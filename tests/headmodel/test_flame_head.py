@@ -146,3 +146,52 @@ def test_emotion_on_a_flame_head(flame_files: dict[str, Path], portraits_dir: Pa
     assert not np.any(neutral.fit.params.expression) and not np.any(neutral.fit.params.joint_rotations)
     assert np.abs(happy.fit.params.expression).max() > 0  # the network's ψ on the neutral face
     np.testing.assert_array_equal(happy.fit.params.identity, own.fit.params.identity)
+
+
+def test_landmark_fit_recovers_a_known_flame_head(flame_template, ict_model, tmp_path: Path) -> None:  # noqa: ANN001
+    """Landmarks of a FLAME head with known β, ψ, jaw and pose (the ICT-mean stand-in): the fit finds them."""
+    from dataclasses import replace
+
+    from standin import build_standin_flame, write_flame_2023
+    from testhelp import synthetic_landmarks
+
+    from headcast.fitting.fit import fit_head
+    from headcast.fitting.settings import FitSettings
+    from headcast.geometry.camera import HeadPose, camera_from_fov
+    from headcast.geometry.rotation import euler_yxz_to_matrix, matrix_to_axis_angle
+    from headcast.headmodel.base import HeadParams, head_vertices
+
+    table = load_flame_correspondence()
+    path = write_flame_2023(tmp_path / "standin.pkl", build_standin_flame(flame_template, ict_model, table, True))
+    head = flame_head_model(load_flame(path), ict_model, table, load_correspondence())
+    model, corr = head.model, head.correspondence
+    rng = np.random.default_rng(7)
+    identity = np.zeros(model.num_identity)
+    identity[:20] = rng.normal(scale=0.7, size=20)
+    expression = np.zeros(model.num_expressions)
+    expression[:8] = rng.normal(scale=0.6, size=8)
+    joints = np.zeros((5, 3))
+    joints[2] = (0.12, 0.0, 0.0)  # jaw open
+    rot = euler_yxz_to_matrix(np.deg2rad(15.0), np.deg2rad(-5.0), 0.0)
+    truth = HeadParams(identity, expression, HeadPose(matrix_to_axis_angle(rot), np.array([0.0, 0.02, -0.55])),
+                       joints)
+    landmarks, _ = synthetic_landmarks(model, corr, truth, 1000)
+    settings = replace(FitSettings(), contour_mode="fixed", num_identity=40)
+    fit = fit_head(landmarks, model, camera_from_fov(1000, 1000, settings.fov_deg), settings, corr)
+    assert fit.nme < 0.004
+    jaw = fit.params.joint_rotations[2]
+    assert abs(jaw[0] - 0.12) < 0.03 and np.abs(jaw[1:]).max() < 0.03
+    assert np.abs(fit.params.joint_rotations[[0, 1, 3, 4]]).max() == 0.0  # only the jaw is fitted
+    # the face: closer to the truth than FLAME's mean head at the same jaw is
+    face = model.face_vertices
+    got = head_vertices(model, fit.params)[face]
+    want = head_vertices(model, truth)[face]
+    mean = head_vertices(model, replace(truth, identity=np.zeros_like(identity),
+                                        expression=np.zeros_like(expression)))[face]
+
+    def centred(v: np.ndarray) -> np.ndarray:
+        return v - v.mean(axis=0)
+
+    err = np.median(np.linalg.norm(centred(got) - centred(want), axis=1))
+    base = np.median(np.linalg.norm(centred(mean) - centred(want), axis=1))
+    assert err < 0.6 * base, (err, base)
