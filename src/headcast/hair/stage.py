@@ -41,6 +41,8 @@ class HairSettings:
         reconstruct: fitting settings for ``"auto"``.
         grow: strand counts and seed for library styles.
         ribbon_strands: strands in ``hair_ribbons.glb``.
+        warn_iou: ``"auto"`` hair whose silhouette overlaps the photo's hair mask less than this (IoU at the fitted
+            camera) gets a warning: the groom is not the photo's hair and a library style may serve better.
     """
 
     mode: str = "none"
@@ -49,6 +51,7 @@ class HairSettings:
     reconstruct: ReconstructSettings = field(default_factory=ReconstructSettings)
     grow: GrowSettings = field(default_factory=GrowSettings)
     ribbon_strands: int = 4000
+    warn_iou: float = 0.6
 
 
 @dataclass(frozen=True, eq=False)
@@ -164,6 +167,9 @@ def make_hair(
             strands = strands.recoloured(settings.color)
         if rec.strands is None:
             notes.append("bald or shaved head: no hair")
+        elif rec.iou < settings.warn_iou:
+            notes.append(f"the reconstructed hair matches the photo's hair poorly (silhouette IoU {rec.iou:.2f}); "
+                         f"a library style may look closer (`headcast hairstyles`, --hair STYLE)")
         return HairResult(strands, rec.style if strands is not None else "bald", rec.iou,
                           rec.orientation_error_deg, analysis, seconds, tuple(notes))
     strands = style_strands(settings.mode, head, settings.grow)
