@@ -95,6 +95,21 @@ def test_eval_fast_writes_a_complete_report(portraits_dir: Path, asset_settings,
                     assert RANGES[metric_kind(key)](v), (key, stat, v)
     assert doc["aggregate"]["nme_tem"]["n"] >= 1  # one London photo with a .tem is always among the three
 
+    # profiles among the novel views, the seam score, the error split and the front / 45° / 90° sheet
+    assert "views.png" in doc["plots"]
+    for heading in ("## Seam score", "## Same-view error by region", "both profiles (±90)"):
+        assert heading in md, heading
+    for rec in doc["images"]:
+        assert {v["yaw_deg"] for v in rec["novel_views"]} >= {-90.0, 90.0}
+        assert [v["yaw_deg"] for v in rec["seam_views"]] == [-90.0, -45.0, 45.0, 90.0]
+        split = rec["error_split"]
+        shares = [split[k]["error_share"] for k in ("skin", "hair", "outline")]
+        assert sum(shares) == pytest.approx(1.0)
+        assert sum(split[k]["pixel_share"] for k in ("skin", "hair", "outline")) == pytest.approx(1.0)
+        assert rec["metrics"]["profile_detection_rate"] is not None
+    # a fresh bake has photo coverage, so the turned views show its boundary somewhere
+    assert doc["aggregate"]["seam_score"]["n"] >= 1
+
     syn = doc["synthetic"]
     assert syn["aggregate"]["count"] == 2
     for name in ("reconstruction_mm", "mean_head_mm"):

@@ -184,7 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = sub.add_parser(
         "eval",
         help="measure avatars against their photos (../shared/docs/EVALUATION.md)",
-        description="Run the pipeline on every photo of a folder and write report.json, report.md and plots.",
+        description="Run the pipeline on every photo of a folder and write report.json, report.md and plots "
+        "(views.png: photo | front | 45° | 90° of every photo).",
     )
     evaluate.add_argument("photos", type=Path, metavar="PHOTOS_DIR", help="a folder of portrait photos")
     evaluate.add_argument("--out", type=Path, required=True, metavar="REPORT_DIR", help="where the report goes")
@@ -197,7 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         metavar="BUNDLES_DIR",
-        help="evaluate the fits in BUNDLES_DIR/<photo stem>/ (from headcast make) instead of re-running them",
+        help="evaluate the bundles in BUNDLES_DIR/<photo stem>/ (from headcast make: params.json, texture.png and "
+        "the hair files) instead of re-running the pipeline",
     )
     evaluate.add_argument(
         "--synthetic", type=int, default=None, metavar="N", help="synthetic ground-truth heads (default 10; fast 2)"

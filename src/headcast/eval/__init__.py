@@ -28,10 +28,14 @@ Layers, bottom up:
   Pure functions next to them do the maths: ``head_crop``, ``psnr``, ``ssim``, ``difd``; ``emotion`` also holds
   the recognisability and smile-transfer measurements of the emotion sliders.
 
+* Pure render-space metrics: ``seams`` (the seam score of the photo projection's boundary in turned views, and
+  the label atlas that renders the coverage) and ``error_split`` (the same-view error by skin, hair and outline
+  band); ``bundle_hair`` reads a bundle's strands back for ``--reuse``.
 * The run behind ``headcast eval``: ``tem`` (manual ``.tem`` annotations), ``stats`` (median / mean / std),
   ``now`` (NoW-style similarity alignment and point-to-surface error), ``synthetic`` (sampled ground-truth
   heads), ``runner`` (pipeline + every metric + baselines, no files), ``report`` and ``plots`` (JSON, Markdown,
-  PNG). They import the pipeline, so import them directly (``headcast.eval.runner``), not from this package.
+  PNG: ``views.png`` is the photo | front | 45° | 90° sheet of every photo). They import the pipeline, so import
+  them directly (``headcast.eval.runner``), not from this package.
 
 Importing this package is cheap: torch, dlib and scikit-image are imported only when a model loads or a metric
 runs. Install the extras with the commands in ``docs/dependencies.md`` (section "Evaluation").

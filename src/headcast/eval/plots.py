@@ -132,6 +132,47 @@ def plot_contact_sheet(results: Sequence[ImageResult], path: Path, title: str) -
     return path
 
 
+def plot_turn_sheet(results: Sequence[ImageResult], path: Path) -> Path:
+    """Every evaluated photo as one row: photo (head box) | front render | 45° | 90° (``views.png``).
+
+    The renders are the turntable views of ``EvalSettings.sheet_yaws_deg`` (neutral grey, lambert, with hair);
+    their titles give the yaw, the outer (and all-crossings) seam score where that yaw was scored, and the face
+    detector's verdict and DIFD where it is a novel view. The renders are cut to one square around the head that
+    holds all of the row's views (same scale across the row).
+    """
+    plt = _pyplot()
+    rows = [r for r in results if r.sheet is not None and r.sheet.turns is not None and r.sheet.photo_head is not None]
+    cols = 1 + max((len(r.sheet.turn_yaws_deg) for r in rows if r.sheet is not None), default=3)
+    fig, axes = plt.subplots(max(1, len(rows)), cols, figsize=(2.4 * cols, 2.7 * max(1, len(rows))), squeeze=False,
+                             layout="constrained")
+    for ax in axes.ravel():
+        ax.axis("off")
+    for row, r in zip(axes, rows, strict=False):
+        s = r.sheet
+        assert s is not None and s.turns is not None and s.photo_head is not None
+        row[0].imshow(s.photo_head)
+        row[0].set_title(f"{r.photo[:26]}\nphoto", fontsize=7)
+        seams = {v.yaw_deg: v for v in r.seams}
+        novel = {v.yaw_deg: v for v in r.novel}
+        for j, yaw in enumerate(s.turn_yaws_deg):
+            row[1 + j].imshow(s.turns[j])
+            tags = ["front" if yaw == 0 else f"yaw {yaw:+.0f}°"]
+            if yaw in seams:
+                outer, every = seams[yaw].score, seams[yaw].score_all
+                tags.append("seam " + ("–" if outer is None else f"{outer:.2f}") + " (all "
+                            + ("–" if every is None else f"{every:.2f}") + ")")
+            if yaw in novel:
+                v = novel[yaw]
+                tags.append("no face" if not v.detected else
+                            "face" if v.difd is None else f"DIFD {v.difd:.2f}")
+            row[1 + j].set_title("\n".join([tags[0], "  ".join(tags[1:])]) if len(tags) > 1 else tags[0],
+                                 fontsize=7)
+    fig.suptitle("photo | front | turned views (grey background, with hair)", fontsize=9)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def plot_synthetic(result: SyntheticResult, path: Path) -> Path:
     """Histogram of the face-vertex errors (mm) of the reconstructions and of the mean head, plus an example."""
     plt = _pyplot()

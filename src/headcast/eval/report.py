@@ -1,10 +1,14 @@
 """``report.json`` and ``report.md`` of an evaluation run, and the plots beside them.
 
-``report.json`` layout (``schema`` ``"headcast-eval/1"``)::
+``report.json`` layout (``schema`` ``"headcast-eval/2"``; version 2 added the profiles to the novel views, the
+seam score, the error split and ``views.png``)::
 
     command, created, photos_dir, machine{platform, cpu_count}, versions{package: version}, settings{...},
     thesis_table{method: {psnr, ssim, lpips, difd}},
     images: [{photo, ok, error, metrics{key: value|null}, novel_views[{yaw_deg, detected, difd, dlib}],
+              seam_views[{yaw_deg, outer{score, boundary_gradient, reference_gradient, boundary_pixels,
+                          reference_pixels} | null, all{…} | null}],
+              error_split{skin|hair|outline: {pixels, pixel_share, error_share, psnr}, outside_pixels} | null,
               timings{stage: s}, peak_rss_mib, hair_status}],
     aggregate{metric key: {n, missing, median, mean, std, min, max}},
     timings{stage: {…summary…}}, memory{pipeline_peak_rss_mib, process_peak_rss_mib},
@@ -28,10 +32,11 @@ from typing import Any
 
 import headcast
 from headcast.eval import plots
-from headcast.eval.runner import EvalRun, EvalSettings, ImageResult, metric_kind
+from headcast.eval.error_split import REGIONS
+from headcast.eval.runner import EvalRun, EvalSettings, ImageResult, SeamView, metric_kind
 from headcast.eval.stats import summarize
 
-SCHEMA = "headcast-eval/1"
+SCHEMA = "headcast-eval/2"
 
 THESIS_TABLE: dict[str, dict[str, float | None]] = {
     "thesis": {"psnr": 23.15, "ssim": 0.835, "lpips": 0.09, "difd": 0.25},
@@ -91,14 +96,27 @@ def _clean(value: Any) -> Any:
     return value
 
 
+def seam_record(view: SeamView) -> dict[str, Any]:
+    """One seam view's JSON record (``outer`` / ``all`` are null when the view has no such score)."""
+    return {"yaw_deg": view.yaw_deg,
+            "outer": None if view.outer is None else dataclasses.asdict(view.outer),
+            "all": None if view.all is None else dataclasses.asdict(view.all)}
+
+
 def image_record(r: ImageResult) -> dict[str, Any]:
     """One photo's JSON record."""
+    split = r.error_split
     return {
         "photo": r.photo,
         "ok": r.ok,
         "error": r.error,
         "metrics": r.metrics() if r.ok else {},
         "novel_views": [dataclasses.asdict(v) for v in r.novel],
+        "seam_views": [seam_record(v) for v in r.seams],
+        "error_split": None if split is None else {
+            **{name: dataclasses.asdict(split.region(name)) for name in REGIONS},
+            "outside_pixels": split.outside_pixels,
+        },
         "timings": r.timings,
         "peak_rss_mib": r.peak_rss_mib,
         "hair_status": r.hair_status,
@@ -170,7 +188,7 @@ def build_report(run: EvalRun, ctx: ReportContext, plot_files: list[str]) -> dic
         "hair": hair_counts(results),
         "synthetic": synthetic_record(run),
         "emotion": run.emotion,
-        "notes": list(run.notes) + STANDING_NOTES,
+        "notes": list(run.notes) + hair_render_notes(results) + STANDING_NOTES,
         "plots": plot_files,
         "total_seconds": run.total_seconds,
         "metric_kinds": {k: metric_kind(k) for r in results if r.ok for k in r.metrics()},
@@ -178,12 +196,28 @@ def build_report(run: EvalRun, ctx: ReportContext, plot_files: list[str]) -> dic
     return _clean(doc)
 
 
+def hair_render_notes(results: list[ImageResult]) -> list[str]:
+    """What the renders wore: strand hair where the avatar has strands; the photos rendered without, by name."""
+    ok = [r for r in results if r.ok]
+    off = [r.photo for r in ok if r.hair_status == "off"]
+    bald = [r.photo for r in ok if r.hair_status == "bald"]
+    notes = [f"The same-view, novel-view, seam and contact-sheet renders show the head with its strand hair for "
+             f"{len(ok) - len(off) - len(bald)} of {len(ok)} photos (as EVALUATION.md asks); the baselines wear the "
+             "same strands. Hair is also measured on its own (Hair section)."]
+    if bald:
+        notes.append(f"Rendered bald because the hair stage found no hair (hair metrics excluded): {', '.join(bald)}.")
+    if off:
+        notes.append(f"Rendered WITHOUT hair because the avatar has no hair stage result (hair off, no face parsing, "
+                     f"or a reused bundle without hair files); their hair metrics are missing: {', '.join(off)}.")
+    return notes
+
+
 STANDING_NOTES = [
     "LPIPS column: ours is ST-LPIPS (shift-tolerant AlexNet LPIPS), not the vanilla LPIPS of the thesis' Table 4.1.",
     "There is no photometric refinement: the fit uses landmarks only, so baseline (b) 'landmarks-only fit' is the "
     "full fit; baseline (a) mean head shows what the fitted identity/expression add.",
-    "The same-view and novel-view renders show the head with its strand hair (as EVALUATION.md asks); the "
-    "baselines wear the same strands. Hair is also measured on its own (Hair section).",
+    "novel_detection_rate / novel_difd / novel_dlib average over all novel views, the ±90° profiles included "
+    "(schema 2); profile_* are the profiles alone; the per-yaw table gives each view.",
     "Peak memory is the process peak (getrusage ru_maxrss) after each photo's pipeline run; the metric networks "
     "load afterwards.",
 ]
@@ -223,12 +257,80 @@ def emotion_markdown(section: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+SEAM_DEFINITION = (
+    "Seam score: in each turned render (lambert, grey background, with hair), the mean colour-gradient magnitude "
+    "(3×3 Sobel ÷ 8 per RGB channel, root of the summed squares, sRGB levels per pixel) over the band within 2 px "
+    "of the projection boundary — the rendered 0.5 level of the bake's photo coverage (UVTexture.coverage) on "
+    "visible skin — divided by the reference: the average of the mean gradient on the photo side and on the "
+    "completed side, each over the skin 7–24 px from the boundary. Skin = the head's skin materials not hidden by "
+    "strands, eroded by 2 px so that no silhouette, hair or eye edge is counted. 1.0 = the boundary is no busier "
+    "than the skin on either side; above 1 = a visible edge. Outer: the projection's outline (the completed eye, "
+    "nostril and mouth holes inside the photo region counted as photo); all: every 0.5 crossing, those holes' rims "
+    "(on eyelids, nostrils, lips) included. Missing where a view shows fewer than 25 band or reference pixels on a "
+    "side, or the coverage is unknown (reused bundles)."
+)
+
+ERROR_SPLIT_DEFINITION = (
+    "Error split of the same-view comparison (the masked 256² head crops): outline band = pixels where the "
+    "photo's head mask (face parsing) and the render's mask (alpha ≥ 0.5, head and strands) disagree; hair = the "
+    "photo's hair pixels outside the band; skin = the rest of the head mask (the face: skin, brows, eyes, nose, "
+    "lips, ears). Band pixels outside the photo's head mask are black in both crops and carry no error, so the "
+    "three regions partition the error. Per region: share of the summed squared RGB error (adds up to 1), share "
+    "of the head-mask pixels, and PSNR over the region's own pixels."
+)
+
+
+def seam_markdown(doc: dict[str, Any]) -> list[str]:
+    """The ``## Seam score`` lines of ``report.md``: the definition and per-yaw statistics."""
+    views = [v for r in doc["images"] for v in r.get("seam_views", [])]
+    if not views:
+        return []
+    lines = ["", "## Seam score (projection boundary in turned views)", "", SEAM_DEFINITION, "",
+             "| yaw (°) | boundary | n scored | median | mean | median band gradient | median reference gradient |",
+             "|---|---|---|---|---|---|---|"]
+    for yaw in sorted({v["yaw_deg"] for v in views}):
+        at = [v for v in views if v["yaw_deg"] == yaw]
+        for kind in ("outer", "all"):
+            parts = [v[kind] for v in at if v[kind] is not None]
+            sc = summarize(p["score"] for p in parts).to_json()
+            gb = summarize(p["boundary_gradient"] for p in parts).to_json()["median"]
+            gr = summarize(p["reference_gradient"] for p in parts).to_json()["median"]
+            lines.append(f"| {yaw:+.0f} | {kind} | {sc['n']} of {len(at)} | {_fmt(sc['median'])} "
+                         f"| {_fmt(sc['mean'])} | {_fmt(gb, 2)} | {_fmt(gr, 2)} |")
+    return lines
+
+
+def error_split_markdown(doc: dict[str, Any]) -> list[str]:
+    """The ``## Same-view error by region`` lines of ``report.md``: aggregate and per-photo tables."""
+    agg = doc["aggregate"]
+    if not any(r.get("error_split") for r in doc["images"]):
+        return []
+    lines = ["", "## Same-view error by region", "", ERROR_SPLIT_DEFINITION, "",
+             "| region | n | median share of squared error | mean share | median share of pixels | median PSNR (dB) |",
+             "|---|---|---|---|---|---|"]
+    for region in REGIONS:
+        e, px, ps = (agg.get(f"{k}_{region}", {}) for k in ("error_share", "pixel_share", "psnr"))
+        lines.append(f"| {region} | {e.get('n', 0)} | {_fmt(e.get('median'))} | {_fmt(e.get('mean'))} "
+                     f"| {_fmt(px.get('median'))} | {_fmt(ps.get('median'), 2)} |")
+    lines += ["", "| photo | PSNR | skin: error share / PSNR | hair: error share / PSNR | outline: error share / PSNR "
+              "| outline pixels |", "|---|---|---|---|---|---|"]
+    for rec in doc["images"]:
+        split = rec.get("error_split")
+        if not rec["ok"] or not split:
+            continue
+        cells = [f"{_fmt(split[k]['error_share'])} / {_fmt(split[k]['psnr'], 2)}" for k in REGIONS]
+        lines.append(f"| {rec['photo']} | {_fmt(rec['metrics']['psnr'], 2)} | {' | '.join(cells)} "
+                     f"| {split['outline']['pixels']} (+{split['outside_pixels']} outside the photo's mask) |")
+    return lines
+
+
 def hair_markdown(doc: dict[str, Any]) -> list[str]:
     """The ``## Hair`` lines of ``report.md``: per-photo statistics of the hair metrics and the excluded count."""
     agg, counts = doc["aggregate"], doc.get("hair") or {}
     lines = ["", "## Hair", "",
              f"{counts.get('measured', 0)} photos with hair measured; {counts.get('bald', 0)} without hair (bald or "
-             f"shaved) excluded; {counts.get('off', 0)} without a hair stage (reused bundle or no face parsing). "
+             f"shaved) excluded; {counts.get('off', 0)} without a hair stage (hair off, no face parsing, or a reused "
+             "bundle without hair files). "
              "IoU: visible strand silhouette vs the photo's BiSeNet hair mask at the photo's view; ΔE: CIEDE2000 "
              "of the median Lab colours of rendered and photographed hair; penetration: share of strand points "
              "inside the head; root gap: mean root-to-scalp distance, the groom re-aligned onto the fitted head.",
@@ -296,6 +398,14 @@ def build_markdown(doc: dict[str, Any]) -> str:
         d = summarize(v["difd"] for v in views).to_json()["median"]
         dl = summarize(v["dlib"] for v in views).to_json()["median"]
         lines.append(f"| {yaw:+.0f} | {_fmt(rate, 2)} | {_fmt(d)} | {_fmt(dl)} |")
+    profiles = [v for r in doc["images"] for v in r["novel_views"] if abs(abs(v["yaw_deg"]) - 90.0) < 1e-6]
+    if profiles:
+        rate = sum(v["detected"] for v in profiles) / len(profiles)
+        d = summarize(v["difd"] for v in profiles).to_json()["median"]
+        dl = summarize(v["dlib"] for v in profiles).to_json()["median"]
+        lines.append(f"| both profiles (±90) | {_fmt(rate, 2)} | {_fmt(d)} | {_fmt(dl)} |")
+    lines += seam_markdown(doc)
+    lines += error_split_markdown(doc)
     lines += hair_markdown(doc)
     lines += [
         "",
@@ -337,17 +447,18 @@ def build_markdown(doc: dict[str, Any]) -> str:
         "",
         "## Per photo",
         "",
-        "| photo | PSNR | SSIM | ST-LPIPS | DIFD | dlib | novel det. | NME det. | NME .tem |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| photo | PSNR | SSIM | ST-LPIPS | DIFD | dlib | novel det. | profile det. | seam | NME det. | NME .tem |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for rec in doc["images"]:
         if not rec["ok"]:
-            lines.append(f"| {rec['photo']} | failed: {rec['error']} | | | | | | | |")
+            lines.append(f"| {rec['photo']} | failed: {rec['error']} | | | | | | | | | |")
             continue
         m = rec["metrics"]
         lines.append(
             f"| {rec['photo']} | {_fmt(m['psnr'], 2)} | {_fmt(m['ssim'])} | {_fmt(m['st_lpips'])} "
             f"| {_fmt(m['difd'])} | {_fmt(m['dlib'])} | {_fmt(m['novel_detection_rate'], 2)} "
+            f"| {_fmt(m.get('profile_detection_rate'), 2)} | {_fmt(m.get('seam_score'), 2)} "
             f"| {_fmt(m['nme_detector'], 4)} "
             f"| {_fmt(m['nme_tem'], 4)} |"
         )
@@ -377,6 +488,8 @@ def write_report(run: EvalRun, ctx: ReportContext, out_dir: Path) -> Path:
     if ranked:
         files.append(plots.plot_contact_sheet(ranked[:k], out_dir / "best.png", f"best {k} by PSNR"))
         files.append(plots.plot_contact_sheet(ranked[::-1][:k], out_dir / "worst.png", f"worst {k} by PSNR"))
+    if any(r.sheet is not None and r.sheet.turns is not None for r in results):
+        files.append(plots.plot_turn_sheet(results, out_dir / "views.png"))
     if run.synthetic is not None:
         files.append(plots.plot_synthetic(run.synthetic, out_dir / "synthetic.png"))
     stages = stage_summaries(results)

@@ -7,9 +7,11 @@ Flow (:func:`run_evaluation`):
    metric networks load, so the peak memory is the pipeline's (plus the avatars held for step 2).
 2. **Metrics** per photo (:func:`evaluate_avatar`): face parsing of the photo; the same-view render (fitted camera,
    photo resolution, black background, 2×2 supersampling) compared on the head crop (PSNR, SSIM, ST-LPIPS) and by
-   identity (FaceNet DIFD, dlib distance); novel views at ``novel_yaws_deg`` on neutral grey (detection rate and
-   identity distances to the photo); landmark NME against the detector and, where a ``.tem`` file sits beside
-   the photo, against the manual annotation.
+   identity (FaceNet DIFD, dlib distance); the same-view squared error split into skin, hair and outline band
+   (:mod:`headcast.eval.error_split`); novel views at ``novel_yaws_deg`` (profiles ±90° included) on neutral grey
+   (detection rate and identity distances to the photo); the seam score of the photo projection's boundary at
+   ``seam_yaws_deg`` (:mod:`headcast.eval.seams`); the front / 45° / 90° views of the contact sheet; landmark NME
+   against the detector and, where a ``.tem`` file sits beside the photo, against the manual annotation.
 3. **Baselines**, by re-rendering, never re-detecting: ``mean_head`` (identity 0 and expression 0 at the fitted
    pose, the fitted texture) and ``flat_texture`` (the fitted head painted with one skin colour: the median of
    the photo-derived face texels). The landmarks-only fit *is* the pipeline's fit: there is no photometric
@@ -17,7 +19,9 @@ Flow (:func:`run_evaluation`):
 4. **Hair** (:mod:`headcast.eval.hair_metrics`, photos whose avatar has strands): silhouette IoU against the
    photo's hair mask, CIEDE2000 of the median hair colours (render with strands, Kajiya-Kay, fitted camera),
    penetration and root gap of the groom re-aligned by the thesis' anchor method and by the default method.
-   Photos with no hair (bald, shaved, no parsing) are counted, not measured.
+   Photos with no hair (bald, shaved, no parsing) are counted, not measured. A reused bundle's strands are read
+   back from its hair files (:mod:`headcast.eval.bundle_hair`); a bundle without them is rendered bald and its
+   hair is reported missing, with a note.
 5. **Synthetic ground truth** (:mod:`headcast.eval.synthetic`) with textures baked in step 1.
 
 Nothing here writes files; :mod:`headcast.eval.report` and :mod:`headcast.eval.plots` do.
@@ -37,6 +41,9 @@ from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
 from headcast.errors import HeadcastError
+from headcast.eval.bundle_hair import BundleHair, read_bundle_hair
+from headcast.eval.crops import PixelBox, crop_padded, resize_square, square_box
+from headcast.eval.error_split import REGIONS, ErrorSplit, error_split
 from headcast.eval.hair_metrics import (
     HairMetrics,
     alignment_metrics,
@@ -46,6 +53,8 @@ from headcast.eval.hair_metrics import (
 )
 from headcast.eval.identity import DlibEmbedder, DlibHogDetector, FaceEmbedder, FaceEmbedding, FaceNetEmbedder
 from headcast.eval.image_metrics import STLPIPS, HeadCrops, head_crop, psnr, ssim
+from headcast.eval.seams import BACKGROUND_LABEL, HAIR_LABEL, SeamScore, SeamSettings, decode_labels, label_texture
+from headcast.eval.seams import seam_score as measure_seam
 from headcast.eval.synthetic import SyntheticResult, SyntheticSettings, run_synthetic
 from headcast.eval.tem import mediapipe_tem_points, nme_vs_tem, read_tem, tem_for_photo, tem_reference_points
 from headcast.fitting.correspondence import landmark_points
@@ -59,8 +68,8 @@ from headcast.landmarks.image_io import load_photo
 from headcast.options import Options
 from headcast.parsing.face import BiSeNetFaceParser, hair_mask, head_mask
 from headcast.pipeline import Pipeline
-from headcast.render.raster import RenderSettings
-from headcast.render.views import render_head, turntable_image
+from headcast.render.raster import LineSet, RenderSettings
+from headcast.render.views import GREY, render_head, turntable_image
 from headcast.texture.atlas import atlas_uv
 from headcast.texture.types import UVTexture
 
@@ -79,8 +88,12 @@ class EvalSettings:
         crop_size: side of the head crops compared by PSNR / SSIM / ST-LPIPS, pixels (EVALUATION.md: 256).
         crop_dilate: relative growth of the head-mask square (EVALUATION.md: 5 %).
         render_supersample: supersampling of the same-view render (2 = 2 × 2 samples per pixel).
-        novel_yaws_deg: yaw of the novel views, degrees (pitch 0).
+        novel_yaws_deg: yaw of the novel views, degrees (pitch 0); ±90 are the profiles.
         novel_size: side of each novel view, pixels (the whole head fits, 20° field of view).
+        seam_yaws_deg: yaws of the seam-score views (:mod:`headcast.eval.seams`), rendered like the novel views.
+        seam: band and margins of the seam score.
+        sheet_yaws_deg: the rendered columns of the front / 45° / 90° contact sheet (``views.png``).
+        sheet_size: side of each contact-sheet picture, pixels.
         synthetic: the synthetic ground-truth experiment.
         export: also time ``Pipeline.write`` (GLB, OBJ, previews, zip) into a temporary folder per photo.
         emotion: also evaluate the emotion sliders on the run's avatars (recognisability; smile transfer where
@@ -90,8 +103,12 @@ class EvalSettings:
     crop_size: int = 256
     crop_dilate: float = 0.05
     render_supersample: int = 2
-    novel_yaws_deg: tuple[float, ...] = (-60.0, -30.0, 30.0, 60.0)
+    novel_yaws_deg: tuple[float, ...] = (-90.0, -60.0, -30.0, 30.0, 60.0, 90.0)
     novel_size: int = 512
+    seam_yaws_deg: tuple[float, ...] = (-90.0, -45.0, 45.0, 90.0)
+    seam: SeamSettings = field(default_factory=SeamSettings)
+    sheet_yaws_deg: tuple[float, ...] = (0.0, 45.0, 90.0)
+    sheet_size: int = 256
     synthetic: SyntheticSettings = field(default_factory=SyntheticSettings)
     export: bool = True
     emotion: bool = True
@@ -133,6 +150,32 @@ class NovelView:
     dlib: float | None
 
 
+@dataclass(frozen=True)
+class SeamView:
+    """The seam scores at one turned view (:mod:`headcast.eval.seams`).
+
+    Attributes:
+        yaw_deg: head yaw, degrees.
+        outer: the projection's outline (enclosed eye, nostril and mouth holes counted as photo); None when the
+            view shows no such boundary (or too little skin on either side).
+        all: every 0.5 crossing of the coverage, the holes' rims included; None likewise.
+    """
+
+    yaw_deg: float
+    outer: SeamScore | None
+    all: SeamScore | None
+
+    @property
+    def score(self) -> float | None:
+        """The outer seam score, or None."""
+        return None if self.outer is None else self.outer.score
+
+    @property
+    def score_all(self) -> float | None:
+        """The all-crossings seam score, or None."""
+        return None if self.all is None else self.all.score
+
+
 @dataclass(frozen=True, eq=False)
 class SheetImages:
     """Small pictures kept for the contact sheets.
@@ -142,12 +185,18 @@ class SheetImages:
         render: ``(S, S, 3)`` uint8 masked head crop of the render.
         error: ``(S, S)`` float32 mean absolute RGB difference in [0, 255], NaN outside the head mask.
         novel: ``(n, s, s, 3)`` uint8 novel views.
+        photo_head: ``(t, t, 3)`` uint8 the photo's head box (the crop's square, unmasked).
+        turns: ``(k, t, t, 3)`` uint8 the views at ``EvalSettings.sheet_yaws_deg`` (grey background, with hair).
+        turn_yaws_deg: the yaws of ``turns``.
     """
 
     photo: NDArray[np.uint8]
     render: NDArray[np.uint8]
     error: NDArray[np.float32]
     novel: NDArray[np.uint8]
+    photo_head: NDArray[np.uint8] | None = None
+    turns: NDArray[np.uint8] | None = None
+    turn_yaws_deg: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +219,9 @@ class ImageResult:
         sheet: pictures for the contact sheets.
         hair: the hair metrics (None when the avatar has no strands).
         hair_status: ``"hair"`` (measured), ``"bald"`` (the hair stage found no hair: excluded, counted) or
-            ``"off"`` (no hair stage: hair off, face parsing unavailable, or a reused bundle).
+            ``"off"`` (no hair stage: hair off, face parsing unavailable, or a reused bundle without hair files).
+        error_split: the same-view squared error by region (skin, hair, outline band).
+        seams: the seam score per view of ``EvalSettings.seam_yaws_deg``.
     """
 
     photo: str
@@ -187,15 +238,18 @@ class ImageResult:
     sheet: SheetImages | None = None
     hair: HairMetrics | None = None
     hair_status: str = "off"
+    error_split: ErrorSplit | None = None
+    seams: tuple[SeamView, ...] = ()
 
     @property
     def ok(self) -> bool:
         """Whether the photo was evaluated."""
         return self.error is None
 
-    def novel_detection_rate(self) -> float | None:
-        """Share of novel views with a detected face, in [0, 1]; None without novel views."""
-        return None if not self.novel else sum(v.detected for v in self.novel) / len(self.novel)
+    def novel_detection_rate(self, profiles_only: bool = False) -> float | None:
+        """Share of novel views (or of the ±90° profiles only) with a detected face, in [0, 1]; None without any."""
+        views = [v for v in self.novel if not profiles_only or is_profile(v.yaw_deg)]
+        return None if not views else sum(v.detected for v in views) / len(views)
 
     def metrics(self) -> dict[str, float | None]:
         """The scalar metrics of this photo, keyed as in the report (see :data:`METRIC_INFO`)."""
@@ -214,16 +268,31 @@ class ImageResult:
             "novel_detection_rate": self.novel_detection_rate(),
             "novel_difd": mean_of([v.difd for v in self.novel]),
             "novel_dlib": mean_of([v.dlib for v in self.novel]),
+            "profile_detection_rate": self.novel_detection_rate(profiles_only=True),
+            "profile_difd": mean_of([v.difd for v in self.novel if is_profile(v.yaw_deg)]),
+            "profile_dlib": mean_of([v.dlib for v in self.novel if is_profile(v.yaw_deg)]),
+            "seam_score": mean_of([v.score for v in self.seams]),
+            "seam_score_all": mean_of([v.score_all for v in self.seams]),
             "nme_detector": self.nme_detector,
             "nme_tem": self.nme_tem,
             "nme_tem_detector": self.nme_tem_detector,
             "nme_mean_head": self.nme_mean_head,
         }
+        for region in REGIONS:
+            r = None if self.error_split is None else self.error_split.region(region)
+            out[f"error_share_{region}"] = None if r is None else r.error_share
+            out[f"pixel_share_{region}"] = None if r is None else r.pixel_share
+            out[f"psnr_{region}"] = None if r is None else r.psnr
         out.update({f"hair_{k}": None for k in HAIR_KEYS} if self.hair is None else
                    {f"hair_{k}": getattr(self.hair, k) for k in HAIR_KEYS})
         for name, m in self.baselines.items():
             out.update({f"{name}.{k}": v for k, v in vars(m).items()})
         return out
+
+
+def is_profile(yaw_deg: float) -> bool:
+    """Whether a view is a profile (|yaw| = 90°)."""
+    return abs(abs(yaw_deg) - 90.0) < 1e-6
 
 
 HAIR_KEYS: tuple[str, ...] = (
@@ -240,6 +309,20 @@ METRIC_INFO: dict[str, tuple[str, str]] = {
     "novel_detection_rate": ("", "rate"),
     "novel_difd": ("", "distance"),
     "novel_dlib": ("", "distance"),
+    "profile_detection_rate": ("", "rate"),
+    "profile_difd": ("", "distance"),
+    "profile_dlib": ("", "distance"),
+    "seam_score": ("", "nonneg"),
+    "seam_score_all": ("", "nonneg"),
+    "error_share_skin": ("", "rate"),
+    "error_share_hair": ("", "rate"),
+    "error_share_outline": ("", "rate"),
+    "pixel_share_skin": ("", "rate"),
+    "pixel_share_hair": ("", "rate"),
+    "pixel_share_outline": ("", "rate"),
+    "psnr_skin": ("dB", "db"),
+    "psnr_hair": ("dB", "db"),
+    "psnr_outline": ("dB", "db"),
     "nme_detector": ("", "nonneg"),
     "nme_tem": ("", "nonneg"),
     "nme_tem_detector": ("", "nonneg"),
@@ -323,12 +406,14 @@ def fitted_landmarks(pipeline: Pipeline, params: HeadParams, camera: Camera) -> 
     return mp, ibug
 
 
-def avatar_from_bundle(pipeline: Pipeline, photo_path: Path, bundle_dir: Path) -> Avatar:
-    """Rebuild an :class:`Avatar` from a ``headcast make`` bundle (``params.json`` + ``texture.png``).
+def avatar_from_bundle(pipeline: Pipeline, photo_path: Path, bundle_dir: Path) -> tuple[Avatar, BundleHair]:
+    """Rebuild an :class:`Avatar` from a ``headcast make`` bundle (``params.json``, ``texture.png``, hair files).
 
-    The photo is reloaded and re-detected (the detector's landmarks are a metric's reference); fitting and
-    texturing are not re-run. The bundle does not store the texture's photo coverage, so the ``flat_texture``
-    baseline of a reused avatar takes the median over the whole atlas.
+    The photo is reloaded and re-detected (the detector's landmarks are a metric's reference); fitting, texturing
+    and the hair stage are not re-run: the strands come back from ``hair.data`` + ``hair.json``
+    (:func:`headcast.eval.bundle_hair.read_bundle_hair`; the returned :class:`BundleHair` says what was found).
+    The bundle does not store the texture's photo coverage, so the ``flat_texture`` baseline of a reused avatar
+    takes the median over the whole atlas and its seam score is missing.
 
     Raises:
         headcast.export.params.ParamsFileError: ``params.json`` is missing or invalid.
@@ -350,7 +435,10 @@ def avatar_from_bundle(pipeline: Pipeline, photo_path: Path, bundle_dir: Path) -
     fit = FitResult(params, camera, mp, ibug, nme(mp, landmarks.points[:, :2], *MP_OUTER_EYE))
     tex = load_photo(bundle_dir / "texture.png", s.photo).pixels
     texture = UVTexture(tex, atlas_uv(pipeline.model, tex.shape[0]), np.zeros(tex.shape[:2], np.float32))
-    return Avatar(photo, landmarks, fit, texture, pipeline.model, timings, ("reused bundle " + str(bundle_dir),))
+    hair = read_bundle_hair(bundle_dir)
+    avatar = Avatar(photo, landmarks, fit, texture, pipeline.model, timings, ("reused bundle " + str(bundle_dir),),
+                    hair=hair.strands, hair_report=hair.report)
+    return avatar, hair
 
 
 # ------------------------------------------------------------------------------------------------- metrics
@@ -412,10 +500,78 @@ def view_metrics(
     return metrics, crops
 
 
+def crop_mask(mask: NDArray[np.bool_], crops: HeadCrops) -> NDArray[np.bool_]:
+    """An ``(H, W)`` photo-sized mask cut and resized like the head crops (as a fraction, kept where ≥ 0.5)."""
+    frac = resize_square(crop_padded(np.asarray(mask, np.float32), crops.box), crops.mask.shape[0])
+    return np.asarray(frac >= 0.5)
+
+
+def content_box(images: Sequence[NDArray[np.uint8]], background: int, margin: float = 0.04) -> PixelBox:
+    """The square around what is drawn in any of ``images`` (same size), grown by ``margin`` of its side.
+
+    Drawn: a pixel that differs from the flat ``background`` level in a channel. The whole image when nothing is.
+    """
+    h, w = images[0].shape[:2]
+    drawn = np.zeros((h, w), bool)
+    for img in images:
+        drawn |= np.any(img != background, axis=2)
+    if not drawn.any():
+        return PixelBox(0, 0, w, h)
+    ys, xs = np.nonzero(drawn)
+    side = (1.0 + margin) * max(xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min())
+    return square_box(0.5 * (xs.min() + xs.max() + 1), 0.5 * (ys.min() + ys.max() + 1), side)
+
+
+def turned_views(
+    pipeline: Pipeline, avatar: Avatar, yaws_deg: Sequence[float], size: int, strands: Sequence[LineSet]
+) -> dict[float, NDArray[np.uint8]]:
+    """``{yaw: (size, size, 3) uint8}``: the avatar turned to each yaw on neutral grey (lambert, 2 × 2 samples)."""
+    yaws = [float(y) for y in yaws_deg]
+    strip = turntable_image(avatar.model, avatar.fit.params, avatar.texture, yaws_deg=yaws, size=size,
+                            strands=strands, renderer=pipeline.renderer)
+    return {y: np.ascontiguousarray(strip[:, i * size : (i + 1) * size]) for i, y in enumerate(yaws)}
+
+
+def seam_views(
+    pipeline: Pipeline, avatar: Avatar, colour: dict[float, NDArray[np.uint8]], strands: Sequence[LineSet],
+    settings: EvalSettings,
+) -> tuple[SeamView, ...]:
+    """The seam score at every ``settings.seam_yaws_deg`` (:mod:`headcast.eval.seams`).
+
+    The coverage and skin labels are rendered with the colour views' poses (:func:`turned_views`, same size),
+    unlit and with one sample per pixel, from :func:`headcast.eval.seams.label_texture`; the strands are drawn in
+    :data:`~headcast.eval.seams.HAIR_LABEL` so that they hide the skin behind them as in the colour render. Each
+    view gets the outer and the all-crossings score.
+    """
+    yaws = [float(y) for y in settings.seam_yaws_deg]
+    labels = label_texture(avatar.texture, avatar.model)
+    lines = [LineSet(s.vertices, s.segments, np.broadcast_to(np.asarray(HAIR_LABEL, np.float32), s.colors.shape).copy())
+             for s in strands]
+    rs = RenderSettings(shading="unlit", background=BACKGROUND_LABEL, supersample=1, strand_shading="flat")
+    n = settings.novel_size
+    strip = turntable_image(avatar.model, avatar.fit.params, labels, yaws_deg=yaws, size=n, settings=rs,
+                            strands=lines, renderer=pipeline.renderer)
+    out = []
+    for i, yaw in enumerate(yaws):
+        coverage, outer, skin = decode_labels(strip[:, i * n : (i + 1) * n])
+        out.append(SeamView(yaw, measure_seam(colour[yaw], outer, skin, settings.seam),
+                            measure_seam(colour[yaw], coverage, skin, settings.seam)))
+    return tuple(out)
+
+
 def evaluate_avatar(
-    pipeline: Pipeline, avatar: Avatar, models: MetricModels, settings: EvalSettings, tem_path: Path | None
+    pipeline: Pipeline,
+    avatar: Avatar,
+    models: MetricModels,
+    settings: EvalSettings,
+    tem_path: Path | None,
+    hair_from_bundle: bool = False,
 ) -> ImageResult:
-    """Every per-photo metric of the module docstring for one avatar (timings added under ``eval_*``)."""
+    """Every per-photo metric of the module docstring for one avatar (timings added under ``eval_*``).
+
+    ``hair_from_bundle``: the strands were read back from a bundle (:func:`avatar_from_bundle`), so the hair
+    stage's photo analysis is recomputed for the hair metrics (:func:`evaluate_hair`).
+    """
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -437,12 +593,18 @@ def evaluate_avatar(
     # EVALUATION.md: head + hair. The baselines wear the same strands (rooted on the fitted head).
     hair_lines = [] if avatar.hair is None else [strands_line_set(avatar.hair)]
 
-    def render(params: HeadParams, texture: UVTexture) -> NDArray[np.uint8]:
+    def render_rgba(params: HeadParams, texture: UVTexture) -> NDArray[np.uint8]:
         out = render_head(model, params, texture, camera, settings=rs, strands=hair_lines, renderer=pipeline.renderer)
-        return np.ascontiguousarray(out.color[..., :3])
+        return np.ascontiguousarray(out.color)
 
-    full_rgb = render(fit.params, avatar.texture)
-    fidelity, crops = view_metrics(photo, full_rgb, mask, models, refs, settings)
+    def render(params: HeadParams, texture: UVTexture) -> NDArray[np.uint8]:
+        return np.ascontiguousarray(render_rgba(params, texture)[..., :3])
+
+    full = render_rgba(fit.params, avatar.texture)
+    fidelity, crops = view_metrics(photo, np.ascontiguousarray(full[..., :3]), mask, models, refs, settings)
+    photo_hair = hair_mask(classes)
+    split = error_split(crops.photo, crops.render, crops.mask, crop_mask(photo_hair, crops),
+                        crop_mask(full[..., 3] >= 128, crops))
     lap("same_view")
 
     mean_params = replace(
@@ -456,12 +618,9 @@ def evaluate_avatar(
     }
     lap("baselines")
 
-    n = settings.novel_size
-    strip = turntable_image(
-        model, fit.params, avatar.texture, yaws_deg=settings.novel_yaws_deg, size=n, strands=hair_lines,
-        renderer=pipeline.renderer,
-    )
-    novel_imgs = [np.ascontiguousarray(strip[:, i * n : (i + 1) * n]) for i in range(len(settings.novel_yaws_deg))]
+    wanted = (*settings.novel_yaws_deg, *settings.seam_yaws_deg, *settings.sheet_yaws_deg)
+    views = turned_views(pipeline, avatar, sorted({float(y) for y in wanted}), settings.novel_size, hair_lines)
+    novel_imgs = [views[float(y)] for y in settings.novel_yaws_deg]
     novel = []
     for yaw, img in zip(settings.novel_yaws_deg, novel_imgs, strict=True):
         fn = models.facenet.embed_face(img)
@@ -475,6 +634,8 @@ def evaluate_avatar(
             )
         )
     lap("novel_views")
+    seams = seam_views(pipeline, avatar, views, hair_lines, settings)
+    lap("seams")
 
     detected = avatar.landmarks.points[:, :2]
     nme_det = nme(fit.landmarks_2d, detected, *MP_OUTER_EYE)
@@ -491,8 +652,15 @@ def evaluate_avatar(
     import cv2
 
     small = np.stack([cv2.resize(v, (thumb, thumb), interpolation=cv2.INTER_AREA) for v in novel_imgs]).astype(np.uint8)
-    sheet = SheetImages(crops.photo, crops.render, error_map(crops), small)
-    hair, hair_status = evaluate_hair(pipeline, avatar, hair_mask(classes), settings)
+    t = settings.sheet_size
+    shown = [views[float(y)] for y in settings.sheet_yaws_deg]
+    box = content_box(shown, round(255 * GREY[0]))
+    turns = np.stack([resize_square(crop_padded(v, box, "edge"), t) for v in shown]).astype(np.uint8)
+    sheet = SheetImages(crops.photo, crops.render, error_map(crops), small,
+                        photo_head=resize_square(crop_padded(photo, crops.box), t), turns=turns,
+                        turn_yaws_deg=tuple(float(y) for y in settings.sheet_yaws_deg))
+    hair, hair_status = evaluate_hair(pipeline, avatar, photo_hair, settings,
+                                      classes=classes if hair_from_bundle else None)
     lap("hair")
     return ImageResult(
         photo=avatar.photo.source.name if avatar.photo.source is not None else "",
@@ -507,11 +675,17 @@ def evaluate_avatar(
         sheet=sheet,
         hair=hair,
         hair_status=hair_status,
+        error_split=split,
+        seams=seams,
     )
 
 
 def evaluate_hair(
-    pipeline: Pipeline, avatar: Avatar, photo_hair: NDArray[np.bool_], settings: EvalSettings
+    pipeline: Pipeline,
+    avatar: Avatar,
+    photo_hair: NDArray[np.bool_],
+    settings: EvalSettings,
+    classes: NDArray[np.uint8] | None = None,
 ) -> tuple[HairMetrics | None, str]:
     """The hair metrics of one avatar and its status (:attr:`ImageResult.hair_status`).
 
@@ -520,6 +694,9 @@ def evaluate_hair(
         avatar: the avatar; its ``hair_report`` tells whether the hair stage ran and found hair.
         photo_hair: ``(H, W)`` bool, the photo's BiSeNet hair mask.
         settings: supersampling of the render.
+        classes: ``(H, W)`` face-parsing classes of the photo; when given and the report carries no photo
+            analysis (strands read back from a bundle), the analysis is made again as the hair stage makes it
+            (same settings), for the hairline height of the re-aligned head.
     """
     report = avatar.hair_report
     if report is None:
@@ -540,6 +717,10 @@ def evaluate_hair(
     delta_e = hair_delta_e(avatar.photo.pixels, eroded(photo_hair), np.ascontiguousarray(full.color[..., :3]),
                            eroded(drawn))
     a = report.analysis
+    if a is None and classes is not None:
+        from headcast.hair.analysis import analyse_hair
+
+        a = analyse_hair(avatar.photo.pixels, classes, fit.landmarks68_2d, pipeline.settings.hair.analysis)
     front = 1.0 if a is None else hairline_height(a.hairline_y, fit.landmarks68_2d, a.fringe)
     head = prepare_head(model, fit.params, front_height=front)
     pen_a, gap_a, pen_d, gap_d = alignment_metrics(strands, head)
@@ -551,9 +732,10 @@ def evaluate_hair(
 
 def _run_pipeline(
     pipeline: Pipeline, photo: Path, options: Options, reuse_dir: Path | None, export: bool
-) -> tuple[Avatar, dict[str, float]]:
+) -> tuple[Avatar, dict[str, float], BundleHair | None]:
     if reuse_dir is not None:
-        return avatar_from_bundle(pipeline, photo, reuse_dir / photo.stem), {}
+        avatar, hair = avatar_from_bundle(pipeline, photo, reuse_dir / photo.stem)
+        return avatar, {}, hair
     avatar = pipeline.make(photo, options)
     extra: dict[str, float] = {}
     if export:
@@ -561,7 +743,20 @@ def _run_pipeline(
             start = time.perf_counter()
             pipeline.write(avatar, Path(tmp))
             extra["export"] = time.perf_counter() - start
-    return avatar, extra
+    return avatar, extra, None
+
+
+def reuse_notes(hair: Sequence[BundleHair]) -> list[str]:
+    """The report's notes on the hair of reused bundles: how many were restored, and every bundle rendered bald."""
+    if not hair:
+        return []
+    restored = [h for h in hair if h.status == "restored"]
+    notes = [f"hair of reused bundles: strands restored from hair.data/hair.hair + hair.json for {len(restored)} "
+             f"of {len(hair)} (render strands and colours; guides and root UVs are not restored and not used); "
+             f"{sum(h.status == 'bald' for h in hair)} bald by the hair stage"]
+    notes += [f"rendered without hair, hair metrics missing: {h.note}" for h in hair
+              if h.status in ("absent", "unreadable")]
+    return notes
 
 
 def run_evaluation(
@@ -592,20 +787,24 @@ def run_evaluation(
     start = time.perf_counter()
     notes: list[str] = []
     if reuse_dir is not None:
-        notes.append(f"fits reused from bundles in {reuse_dir} (fitting and texturing were not re-run)")
+        notes.append(f"fits reused from bundles in {reuse_dir} (fitting, texturing and the hair stage were not "
+                     "re-run); the bundles hold no texture coverage, so seam scores are missing")
     avatars: dict[int, Avatar] = {}
+    bundle_hair: list[BundleHair] = []
     failures: dict[int, ImageResult] = {}
     extras: dict[int, dict[str, float]] = {}
     peaks: dict[int, float] = {}
     for i, photo in enumerate(photos):
         say(f"[{i + 1}/{len(photos)}] pipeline: {photo.name}")
         try:
-            avatar, extra = _run_pipeline(pipeline, photo, options, reuse_dir, settings.export)
+            avatar, extra, hair = _run_pipeline(pipeline, photo, options, reuse_dir, settings.export)
         except HeadcastError as err:
             failures[i] = ImageResult(photo.name, error=f"{type(err).__name__}: {err}")
             continue
         avatars[i], extras[i], peaks[i] = avatar, extra, peak_rss_mib()
+        bundle_hair += [] if hair is None else [hair]
     pipeline_peak = peak_rss_mib()
+    notes += reuse_notes(bundle_hair)
 
     models = MetricModels.create() if models is None else models
     models.load()
@@ -615,7 +814,8 @@ def run_evaluation(
             results.append(failures[i])
             continue
         say(f"[{i + 1}/{len(photos)}] metrics: {photo.name}")
-        res = evaluate_avatar(pipeline, avatars[i], models, settings, tem_for_photo(photo))
+        res = evaluate_avatar(pipeline, avatars[i], models, settings, tem_for_photo(photo),
+                              hair_from_bundle=reuse_dir is not None)
         results.append(
             replace(res, photo=photo.name, timings={**res.timings, **extras[i]}, peak_rss_mib=peaks[i])
         )
