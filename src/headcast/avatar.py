@@ -3,6 +3,9 @@
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
+from numpy.typing import NDArray
+
 from headcast.fitting.types import FitResult
 from headcast.hair.types import Strands
 from headcast.headmodel.base import LinearHeadModel
@@ -30,6 +33,8 @@ class Avatar:
         hair_report: the hair stage's outcome (style, IoU, timings) when it ran.
         emotion: the photo's detected emotion, the one shown and the resting face (set by
             :func:`headcast.emotion.apply.with_emotion_state`; None until then).
+        parsing: ``(H, W)`` uint8 face-parsing classes of ``photo`` (``headcast.parsing.FaceClass``) when they were
+            computed (texture occlusion, hair); None without face parsing.
     """
 
     photo: Photo
@@ -42,3 +47,4 @@ class Avatar:
     hair: Strands | None = None
     hair_report: "HairResult | None" = None
     emotion: "EmotionState | None" = None
+    parsing: "NDArray[np.uint8] | None" = None

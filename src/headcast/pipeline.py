@@ -206,7 +206,10 @@ class Pipeline:
     # ------------------------------------------------------------------------------------------------ steps
 
     def reconstruct(self, photo: Path | bytes | Photo, options: Options | None = None) -> Avatar:
-        """Detection, fitting and texturing: the person's head as photographed (its expression), without hair.
+        """Detection, fitting, face parsing and texturing: the person's head as photographed, without hair.
+
+        Face parsing (BiSeNet; skipped when torch or its weights are not installed) keeps hair, glasses and hands
+        out of the skin texture; its classes travel in ``Avatar.parsing`` to the hair step.
 
         Raises:
             headcast.errors.InputImageError: not a readable image.
@@ -223,9 +226,10 @@ class Pipeline:
         Args:
             avatar: a reconstructed avatar.
             options: ``hair`` and ``hair_color``.
-            classes: the photo's face-parsing classes when the caller has them stored; computed when needed and
-                not given. Without face parsing (torch or the BiSeNet weights missing) ``"auto"`` falls back to a
-                library style, with a warning (:func:`headcast.hair.stage.settings_without_parsing`).
+            classes: the photo's face-parsing classes when the caller has them stored; else the avatar's own
+                (``avatar.parsing``), else computed, when needed. Without face parsing (torch or the BiSeNet
+                weights missing) ``"auto"`` falls back to a library style, with a warning
+                (:func:`headcast.hair.stage.settings_without_parsing`).
         """
         if options.hair == HAIR_NONE:
             return replace(avatar, hair=None, hair_report=None)
@@ -233,7 +237,7 @@ class Pipeline:
         warnings = list(avatar.warnings)
         with threadpool_limits(limits=self.settings.blas_threads, user_api="blas"), _timed(timings, "hair"):
             if classes is None and needs_parsing(options):
-                classes = self.parse_face(avatar.photo.pixels)
+                classes = avatar.parsing if avatar.parsing is not None else self.parse_face(avatar.photo.pixels)
             hair_settings = replace(self.settings.hair, mode=options.hair, color=options.hair_rgb())
             if classes is None and needs_parsing(options):
                 hair_settings, warning = settings_without_parsing(hair_settings, self.parsing_unavailable or "?")
@@ -371,9 +375,13 @@ class Pipeline:
         with _timed(timings, "fit"):
             camera = camera_from_fov(img.width, img.height, s.fit.fov_deg)
             fit = fit_head(landmarks, self.model, camera, s.fit, self.correspondence)
+        with _timed(timings, "parse"):
+            # what occludes the face (hair, glasses, hands) is not baked onto skin; the hair step reuses the classes
+            classes = self.parse_face(img.pixels)
         with _timed(timings, "texture"):
-            texture = bake_texture(img, fit, self.model, s.texture, landmarks=landmarks, renderer=self.renderer)
-        return Avatar(img, landmarks, fit, texture, self.model, timings, tuple(warnings))
+            texture = bake_texture(img, fit, self.model, s.texture, landmarks=landmarks, renderer=self.renderer,
+                                   classes=classes)
+        return Avatar(img, landmarks, fit, texture, self.model, timings, tuple(warnings), parsing=classes)
 
 
 def load_head_model(settings: PipelineSettings) -> tuple[LinearHeadModel, Correspondence, "FlameExport | None"]:

@@ -148,18 +148,18 @@ def test_emotion_on_a_flame_head(flame_files: dict[str, Path], portraits_dir: Pa
     np.testing.assert_array_equal(happy.fit.params.identity, own.fit.params.identity)
 
 
-def test_landmark_fit_recovers_a_known_flame_head(flame_template, ict_model, tmp_path: Path) -> None:  # noqa: ANN001
+def test_landmark_fit_recovers_a_known_flame_head(flame_template, ict_model, tmp_path: Path) -> None:
     """Landmarks of a FLAME head with known β, ψ, jaw and pose (the ICT-mean stand-in): the fit finds them."""
     from dataclasses import replace
 
     from standin import build_standin_flame, write_flame_2023
-    from testhelp import synthetic_landmarks
 
     from headcast.fitting.fit import fit_head
     from headcast.fitting.settings import FitSettings
     from headcast.geometry.camera import HeadPose, camera_from_fov
     from headcast.geometry.rotation import euler_yxz_to_matrix, matrix_to_axis_angle
     from headcast.headmodel.base import HeadParams, head_vertices
+    from testhelp import synthetic_landmarks
 
     table = load_flame_correspondence()
     path = write_flame_2023(tmp_path / "standin.pkl", build_standin_flame(flame_template, ict_model, table, True))

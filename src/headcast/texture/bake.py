@@ -1,12 +1,14 @@
 """``bake_texture``: the photo projected into the face cell of the atlas, completed, plus painted materials.
 
-Steps (see DESIGN.md): project the photo through the fitted mesh (visibility, view angle, face-outline trust)
-→ measure the skin tone on visible front-facing skin → drop hair-coloured texels above the eyes → feather the
-weights and fade them out before the seam to the back of the head → complete occluded texels from the
-mirrored side → extrapolate the remaining low-frequency colour by push-pull, decaying to the skin tone, with a
-little grain → paint eyes, teeth, gums, mouth and eye sockets, lashes → copy chart borders into the gutters.
+Steps (see DESIGN.md): project the photo through the fitted mesh (visibility, view angle, face-outline trust,
+and — with face-parsing classes — no pixel of hair, glasses, hands or clothes) → measure the skin tone on visible
+front-facing skin → drop hair-coloured texels above the eyes → feather the weights and fade them out before the
+seam to the back of the head → complete occluded texels from the mirrored side → continue the remaining
+low-frequency colour smoothly to the skin tone (membrane), with skin detail from the photo → paint eyes, teeth,
+gums, mouth and eye sockets, lashes → copy chart borders into the gutters.
 """
 
+from dataclasses import dataclass
 from typing import Literal
 
 import cv2
@@ -20,10 +22,13 @@ from headcast.landmarks.types import Landmarks, Photo
 from headcast.render.context import Renderer, default_renderer
 from headcast.render.raster import smooth_normals
 from headcast.texture.atlas import opaque_triangle_mask
+from headcast.texture.blend import membrane_fill
+from headcast.texture.detail import photo_skin_detail, tile
 from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, push_pull, skin_likelihood, to_lab
 from headcast.texture.maps import AtlasMaps, Region, atlas_maps
 from headcast.texture.materials import exposure_factor, measure_eyes, mouth_texels, paint_eye, paint_mouth
-from headcast.texture.project import face_trust_mask, project_photo
+from headcast.texture.occlusion import occlusion_trust
+from headcast.texture.project import FACE_OVAL, face_trust_mask, project_photo
 from headcast.texture.settings import TextureSettings
 from headcast.texture.types import UVTexture
 
@@ -36,6 +41,7 @@ def bake_texture(
     *,
     landmarks: Landmarks | None = None,
     renderer: Renderer | None = None,
+    classes: NDArray[np.uint8] | None = None,
 ) -> UVTexture:
     """Bake a UV atlas for the fitted head from its photo.
 
@@ -46,11 +52,17 @@ def bake_texture(
         settings: atlas size, weighting and material colours.
         landmarks: the detector's landmarks (face outline and irises); ``fit.landmarks_2d`` when None.
         renderer: GL owner; the process default when None.
+        classes: ``(H, W)`` uint8 face-parsing classes of ``photo.pixels`` (:class:`headcast.parsing.FaceClass`);
+            when given, pixels of hair, hat, glasses, jewellery, clothes and background (a hand) get no photo
+            weight (:func:`~headcast.texture.occlusion.occlusion_trust`). None: the face outline alone limits it.
 
     Returns:
         the atlas image (``settings.atlas_size``²), the atlas UV of every model UV, and the per-texel photo
         weight (``coverage``: 1 where the colour is the photo's own view of that texel, 0 where completed or
         painted).
+
+    Raises:
+        ValueError: ``classes`` is not ``(H, W)`` of the photo.
     """
     renderer = default_renderer() if renderer is None else renderer
     maps = atlas_maps(model, settings.atlas_size, renderer)
@@ -61,6 +73,12 @@ def bake_texture(
     opaque = model.triangles[opaque_triangle_mask(model)]
     normals = smooth_normals(verts, opaque)
     trust = face_trust_mask(photo.pixels.shape[:2], points, settings.oval_erosion, settings.oval_feather)
+    face_width = float(np.ptp(np.asarray(points, np.float64)[list(FACE_OVAL), 0]))
+    if classes is not None:
+        if classes.shape != photo.pixels.shape[:2]:
+            raise ValueError(f"classes {classes.shape} do not match the photo {photo.pixels.shape[:2]}")
+        keep = occlusion_trust(classes, face_width, settings.occluder_dilation, settings.occluder_feather)
+        trust = ((trust.astype(np.uint16) * keep.astype(np.uint16) + 127) // 255).astype(np.uint8)
     r0, r1, c0, c1 = maps.face_box
     proj = project_photo(
         photo.pixels,
@@ -76,30 +94,53 @@ def bake_texture(
         settings.grazing_cos,
         renderer,
     )
-    face, weight, skin = complete_face(proj.color, proj.weight, maps, settings)
+    done = complete_face(proj.color, proj.weight, maps, settings, face_width_px=face_width)
+    face, weight, skin = done.color, done.weight, done.skin
     eyes = measure_eyes(photo.pixels, points)
     iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
     exposure = exposure_factor(eyes.sclera_luminance, settings.sclera)
-    image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure)
+    image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure, done.detail)
     paint_mouth_cells(image, maps, model, settings, exposure, renderer)
     coverage = np.zeros((maps.size, maps.size), np.float32)
     coverage[r0:r1, c0:c1] = weight
     return UVTexture(image, maps.uv.copy(), coverage)
 
 
+@dataclass(frozen=True, eq=False)
+class CompletedFace:
+    """The face cell after completion.
+
+    Attributes:
+        color: ``(F, F, 3)`` float32 completed colours, sRGB [0, 1].
+        weight: ``(F, F)`` float32 final photo weights (the coverage).
+        skin: the measured skin tone.
+        detail: ``(N, N, 3)`` float32 periodic relative skin detail from the photo (``skin_detail="photo"``), also
+            used for the rest of the head's skin; None: synthetic grain.
+    """
+
+    color: NDArray[np.float32]
+    weight: NDArray[np.float32]
+    skin: SkinTone
+    detail: NDArray[np.float32] | None
+
+
 def complete_face(
-    color: NDArray[np.float32], weight: NDArray[np.float32], maps: AtlasMaps, settings: TextureSettings
-) -> tuple[NDArray[np.float32], NDArray[np.float32], SkinTone]:
+    color: NDArray[np.float32],
+    weight: NDArray[np.float32],
+    maps: AtlasMaps,
+    settings: TextureSettings,
+    face_width_px: float | None = None,
+) -> CompletedFace:
     """Turn the raw projection of the face cell into a complete face texture.
 
     Args:
         color: ``(F, F, 3)`` projected photo colours, sRGB [0, 1].
         weight: ``(F, F)`` raw photo weights.
         maps: model maps (photo zone, mirror map, hair risk, seam fade, grain).
-        settings: feathering, mirror, hair gate, fill decay, grain.
-
-    Returns:
-        ``(F, F, 3)`` completed colours, ``(F, F)`` final photo weights (the coverage), the skin tone.
+        settings: feathering, mirror, hair gate, completion, skin detail.
+        face_width_px: the face's width in the photo, pixels; below ``settings.detail_min_face_px`` the photo is
+            too small to show skin texture (its high-pass is interpolation and compression noise) and the
+            synthetic grain is used. None: not checked.
     """
     fsize = weight.shape[0]
     px_scale = fsize / 1024.0
@@ -128,19 +169,30 @@ def complete_face(
         w2 = w + (1.0 - w) * wm
         mixed = (w[..., None] * color + ((1.0 - w) * wm)[..., None] * cm) / np.maximum(w2, 1e-6)[..., None]
         c2 = mixed.astype(np.float32)
-    # the fill only needs low frequencies: extrapolate at half resolution
-    half = (fsize // 2, fsize // 2)
-    weighted = ((c2 - skin.rgb) * w2[..., None]).astype(np.float32)
-    res_small = np.asarray(cv2.resize(weighted, half, interpolation=cv2.INTER_AREA), np.float32)
-    w_small = np.asarray(cv2.resize(w2, half, interpolation=cv2.INTER_AREA), np.float32)
-    mean_small = (res_small / np.maximum(w_small, 1e-6)[..., None]).astype(np.float32)
-    res_small = push_pull(mean_small, w_small, settings.fill_decay)
-    residual = np.asarray(cv2.resize(res_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), np.float32)
     r0, r1, c0, c1 = maps.face_box
-    grain = 1.0 + settings.skin_noise * maps.grain[r0:r1, c0:c1]
-    fill = (skin.rgb + residual * maps.seam_fade[..., None]) * grain[..., None]
+    detail = None
+    if settings.skin_detail == "photo" and (face_width_px is None or face_width_px >= settings.detail_min_face_px):
+        size = max(8, round(settings.detail_patch * px_scale))
+        detail = photo_skin_detail(color, w, maps.skin_sample, size, settings.detail_sigma_px * px_scale)
+    if detail is None:
+        grain = (1.0 + settings.skin_noise * maps.grain[r0:r1, c0:c1])[..., None]
+    else:
+        grain = 1.0 + tile(detail, (fsize, fsize))
+    if settings.completion == "membrane":
+        fill = membrane_fill(c2, w2, maps.seam_fade, skin.rgb, settings.membrane_grid, settings.membrane_screening)
+        fill = fill * grain
+    else:
+        # the fill only needs low frequencies: extrapolate at half resolution
+        half = (fsize // 2, fsize // 2)
+        weighted = ((c2 - skin.rgb) * w2[..., None]).astype(np.float32)
+        res_small = np.asarray(cv2.resize(weighted, half, interpolation=cv2.INTER_AREA), np.float32)
+        w_small = np.asarray(cv2.resize(w2, half, interpolation=cv2.INTER_AREA), np.float32)
+        mean_small = (res_small / np.maximum(w_small, 1e-6)[..., None]).astype(np.float32)
+        res_small = push_pull(mean_small, w_small, settings.fill_decay)
+        residual = np.asarray(cv2.resize(res_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), np.float32)
+        fill = (skin.rgb + residual * maps.seam_fade[..., None]) * grain
     out = fill + w2[..., None] * (c2 - fill)
-    return np.clip(out, 0.0, 1.0), w, skin
+    return CompletedFace(np.clip(out, 0.0, 1.0), w, skin, detail)
 
 
 def paint_atlas(
@@ -150,6 +202,7 @@ def paint_atlas(
     iris_rgb: NDArray[np.float32],
     settings: TextureSettings,
     exposure: float = 1.0,
+    detail: NDArray[np.float32] | None = None,
 ) -> NDArray[np.uint8]:
     """Assemble the atlas: the completed face cell, skin for the back of the head, painted materials, gutters.
 
@@ -161,6 +214,7 @@ def paint_atlas(
         settings: material colours.
         exposure: brightness factor for the eye whites and teeth (see
             :func:`~headcast.texture.materials.exposure_factor`).
+        detail: ``(N, N, 3)`` periodic relative skin detail for the head's skin (tiled); None: synthetic grain.
 
     Returns:
         ``(S, S, 3)`` uint8 sRGB atlas, row 0 = top.
@@ -173,7 +227,10 @@ def paint_atlas(
     atlas[box("face")] = _to_uint8(face)
     rows, cols = box("head")
     grain = maps.grain[rows, cols]
-    back = skin.rgb * (1.0 + settings.skin_noise * grain)[..., None]
+    if detail is None:
+        back = skin.rgb * (1.0 + settings.skin_noise * grain)[..., None]
+    else:
+        back = skin.rgb * (1.0 + tile(detail, grain.shape))
     region = maps.region[rows, cols]
     mouth = region == Region.MOUTH_SOCKET
     back[mouth] = np.asarray(settings.mouth_socket, np.float32) * (1.0 + 0.08 * grain[mouth])[:, None]

@@ -1,8 +1,20 @@
 """Settings of the texture stage (all colours are sRGB in [0, 1])."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 RGB = tuple[float, float, float]
+
+Completion = Literal["membrane", "push_pull"]
+"""How unseen face texels get their low-frequency colour: ``"membrane"`` (:func:`~headcast.texture.blend.membrane_fill`:
+the smoothest colour field that meets the photo along the projection boundary and the skin tone at the seam) or
+``"push_pull"`` (the earlier completion: push-pull extrapolation of the photo's deviation from the skin tone,
+decaying by ``fill_decay`` per pyramid level)."""
+
+SkinDetail = Literal["photo", "grain"]
+"""Fine texture of completed skin: ``"photo"`` (random-phase noise from a patch of the person's visible skin,
+:mod:`headcast.texture.detail`; the synthetic grain when no patch qualifies) or ``"grain"`` (synthetic noise of
+amplitude ``skin_noise``)."""
 
 
 @dataclass(frozen=True)
@@ -21,11 +33,26 @@ class TextureSettings:
         weight_erosion_px: photo weights are eroded by this many face-cell texels (per 1024) before feathering,
             so occlusion boundaries do not leak the occluder's colour.
         weight_feather_px: Gaussian sigma (face-cell texels per 1024) of the weight feathering.
+        occluder_dilation: with face-parsing classes, occluders (hair, glasses, hands, ...) grow by this fraction
+            of the face width before their pixels are refused (:func:`~headcast.texture.occlusion.occlusion_trust`).
+        occluder_feather: width of the soft edge around the grown occluders, as a fraction of the face width.
         mirror: complete occluded face texels from the mirrored side of the face.
         hair_gate: above the eyes (excluding brows), drop photo texels whose colour is far from the skin tone.
         skin_noise: amplitude (relative luminance) of the synthetic grain added to completed skin.
-        fill_decay: per pyramid level, how much of the visible colour's low-frequency deviation from the skin
-            tone carries into unseen regions (0 = flat skin tone, 1 = pure push-pull extrapolation).
+        completion: how unseen face texels get their low-frequency colour (:data:`Completion`).
+        fill_decay: ``"push_pull"`` only: per pyramid level, how much of the visible colour's low-frequency
+            deviation from the skin tone carries into unseen regions (0 = flat skin tone, 1 = pure push-pull).
+        membrane_grid: ``"membrane"`` only: side of the coarse grid the membrane is solved on (the face cell is
+            area-averaged to it; 128 at a 1024² face cell = 8-texel blocks; the fill takes ~60 ms).
+        membrane_screening: ``"membrane"`` only: pull of every coarse texel towards the skin tone, relative to one
+            neighbour link; the photo's colours carry about ``1 / sqrt(screening)`` grid texels into unseen skin
+            before settling to the skin tone (0 = pure membrane, bounded only by the seam).
+        skin_detail: fine texture of completed skin (:data:`SkinDetail`).
+        detail_patch: side (face-cell texels per 1024) of the square of visible skin the detail is synthesised from.
+        detail_sigma_px: the detail is the patch's relative high-pass ``c / G_σ(c) − 1`` with this Gaussian sigma
+            (face-cell texels per 1024); coarser variation is the membrane's.
+        detail_min_face_px: photo detail only from a face at least this wide in the photo (pixels); a smaller
+            face is magnified several times into the face cell and its high-pass is interpolation and JPEG noise.
         skin_fallback: skin tone used when too few skin texels are seen.
         iris_fallback: iris colour used when the iris cannot be measured in the photo.
         sclera: white of the eye.
@@ -45,10 +72,19 @@ class TextureSettings:
     oval_feather: float = 0.04
     weight_erosion_px: int = 12
     weight_feather_px: float = 8.0
+    occluder_dilation: float = 0.015
+    occluder_feather: float = 0.03
     mirror: bool = True
     hair_gate: bool = True
     skin_noise: float = 0.02
+    completion: Completion = "membrane"
     fill_decay: float = 0.6
+    membrane_grid: int = 128
+    membrane_screening: float = 0.001
+    skin_detail: SkinDetail = "photo"
+    detail_patch: int = 128
+    detail_sigma_px: float = 6.0
+    detail_min_face_px: float = 320.0
     skin_fallback: RGB = (0.80, 0.62, 0.52)
     iris_fallback: RGB = (0.33, 0.24, 0.17)
     sclera: RGB = (0.90, 0.87, 0.84)
@@ -66,3 +102,8 @@ class TextureSettings:
         lo, hi = self.grazing_cos
         if not 0.0 <= lo < hi <= 1.0:
             raise ValueError(f"grazing_cos must satisfy 0 <= lo < hi <= 1, got {self.grazing_cos}")
+        if self.membrane_grid < 8 or self.membrane_screening < 0.0:
+            raise ValueError(
+                f"membrane_grid must be >= 8 and membrane_screening >= 0, got {self.membrane_grid}, "
+                f"{self.membrane_screening}"
+            )
