@@ -32,6 +32,7 @@ from headcast.pipeline import Pipeline, PipelineSettings
 from headcast.render.raster import RenderSettings, render_triangle_ids
 from headcast.render.views import render_head
 from headcast.texture.atlas import opaque_triangle_mask
+from headcast.texture.settings import CALIBRATION_TEXTURE
 
 DEFAULT_OUT = Path("src/headcast/fitting/data") / CORRESPONDENCE_FILE
 CALIBRATION_PHOTOS = (
@@ -49,8 +50,9 @@ def detector_hits(
     corr: Correspondence, photos_dir: Path, assets: AssetSettings
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the detector's landmarks land on the mean head in renders: ``(R, 478, 3)`` points and validity."""
-    pipeline = Pipeline.load(PipelineSettings(assets=assets))
+    pipeline = Pipeline.load(PipelineSettings(assets=assets, texture=CALIBRATION_TEXTURE))
     pipeline.correspondence = corr  # bake with the uncalibrated table, so the output does not feed on itself
+    pipeline.parsing_unavailable = "the calibration bakes without face parsing (CALIBRATION_TEXTURE)"
     model = pipeline.model
     camera = camera_from_fov(RENDER_SIZE, RENDER_SIZE, pipeline.settings.fit.fov_deg)
     template = model.template.astype(np.float64)

@@ -14,8 +14,11 @@ from headcast.render.views import render_head
 @pytest.fixture(scope="module")
 def pipeline(asset_settings):
     from headcast.pipeline import Pipeline, PipelineSettings
+    from headcast.texture.settings import CALIBRATION_TEXTURE
 
-    p = Pipeline.load(PipelineSettings(assets=asset_settings))
+    # the texture the table was calibrated with: the detector's landmarks on a render depend on what it wears
+    p = Pipeline.load(PipelineSettings(assets=asset_settings, texture=CALIBRATION_TEXTURE))
+    p.parsing_unavailable = "the calibration bakes without face parsing"
     yield p
     p.close()
 

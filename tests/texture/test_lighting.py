@@ -5,9 +5,11 @@ import pytest
 
 from headcast.texture.lighting import (
     BAND_GAIN,
+    LUMA,
     ShLighting,
     delight,
     estimate_sh_lighting,
+    fit_channel_exponents,
     linear_to_srgb,
     relight,
     rotate_lighting,
@@ -313,6 +315,74 @@ def test_delight_strength_map_mixes_per_texel(lit_sphere) -> None:
     assert np.array_equal(out[:, 48:], delight(srgb, normals, est)[:, 48:])
     with pytest.raises(ValueError, match="strength"):
         delight(srgb, normals, est, strength=strength[:10])
+
+
+# ------------------------------------------------------------------------------------------ channel exponents
+
+
+def _soft_red_sphere(exponents: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sphere whose channel ``c`` is shaded by ``s ** k_c`` (softer red, harder blue), noise-free, + its light."""
+    normals, mask = _sphere_image()
+    coeffs = _point_light(KEY, ambient=0.3)
+    s = np.maximum(shading(normals, coeffs).astype(np.float64), 1e-6)
+    srgb = linear_to_srgb(ALBEDO * s[..., None] ** exponents)
+    return srgb, normals, mask, coeffs
+
+
+def test_channel_exponents_are_recovered_and_normalised_to_the_luminance() -> None:
+    k_true = np.array([0.7, 1.05, 1.3])
+    srgb, normals, mask, _ = _soft_red_sphere(k_true)
+    est = estimate_sh_lighting(srgb, normals, mask, ridge=1e-3)
+    assert np.array_equal(est.channel_exponents, np.ones(3))  # the estimate itself stays achromatic
+    fitted = fit_channel_exponents(srgb, normals, mask, est)
+    # the fitted shading absorbs the luminance's response, so the exponents come back relative to it:
+    # k_true / (LUMA · k_true) (noise-free data: measured to 1e-14; 1e-3 leaves room for BLAS differences)
+    assert float(LUMA @ fitted.channel_exponents) == pytest.approx(1.0, abs=1e-9)
+    assert np.allclose(fitted.channel_exponents, k_true / float(LUMA @ k_true), atol=1e-3)
+    assert np.array_equal(fitted.coefficients, est.coefficients)  # only the exponents change
+    # a grey sphere (k = 1) gives exponents 1
+    grey, *_ = _soft_red_sphere(np.ones(3))
+    est_grey = estimate_sh_lighting(grey, normals, mask, ridge=1e-3)
+    assert np.allclose(fit_channel_exponents(grey, normals, mask, est_grey).channel_exponents, 1.0, atol=0.01)
+
+
+def test_channel_exponents_are_clipped_and_degenerate_input_changes_nothing() -> None:
+    srgb, normals, mask, _ = _soft_red_sphere(np.array([0.2, 1.0, 1.9]))
+    est = estimate_sh_lighting(srgb, normals, mask, ridge=1e-3)
+    k = fit_channel_exponents(srgb, normals, mask, est, bounds=(0.6, 1.4)).channel_exponents
+    assert k.min() == pytest.approx(0.6) and k.max() == pytest.approx(1.4)
+    # a uniform light gives no shading variation to regress on: the lighting comes back unchanged
+    flat = ShLighting(_point_light(KEY, 1.0, intensity=0.0), shading_range=(0.0, 10.0))
+    assert fit_channel_exponents(srgb, normals, mask, flat) is flat
+    with pytest.raises(ValueError, match="bounds"):
+        fit_channel_exponents(srgb, normals, mask, est, bounds=(1.2, 0.8))
+    with pytest.raises(ValueError):
+        fit_channel_exponents(srgb, normals[:10], mask, est)
+
+
+def test_delight_with_channel_exponents_recovers_the_albedo_and_relight_inverts_it() -> None:
+    k_true = np.array([0.7, 1.05, 1.3])
+    srgb, normals, mask, _ = _soft_red_sphere(k_true)
+    est = estimate_sh_lighting(srgb, normals, mask, ridge=1e-3)
+    per_channel = fit_channel_exponents(srgb, normals, mask, est)
+    inside = mask > 0
+    grey_albedo = srgb_to_linear(delight(srgb, normals, est))[inside]
+    albedo = srgb_to_linear(delight(srgb, normals, per_channel))[inside]
+
+    def hue_spread(lin: np.ndarray) -> float:  # spread of the chromaticity r/g and b/g over the sphere
+        return float(np.std(lin[:, 0] / lin[:, 1]) + np.std(lin[:, 2] / lin[:, 1]))
+
+    # one grey shading leaves the hue following the light (measured 0.19, as in the lit sphere: dividing all
+    # channels by one number keeps every chromaticity); per-channel exponents remove it (measured 0.004)
+    assert hue_spread(grey_albedo) > 0.1
+    assert hue_spread(albedo) < 0.1 * hue_spread(grey_albedo)
+    s = shading(normals, est)
+    inside_range = inside & (s >= max(est.shading_range[0], 0.3)) & (s <= est.shading_range[1])
+    back = relight(delight(srgb, normals, per_channel), normals, per_channel)
+    assert np.abs(back[inside_range] - srgb[inside_range]).max() < 2e-3
+    # exponents (1, 1, 1) take the achromatic path: the same bytes as a lighting that never had exponents
+    plain = ShLighting(est.coefficients, shading_range=est.shading_range)
+    assert np.array_equal(delight(srgb, normals, est), delight(srgb, normals, plain))
 
 
 def test_delight_and_relight_reject_bad_input() -> None:

@@ -22,6 +22,14 @@ a translation: ``θ_global = log(R · R_0)`` (``R_0`` the head's own root rotati
 are relative to their parents and the pose correctives use only theirs — so
 ``R (R_0 y + J0) + t = (R R_0) y + J0 + (t + R J0 − J0)``. The other joints keep their rotations.
 
+``lighting`` (when the texture stage estimated it, ``TextureSettings.delight``): the photo's lighting as
+second-order spherical-harmonic radiance coefficients in the **camera frame** (``headcast.texture.lighting``: real
+orthonormal basis, order ``(l, m) = (0,0), (1,−1), (1,0), (1,1), (2,−2), (2,−1), (2,0), (2,1), (2,2)``; shading
+of a white Lambertian surface of normal ``n`` = ``Σ Â_l/π · L_lm · Y_lm(n)``, scaled to mean 1 over the fitted
+skin), the dominant direction towards the light in the camera and model frames, how much of the skin's variation
+it explains, the per-channel shading exponents, and how much of it was divided out of the texture (0: the texture
+keeps the photo's shading; 1: the face is an albedo).
+
 The schema is a pydantic model (``AvatarParams``); ``schema_version`` changes when a field changes meaning. Fields
 added later are optional and left out of files that do not use them (``joint_rotations`` and ``flame`` are absent
 for ICT FaceKit), so older files read as before.
@@ -52,7 +60,7 @@ CONVENTIONS = (
     "looking down -z; pixels of the input photo, origin top-left, v down (headcast docs/conventions.md)"
 )
 _MATRIX_TOLERANCE = 1e-6  # |matrix − pose_matrix(rotation, translation)| allowed when reading
-_OMITTED_WHEN_ABSENT = ("joint_rotations", "flame")  # optional fields added after schema 1's first files
+_OMITTED_WHEN_ABSENT = ("joint_rotations", "flame", "lighting")  # optional fields added after schema 1's first files
 
 Vec3 = tuple[float, float, float]
 Row4 = tuple[float, float, float, float]
@@ -178,6 +186,20 @@ class FlameDoc(_Schema):
         return self
 
 
+class LightingDoc(_Schema):
+    """The photo's lighting estimated on the face's skin (module docstring): SH radiance, camera frame."""
+
+    frame: Literal["camera"] = "camera"
+    coefficients: Annotated[list[float], Field(min_length=9, max_length=9)] = Field(
+        description="L_lm, real orthonormal SH, (l,m) = (0,0),(1,-1),(1,0),(1,1),(2,-2),(2,-1),(2,0),(2,1),(2,2); "
+                    "shading s(n) = sum(A_l/pi * L_lm * Y_lm(n)), mean 1 over the fitted skin")
+    direction: Vec3 = Field(description="unit vector towards the dominant light (band 1), camera frame")
+    direction_model: Vec3 = Field(description="the same direction in the model frame (R^T · direction)")
+    explained: float = Field(description="fraction of the skin colours' variance the shading explains (R^2)")
+    channel_exponents: Vec3 = Field(description="red, green, blue are shaded by s(n) ** k_c")
+    delight_strength: float = Field(ge=0, le=1, description="how much of this shading the texture had divided out")
+
+
 class AvatarParams(_Schema):
     """The whole ``params.json`` document."""
 
@@ -201,6 +223,9 @@ class AvatarParams(_Schema):
                     "its rest position, in the skeleton's order; absent for models without joints")
     flame: FlameDoc | None = Field(
         default=None, description="a FLAME head in FLAME's beta/psi/theta and a camera-frame translation")
+    lighting: LightingDoc | None = Field(
+        default=None, description="the photo's lighting estimated on the face (SH, camera frame); absent when "
+                                  "the texture stage did not estimate it")
 
     @model_validator(mode="after")
     def _extrinsics_match_pose(self) -> "AvatarParams":
@@ -377,6 +402,18 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
     flame = None
     if model.name == FLAME_HEAD_NAME and model.skeleton is not None:
         flame = flame_document(model, fit.params)
+    lighting = None
+    est = avatar.texture.lighting
+    if est is not None:
+        direction = est.direction
+        lighting = LightingDoc(
+            coefficients=[float(c) for c in est.coefficients],
+            direction=_vec3(direction),
+            direction_model=_vec3(axis_angle_to_matrix(fit.params.pose.rotation).T @ direction),
+            explained=float(est.explained),
+            channel_exponents=_vec3(est.channel_exponents),
+            delight_strength=float(avatar.texture.delight_strength),
+        )
     return AvatarParams(
         software=Software(version=headcast.__version__),
         model=avatar.model.name,
@@ -412,6 +449,7 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
         ),
         joint_rotations=joints,
         flame=flame,
+        lighting=lighting,
     )
 
 

@@ -20,6 +20,7 @@ from headcast.fitting.types import FitResult
 from headcast.geometry.camera import Camera, HeadPose
 from headcast.headmodel.base import HeadParams, LinearHeadModel
 from headcast.landmarks.types import Landmarks, Photo
+from headcast.texture.lighting import ShLighting
 from headcast.texture.types import UVTexture
 
 FIT_STATE_FORMAT = 1
@@ -58,10 +59,33 @@ def fit_state_bytes(avatar: Avatar) -> bytes:
         "texture_image": tex.image,
         "texture_uv": tex.uv,
         "texture_coverage": tex.coverage,
+        "texture_lighting": np.array(json.dumps(_lighting_json(tex.lighting))),
+        "texture_delight_strength": np.array(tex.delight_strength),
         "warnings": np.array(json.dumps(list(avatar.warnings))),
         "timings": np.array(json.dumps(avatar.timings)),
     }
     return npz_bytes(arrays)
+
+
+def _lighting_json(light: ShLighting | None) -> dict[str, object] | None:
+    """The texture's lighting estimate as JSON (None when the bake made none)."""
+    if light is None:
+        return None
+    return {"coefficients": light.coefficients.tolist(), "albedo": light.albedo.tolist(),
+            "shading_range": list(light.shading_range), "explained": light.explained, "inliers": light.inliers,
+            "residual": light.residual, "samples": light.samples,
+            "channel_exponents": light.channel_exponents.tolist()}
+
+
+def _lighting_from_json(text: str) -> ShLighting | None:
+    """:func:`_lighting_json`'s document back (stored as JSON text)."""
+    doc = json.loads(text)
+    if doc is None:
+        return None
+    lo, hi = (float(x) for x in doc["shading_range"])
+    return ShLighting(np.array(doc["coefficients"], np.float64), np.array(doc["albedo"], np.float64), (lo, hi),
+                      float(doc["explained"]), float(doc["inliers"]), float(doc["residual"]), int(doc["samples"]),
+                      np.array(doc["channel_exponents"], np.float64))
 
 
 def npz_bytes(arrays: Mapping[str, NDArray[np.generic]], level: int = 1) -> bytes:
@@ -122,7 +146,9 @@ def avatar_from_state(data: bytes, photo: Photo, model: LinearHeadModel) -> Avat
             nme=float(a["nme"]),
             iterations={str(k): int(v) for k, v in json.loads(str(a["iterations"])).items()},
         )
-        texture = UVTexture(a["texture_image"], a["texture_uv"], a["texture_coverage"])
+        texture = UVTexture(a["texture_image"], a["texture_uv"], a["texture_coverage"],
+                            _lighting_from_json(str(a["texture_lighting"])),
+                            float(a["texture_delight_strength"]))
         warnings = tuple(str(w) for w in json.loads(str(a["warnings"])))
         timings = {str(k): float(v) for k, v in json.loads(str(a["timings"])).items()}
     except KeyError as err:

@@ -1,11 +1,12 @@
 """``bake_texture``: the photo projected into the face cell of the atlas, completed, plus painted materials.
 
 Steps (see DESIGN.md): project the photo through the fitted mesh (visibility, view angle, face-outline trust,
-and — with face-parsing classes — no pixel of hair, glasses, hands or clothes) → measure the skin tone on visible
-front-facing skin → drop hair-coloured texels above the eyes → feather the weights and fade them out before the
-seam to the back of the head → complete occluded texels from the mirrored side → continue the remaining
-low-frequency colour smoothly to the skin tone (membrane), with skin detail from the photo → paint eyes, teeth,
-gums, mouth and eye sockets, lashes → copy chart borders into the gutters.
+and — with face-parsing classes — no pixel of hair, glasses, hands or clothes) → divide the photo's lighting,
+estimated on the seen skin, out of it (albedo) → measure the skin tone on visible front-facing skin → drop
+hair-coloured texels above the eyes → feather the weights and fade them out before the seam to the back of the
+head → complete occluded texels from the mirrored side → continue the remaining low-frequency colour smoothly to
+the skin tone (membrane), with skin detail from the photo → paint eyes, teeth, gums, mouth and eye sockets,
+lashes → copy chart borders into the gutters.
 """
 
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from headcast.headmodel.base import LinearHeadModel, MaterialRole, head_vertices
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.render.context import Renderer, default_renderer
 from headcast.render.raster import smooth_normals
+from headcast.texture.albedo import delight_face
 from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.blend import membrane_fill
 from headcast.texture.detail import photo_skin_detail, tile
-from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, push_pull, skin_likelihood, to_lab
+from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, hair_gate, push_pull
 from headcast.texture.maps import AtlasMaps, Region, atlas_maps
 from headcast.texture.materials import exposure_factor, measure_eyes, mouth_texels, paint_eye, paint_mouth
 from headcast.texture.occlusion import occlusion_trust
@@ -57,9 +59,10 @@ def bake_texture(
             weight (:func:`~headcast.texture.occlusion.occlusion_trust`). None: the face outline alone limits it.
 
     Returns:
-        the atlas image (``settings.atlas_size``²), the atlas UV of every model UV, and the per-texel photo
+        the atlas image (``settings.atlas_size``²), the atlas UV of every model UV, the per-texel photo
         weight (``coverage``: 1 where the colour is the photo's own view of that texel, 0 where completed or
-        painted).
+        painted) and, with ``settings.delight``, the photo's estimated lighting (camera frame) and how much of
+        it was divided out (:mod:`headcast.texture.albedo`).
 
     Raises:
         ValueError: ``classes`` is not ``(H, W)`` of the photo.
@@ -93,8 +96,13 @@ def bake_texture(
         settings.depth_tolerance,
         settings.grazing_cos,
         renderer,
+        with_normals=settings.delight,
     )
-    done = complete_face(proj.color, proj.weight, maps, settings, face_width_px=face_width)
+    color, lighting, strength = proj.color, None, 0.0
+    if settings.delight and proj.normal is not None:
+        delit = delight_face(proj.color, proj.weight, proj.normal, maps, settings)
+        color, lighting, strength = delit.color, delit.lighting, delit.guard
+    done = complete_face(color, proj.weight, maps, settings, face_width_px=face_width)
     face, weight, skin = done.color, done.weight, done.skin
     eyes = measure_eyes(photo.pixels, points)
     iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
@@ -103,7 +111,7 @@ def bake_texture(
     paint_mouth_cells(image, maps, model, settings, exposure, renderer)
     coverage = np.zeros((maps.size, maps.size), np.float32)
     coverage[r0:r1, c0:c1] = weight
-    return UVTexture(image, maps.uv.copy(), coverage)
+    return UVTexture(image, maps.uv.copy(), coverage, lighting, strength)
 
 
 @dataclass(frozen=True, eq=False)
@@ -149,13 +157,7 @@ def complete_face(
     if settings.hair_gate and skin.samples:
         # over the forehead, temples and cheeks: anything far from the skin tone (hair of any colour); around
         # the mouth and chin only colours of a different hue, so that beards and stubble stay
-        # (at half resolution: the likelihoods are smoothed anyway)
-        half = (fsize // 2, fsize // 2)
-        lab = to_lab(np.asarray(cv2.resize(color, half, interpolation=cv2.INTER_AREA), np.float32))
-        like = skin_likelihood(lab, skin, smooth_px=px_scale)
-        hue_like = skin_likelihood(lab, skin, chroma_only=True, smooth_px=px_scale)
-        gate = (1.0 - maps.gate_full_half * (1.0 - like)) * (1.0 - maps.gate_hue_half * (1.0 - hue_like))
-        w = w * np.asarray(cv2.resize(gate, (fsize, fsize), interpolation=cv2.INTER_LINEAR), np.float32)
+        w = w * hair_gate(color, skin, maps.gate_full_half, maps.gate_hue_half, px_scale)
     w = feather_weight(
         w.astype(np.float32), round(settings.weight_erosion_px * px_scale), settings.weight_feather_px * px_scale
     )

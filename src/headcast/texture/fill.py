@@ -106,6 +106,38 @@ def skin_likelihood(
     return cv2.GaussianBlur(like, (0, 0), smooth_px) if smooth_px > 0 else like
 
 
+def hair_gate(
+    color: NDArray[np.float32],
+    skin: SkinTone,
+    full_half: NDArray[np.float32],
+    hue_half: NDArray[np.float32],
+    smooth_px: float,
+) -> NDArray[np.float32]:
+    """Per-texel weight that drops hair-coloured texels: ``(1 − full · (1 − like)) · (1 − hue · (1 − hue_like))``.
+
+    Where ``full_half`` is 1 (forehead, temples, cheeks) anything far from the skin tone goes (hair of any
+    colour, :func:`skin_likelihood`); where ``hue_half`` is 1 (around mouth and chin) only other hues do, so
+    beards and stubble stay. Computed at half resolution (the likelihoods are smoothed anyway) and resized.
+
+    Args:
+        color: ``(F, F, 3)`` sRGB colours.
+        skin: the measured skin tone.
+        full_half: ``(F/2, F/2)`` where lightness and hue count (``AtlasMaps.gate_full_half``).
+        hue_half: ``(F/2, F/2)`` where only hue counts (``AtlasMaps.gate_hue_half``).
+        smooth_px: Gaussian sigma of the likelihoods at half resolution.
+
+    Returns:
+        ``(F, F)`` float32 in [0, 1].
+    """
+    fsize = color.shape[0]
+    half = (fsize // 2, fsize // 2)
+    lab = to_lab(np.asarray(cv2.resize(color, half, interpolation=cv2.INTER_AREA), np.float32))
+    like = skin_likelihood(lab, skin, smooth_px=smooth_px)
+    hue_like = skin_likelihood(lab, skin, chroma_only=True, smooth_px=smooth_px)
+    gate = (1.0 - full_half * (1.0 - like)) * (1.0 - hue_half * (1.0 - hue_like))
+    return np.asarray(cv2.resize(gate, (fsize, fsize), interpolation=cv2.INTER_LINEAR), np.float32)
+
+
 def feather_weight(weight: NDArray[np.float32], erosion_px: int, sigma_px: float) -> NDArray[np.float32]:
     """Erode then blur a weight map, never raising it above the input (soft edges that stay inside)."""
     w = weight

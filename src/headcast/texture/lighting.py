@@ -15,6 +15,14 @@ would white-balance the skin. The channels' directional shading differs mostly t
 shading cannot explain hue changes (lips, beard, redness), so those stay in the albedo or fall out as outliers.
 The photo's colour cast therefore stays in the albedo (white balance is a separate question).
 
+That second-order effect is visible once the shading is divided out, though: skin's lit side reads cooler and
+paler than its shadow side (red light scatters further under the skin, so red shading is softer; a sheen whitens
+the lit side), and an achromatic de-light turns that into a grey-blue lit cheek beside an orange shadow side.
+:func:`fit_channel_exponents` therefore measures, after the fit, how each channel follows the shading —
+``colour_c ∝ s(n) ** k_c`` (a log-log regression, normalised so that the luminance follows ``s`` itself) —
+and :func:`delight` / :func:`relight` divide / multiply channel ``c`` by ``s ** k_c``. Skin photos give
+``k_red`` 0.6–1.0 and ``k_blue`` 1.0–1.4; ``k = (1, 1, 1)`` (the default) is the achromatic model.
+
 Convention:
     * Normals are unit vectors in the frame the lighting is expressed in. The texture stage uses the **camera
       frame** (docs/conventions.md: +x right, +y up, the camera looks down −z, so normals facing the camera have
@@ -77,6 +85,8 @@ class ShLighting:
             beard, ...).
         residual: weighted RMS of the inliers' relative residual ``colour / albedo − shading`` (shading units).
         samples: number of samples fitted (after subsampling, zero weights and clipped pixels removed).
+        channel_exponents: ``(3,)`` float64 ``k_c``: channel ``c`` is shaded by ``s(n) ** k_c``
+            (:func:`fit_channel_exponents`); ``(1, 1, 1)`` = one achromatic shading for all channels.
     """
 
     coefficients: NDArray[np.float64]
@@ -86,6 +96,7 @@ class ShLighting:
     inliers: float = float("nan")
     residual: float = float("nan")
     samples: int = 0
+    channel_exponents: NDArray[np.float64] = field(default_factory=lambda: np.ones(3))
 
     @property
     def ambient(self) -> float:
@@ -326,6 +337,96 @@ def estimate_sh_lighting(
     )
 
 
+#: Rec. 709 luminance weights of linear RGB: the channel exponents are normalised so that ``Σ w_c k_c = 1``.
+LUMA = np.array([0.2126, 0.7152, 0.0722])
+
+
+def fit_channel_exponents(
+    colors: NDArray[np.floating],
+    normals: NDArray[np.floating],
+    weights: NDArray[np.floating],
+    lighting: ShLighting,
+    bounds: tuple[float, float] = (0.6, 1.4),
+    max_samples: int | None = 20_000,
+) -> ShLighting:
+    """Measure how each colour channel follows the shading: ``linear(colour_c) ∝ s(n) ** k_c``.
+
+    Weighted least squares of ``log linear(colour_c)`` on ``log s(n)`` per channel, over the samples whose shading
+    lies inside ``lighting.shading_range`` (what the fit saw) and that are not clipped; one trimming pass drops
+    samples whose residual exceeds 3 robust standard deviations (highlights, hair shadows), then the slopes are
+    refitted. The slopes are divided by their luminance-weighted mean (:data:`LUMA`), so the luminance is shaded
+    by ``s`` itself — the estimate's own strength — and only the channels' relative response is added, then
+    clipped to ``bounds``.
+
+    Args:
+        colors: ``(..., 3)`` sRGB in [0, 1] (the samples the lighting was fitted to, or a subset such as skin
+            away from a beard).
+        normals: ``(..., 3)`` unit normals in the lighting's frame.
+        weights: ``(...)`` non-negative confidence; 0 = ignore.
+        lighting: the fitted lighting (:func:`estimate_sh_lighting`).
+        bounds: ``(lo, hi)`` allowed exponents after normalisation.
+        max_samples: at most this many samples (an even stride over the valid ones); None = all.
+
+    Returns:
+        ``lighting`` with ``channel_exponents`` set; unchanged (``(1, 1, 1)``) when fewer than 9 samples qualify
+        or the shading does not vary over them.
+
+    Raises:
+        ValueError: mismatched shapes or ``bounds`` with ``lo > hi``.
+    """
+    shape = np.shape(colors)
+    if len(shape) < 1 or shape[-1] != 3 or np.shape(normals) != shape or np.shape(weights) != shape[:-1]:
+        raise ValueError(
+            "colors (..., 3), normals (..., 3) and weights (...) must agree, "
+            f"got {shape}, {np.shape(normals)}, {np.shape(weights)}"
+        )
+    if bounds[0] > bounds[1]:
+        raise ValueError(f"bounds must satisfy lo <= hi, got {bounds}")
+    w_all = np.asarray(weights, np.float64).reshape(-1)
+    idx = np.flatnonzero(w_all > 0)
+    if max_samples is not None and len(idx) > max_samples:
+        idx = idx[np.linspace(0, len(idx) - 1, max_samples).astype(np.int64)]
+    col = np.asarray(colors).reshape(-1, 3)[idx].astype(np.float64)
+    s = shading(np.asarray(normals).reshape(-1, 3)[idx], lighting).astype(np.float64)
+    lo, hi = lighting.shading_range
+    ok = (s > max(lo, 1e-3)) & (s < hi) & np.all((col > 0.0) & (col < _CLIPPED), axis=-1)
+    if int(ok.sum()) < 9:
+        return lighting
+    x = np.log(s[ok])
+    y = np.log(np.maximum(srgb_to_linear(col[ok]), 1e-6))  # (N, 3)
+    w = w_all[idx][ok]
+    fit = _log_slopes(x, y, w)
+    if fit is None:
+        return lighting
+    slopes, intercept = fit
+    # drop what a power law of the shading cannot be (highlights, cast shadows, stray hair), then refit
+    resid = np.sqrt(np.mean(np.square(y - (intercept + x[:, None] * slopes)), axis=-1))
+    fit = _log_slopes(x, y, w * (resid <= 3.0 * 1.4826 * float(np.median(resid)) + 1e-9))
+    if fit is None:
+        return lighting
+    slopes = fit[0]
+    norm = float(LUMA @ slopes)
+    if not np.isfinite(norm) or norm <= 0:
+        return lighting
+    return replace(lighting, channel_exponents=np.clip(slopes / norm, bounds[0], bounds[1]))
+
+
+def _log_slopes(
+    x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]] | None:
+    """Weighted least-squares lines ``y_c ≈ a_c + b_c · x``: ``(b, a)``, each ``(3,)``; None if ``x`` is constant."""
+    total = float(w.sum())
+    if total <= 0:
+        return None
+    xm = float(w @ x) / total
+    ym = w @ y / total
+    sxx = float(w @ np.square(x - xm))
+    if sxx <= 1e-12 * total:
+        return None
+    slopes = np.asarray((w * (x - xm)) @ (y - ym) / sxx, np.float64)
+    return slopes, np.asarray(ym - xm * slopes, np.float64)
+
+
 def delight(
     colors_srgb: NDArray[np.floating],
     normals: NDArray[np.floating],
@@ -333,7 +434,9 @@ def delight(
     floor: float = 0.3,
     strength: float | NDArray[np.floating] = 1.0,
 ) -> NDArray[np.float32]:
-    """Divide the photo's shading out of colours: ``albedo = linear(colour) / clamp(s(n)) ** strength``.
+    """Divide the photo's shading out of colours: ``albedo_c = linear(colour_c) / clamp(s(n)) ** (strength · k_c)``.
+
+    ``k_c`` are ``lighting.channel_exponents`` (``(1, 1, 1)``: one achromatic shading).
 
     The shading is clamped to ``lighting.shading_range`` (what the fit saw on skin) and to at least ``floor``, so
     normals the estimate never saw (eye sockets, mouth corners, grazing sides) are not extrapolated into glare.
@@ -360,14 +463,20 @@ def delight(
     power = np.asarray(strength, np.float32)
     if power.ndim and power.shape != col.shape[:-1]:
         raise ValueError(f"strength must be a scalar or of shape {col.shape[:-1]}, got {power.shape}")
-    s = np.clip(shading(normals, lighting), lo, max(lo, hi)).astype(np.float32) ** power
-    return _to_srgb32(_to_linear32(col) / s[..., None])
+    s = np.clip(shading(normals, lighting), lo, max(lo, hi)).astype(np.float32)
+    k = np.asarray(lighting.channel_exponents, np.float32)
+    if np.all(k == 1.0):
+        return _to_srgb32(_to_linear32(col) / (s**power)[..., None])
+    gain = np.asarray(s[..., None] ** (power[..., None] * k), np.float32)
+    return _to_srgb32(_to_linear32(col) / gain)
 
 
 def relight(
     albedo_srgb: NDArray[np.floating], normals: NDArray[np.floating], lighting: ShLighting
 ) -> NDArray[np.float32]:
-    """Light albedo again: ``srgb(linear(albedo) · max(s(n), 0))`` (inverse of :func:`delight` where s ≥ floor).
+    """Light albedo again: ``srgb(linear(albedo_c) · max(s(n), 0) ** k_c)``, ``k_c = lighting.channel_exponents``.
+
+    The inverse of :func:`delight` where the shading lies inside the range it clamps to.
 
     Args:
         albedo_srgb: ``(..., 3)`` sRGB in [0, 1].
@@ -381,7 +490,10 @@ def relight(
     if alb.shape[-1:] != (3,) or np.shape(normals) != alb.shape:
         raise ValueError(f"albedo and normals must both be (..., 3) of one shape, got {alb.shape}, {np.shape(normals)}")
     s = np.maximum(shading(normals, lighting), 0.0).astype(np.float32)
-    return _to_srgb32(_to_linear32(alb) * s[..., None])
+    k = np.asarray(lighting.channel_exponents, np.float32)
+    if np.all(k == 1.0):
+        return _to_srgb32(_to_linear32(alb) * s[..., None])
+    return _to_srgb32(_to_linear32(alb) * np.asarray(s[..., None] ** k, np.float32))
 
 
 def rotate_lighting(lighting: ShLighting, rotation: NDArray[np.floating]) -> ShLighting:

@@ -9,6 +9,10 @@ the photo bilinearly, and weights the sample by
 * view angle: ``smoothstep(lo, hi, n · (−p / |p|))`` (0 at grazing angles);
 * trust: the photo's alpha, a soft mask of the detected face outline (:func:`face_trust_mask`);
 * inside the image.
+
+On request the same pass also writes the interpolated unit normal ``n`` (camera frame) to a second, half-float
+attachment: the texel normals the lighting estimate and de-lighting need (:mod:`headcast.texture.lighting`), at
+the cost of one more read-back instead of another raster pass.
 """
 
 from dataclasses import dataclass
@@ -53,7 +57,10 @@ uniform vec2 grazing_cos;
 in vec3 v_pos;
 in vec3 v_normal;
 layout(location = 0) out vec4 f_out;
+layout(location = 1) out vec4 f_normal;  // written only where the framebuffer has a second attachment
 void main() {
+    vec3 n = normalize(v_normal);
+    f_normal = vec4(n, 1.0);
     float depth = -v_pos.z;
     if (depth <= 1e-4) { f_out = vec4(0.0); return; }
     vec2 px = vec2(intrinsics.z + intrinsics.x * v_pos.x / depth, intrinsics.w - intrinsics.y * v_pos.y / depth);
@@ -62,7 +69,7 @@ void main() {
     vec4 c = texture(photo, t);
     float nearest = texture(depth_map, vec2(t.x, 1.0 - t.y)).a;  // a framebuffer: its row 0 is the bottom
     float visible = (nearest > 0.0 && depth <= nearest + depth_tolerance) ? 1.0 : 0.0;
-    float facing = dot(normalize(v_normal), normalize(-v_pos));
+    float facing = dot(n, normalize(-v_pos));
     float angle_w = smoothstep(grazing_cos.x, grazing_cos.y, facing);
     f_out = vec4(c.rgb, c.a * visible * angle_w);
 }
@@ -76,10 +83,13 @@ class Projection:
     Attributes:
         color: ``(F, F, 3)`` float32 sRGB in [0, 1], row 0 = top of the cell.
         weight: ``(F, F)`` float32 in [0, 1]: visibility × view-angle × trust (0 outside the chart).
+        normal: ``(F, F, 3)`` float32 unit normals of the fitted mesh in the camera frame (half-float precision,
+            ~1e-3), zeros outside the chart; None unless :func:`project_photo` was asked for them.
     """
 
     color: NDArray[np.float32]
     weight: NDArray[np.float32]
+    normal: NDArray[np.float32] | None = None
 
 
 def face_trust_mask(
@@ -129,6 +139,7 @@ def project_photo(
     grazing_cos: tuple[float, float],
     renderer: Renderer,
     depth_max_side: int = 640,
+    with_normals: bool = False,
 ) -> Projection:
     """Bake the photo into the face cell.
 
@@ -146,6 +157,7 @@ def project_photo(
         grazing_cos: ``(lo, hi)`` view-angle ramp.
         renderer: GL owner.
         depth_max_side: the visibility depth map is rendered at most this large.
+        with_normals: also return the texels' camera-frame normals (:attr:`Projection.normal`).
     """
     ctx = renderer.ctx
     scale = min(1.0, depth_max_side / max(camera.width, camera.height))
@@ -175,7 +187,9 @@ def project_photo(
     set_uniform(prog, "grazing_cos", (float(grazing_cos[0]), float(grazing_cos[1])))
     photo_tex.use(0)
     depth_tex.use(1)
-    fbo = renderer.framebuffer("bake_face", (cell_size, cell_size), ((4, "f1"),), depth=False)
+    attachments: tuple[tuple[int, str], ...] = ((4, "f1"), (4, "f2")) if with_normals else ((4, "f1"),)
+    key = "bake_face_normals" if with_normals else "bake_face"  # one buffer per layout, no re-allocation
+    fbo = renderer.framebuffer(key, (cell_size, cell_size), attachments, depth=False)
     fbo.use()
     fbo.clear(0.0, 0.0, 0.0, 0.0)
     ctx.disable(moderngl.DEPTH_TEST)
@@ -185,10 +199,14 @@ def project_photo(
     vao.render(moderngl.TRIANGLES)
     raw = np.frombuffer(fbo.read(components=4, dtype="f1"), dtype=np.uint8)
     out = raw.reshape(cell_size, cell_size, 4)[::-1].astype(np.float32) / 255.0
+    normal = None
+    if with_normals:
+        half = np.frombuffer(fbo.read(components=4, attachment=1, dtype="f2"), dtype=np.float16)
+        normal = np.ascontiguousarray(half.reshape(cell_size, cell_size, 4)[::-1, :, :3], dtype=np.float32)
     vao.release()
     vbo.release()
     photo_tex.release()
-    return Projection(np.ascontiguousarray(out[..., :3]), np.ascontiguousarray(out[..., 3]))
+    return Projection(np.ascontiguousarray(out[..., :3]), np.ascontiguousarray(out[..., 3]), normal)
 
 
 def _depth_pass(

@@ -5,6 +5,11 @@ from typing import Literal
 
 RGB = tuple[float, float, float]
 
+DelightChroma = Literal["per_channel", "grey"]
+"""How de-lighting treats colour: ``"per_channel"`` divides channel ``c`` by ``s ** k_c`` with exponents measured on
+the photo's skin (:func:`~headcast.texture.lighting.fit_channel_exponents`: red shading is softer); ``"grey"``
+divides all channels by one achromatic shading ``s``."""
+
 Completion = Literal["membrane", "push_pull"]
 """How unseen face texels get their low-frequency colour: ``"membrane"`` (:func:`~headcast.texture.blend.membrane_fill`:
 the smoothest colour field that meets the photo along the projection boundary and the skin tone at the seam) or
@@ -36,6 +41,19 @@ class TextureSettings:
         occluder_dilation: with face-parsing classes, occluders (hair, glasses, hands, ...) grow by this fraction
             of the face width before their pixels are refused (:func:`~headcast.texture.occlusion.occlusion_trust`).
         occluder_feather: width of the soft edge around the grown occluders, as a fraction of the face width.
+        delight: divide the photo's lighting out of the projected face before completion (an albedo texture;
+            :mod:`headcast.texture.albedo`): the lighting is estimated as second-order SH on the seen skin.
+        delight_ridge: band-2 ridge of the lighting estimate (:func:`~headcast.texture.lighting.estimate_sh_lighting`).
+        delight_floor: smallest shading divided by (mean 1 over the fitted skin): dark texels are brightened at
+            most ``1 / floor`` times.
+        delight_blur_px: Gaussian sigma (face-cell texels per 1024) of the blur of ``plain_skin`` that sets where
+            the shading is removed (1 on plain skin, fading to 0 over eyes, brows, lips and nostrils).
+        delight_explained: ``(lo, hi)``: the de-lighting strength ramps from 0 to 1 as the fraction of the skin's
+            variance the lighting explains goes from ``lo`` to ``hi`` (smoothstep).
+        delight_facing: ``(lo, hi)``: and as the z of the dominant light direction in the camera frame (+1 =
+            from the camera, −1 = from behind the head) goes from ``lo`` to ``hi``.
+        delight_min_samples: fewer well-seen skin texels than this (weight > 0.5): no estimate, no de-lighting.
+        delight_chroma: one shading for all channels or one exponent per channel (:data:`DelightChroma`).
         mirror: complete occluded face texels from the mirrored side of the face.
         hair_gate: above the eyes (excluding brows), drop photo texels whose colour is far from the skin tone.
         skin_noise: amplitude (relative luminance) of the synthetic grain added to completed skin.
@@ -74,6 +92,14 @@ class TextureSettings:
     weight_feather_px: float = 8.0
     occluder_dilation: float = 0.015
     occluder_feather: float = 0.03
+    delight: bool = True
+    delight_ridge: float = 0.1
+    delight_floor: float = 0.3
+    delight_blur_px: float = 8.0
+    delight_explained: tuple[float, float] = (0.3, 0.5)
+    delight_facing: tuple[float, float] = (-0.4, -0.1)
+    delight_min_samples: int = 1000
+    delight_chroma: DelightChroma = "per_channel"
     mirror: bool = True
     hair_gate: bool = True
     skin_noise: float = 0.02
@@ -102,8 +128,23 @@ class TextureSettings:
         lo, hi = self.grazing_cos
         if not 0.0 <= lo < hi <= 1.0:
             raise ValueError(f"grazing_cos must satisfy 0 <= lo < hi <= 1, got {self.grazing_cos}")
+        for name in ("delight_explained", "delight_facing"):
+            lo, hi = getattr(self, name)
+            if lo > hi:
+                raise ValueError(f"{name} must satisfy lo <= hi, got {(lo, hi)}")
+        if self.delight_floor <= 0.0 or self.delight_ridge < 0.0:
+            raise ValueError(
+                f"delight_floor must be > 0 and delight_ridge >= 0, got {self.delight_floor}, {self.delight_ridge}"
+            )
         if self.membrane_grid < 8 or self.membrane_screening < 0.0:
             raise ValueError(
                 f"membrane_grid must be >= 8 and membrane_screening >= 0, got {self.membrane_grid}, "
                 f"{self.membrane_screening}"
             )
+
+
+CALIBRATION_TEXTURE = TextureSettings(completion="push_pull", skin_detail="grain", delight=False)
+"""The bake the packaged MediaPipe landmark calibration was made with (``scripts/make_correspondences.py``, step 7
+of ``headcast.fitting.mediapipe_embedding``: the detector run on renders of the mean head wearing fixture
+textures). The calibration's renders keep this bake, and no face parsing, so the table regenerates whatever the
+default texture becomes; the detector's landmarks on a render depend on the texture it wears."""
