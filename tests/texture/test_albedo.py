@@ -69,7 +69,7 @@ def _asymmetry(texture: UVTexture, maps: AtlasMaps) -> tuple[float, float]:
 def side_lit(ict_model, renderer):
     photo, fit = _photo_and_fit(ict_model, renderer, KEY_LEFT)
     off = bake_texture(photo, fit, ict_model, TextureSettings(atlas_size=SIZE, delight=False), renderer=renderer)
-    on = bake_texture(photo, fit, ict_model, TextureSettings(atlas_size=SIZE), renderer=renderer)
+    on = bake_texture(photo, fit, ict_model, TextureSettings(atlas_size=SIZE, delight=True), renderer=renderer)
     return photo, fit, off, on
 
 
@@ -133,7 +133,7 @@ def test_a_light_from_behind_switches_delight_off(
     photo, fit, off, _ = side_lit
     forced = _light_from(np.asarray(direction), explained=0.9)
     monkeypatch.setattr(albedo_module, "estimate_sh_lighting", lambda *args, **kwargs: forced)
-    baked = bake_texture(photo, fit, ict_model, TextureSettings(atlas_size=SIZE), renderer=renderer)
+    baked = bake_texture(photo, fit, ict_model, TextureSettings(atlas_size=SIZE, delight=True), renderer=renderer)
     assert baked.lighting is not None
     assert np.allclose(baked.lighting.coefficients, forced.coefficients)
     if expect_change:  # the same light from the front is divided out: the patched estimate is the one used
