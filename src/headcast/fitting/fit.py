@@ -24,7 +24,15 @@ residual row, see :mod:`headcast.fitting.solver`)::
       + λ_α ‖α‖² + λ_w ‖w − w₀‖²                              Gaussian identity prior, expression prior
       + λ_θ ‖θ‖²                                              joint-angle prior (skinned models)
 
-minimised over ``(δ, t, α, w, θ)`` by :func:`headcast.fitting.solver.solve_robust_lm` — an IRLS
+With a learned detector-noise model (``FitSettings.landmark_noise``, :class:`LandmarkNoise`) the landmark terms are
+replaced by the error's Gaussian negative log-likelihood: every modelled landmark is a fixed point of the table and
+``Σ ρ(r)`` runs over the rows of ``r = W vec(Rᵀ (π(P_i) − q_i + s R μ_i) / s)`` — ``R`` the detected eye line,
+``μ`` the detector's mean error and ``W`` the whitening of its covariance (generalised least squares: errors the
+detector makes together count once), with the priors in their natural units. Measured on renders of random heads
+(``scripts/synthetic_fit_study.py``), MediaPipe's errors are biased and strongly correlated; read as independent,
+they turned into shape and left the fit further from the truth than the mean head.
+
+The energy is minimised over ``(δ, t, α, w, θ)`` by :func:`headcast.fitting.solver.solve_robust_lm` — an IRLS
 Levenberg-Marquardt on the normal equations with the analytic Jacobian below. (``scipy.optimize.least_squares``
 gives the same optimum but SVD-factorises the ~1500 × 120 Jacobian at every step: 1–10 s per fit on 2 cores.)
 Expression ``w`` of ``expression_kind="weights"`` (ICT's blend-shape weights) is boxed to ``0 ≤ w ≤ 1`` with
@@ -34,9 +42,10 @@ the unit-Gaussian prior ``λ_w = FitSettings.coefficient_prior``. θ is unbounde
 Steps: (1) expression weights ``w₀`` from MediaPipe's blendshape scores (weights only); (2) pose from
 ``cv2.solvePnP`` on the template's landmarks; (3) ``contour_rounds`` rounds of the joint solve, from θ = 0. Before
 each round, each jaw-contour landmark is re-assigned to the vertex of its precomputed surface slice that is
-outermost in the image along the contour normal — the model's current silhouette ("landmark marching", Zhu et al.,
-CVPR 2015, *High-fidelity pose and expression normalization*), because the detected jaw line is an occluding
-contour, not a fixed skin point.
+outermost in the image along the contour normal among the slice's visible vertices (those facing the camera, up to
+where the slice turns away) — the model's current silhouette ("landmark marching", Zhu et al., CVPR 2015,
+*High-fidelity pose and expression normalization*), because the detected jaw line is an occluding contour, not a
+fixed skin point.
 
 Rotation is updated as ``R = exp(δ) R₀`` with ``δ`` re-centred every round, so the Jacobian
 ``∂(exp(δ)Y)/∂δ = −[exp(δ)Y]× J_l(δ)`` (left Jacobian of SO(3)) stays well conditioned. The derivatives of the
@@ -44,7 +53,12 @@ skinned points w.r.t. ``(α, w)`` (through the rest point and the joints) and θ
 the pose correctives) are in :mod:`headcast.fitting.skinned`.
 """
 
+import hashlib
+import io
+import zipfile
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -64,6 +78,7 @@ from headcast.fitting.skinned import regress_joint_basis, skin_points, skin_poin
 from headcast.fitting.solver import solve_robust_lm
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import Camera, HeadPose, project
+from headcast.geometry.mesh import normal_sums
 from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
 from headcast.headmodel.base import ExpressionKind, HeadParams, LinearHeadModel, Skeleton, blend_vertices
 from headcast.headmodel.lbs import regress_joints
@@ -285,6 +300,181 @@ def pose_points(
     return PosedPoints(out.points, derivatives, out.rotations)
 
 
+# ------------------------------------------------------------------------------------------------ detector noise
+
+
+@dataclass(frozen=True, eq=False)
+class LandmarkNoise:
+    """A learned Gaussian model of the detector's landmark error, for :attr:`FitSettings.landmark_noise`.
+
+    *Convention:* the error of landmark i is ``e_i = (q_i − π(X_i)) / s`` — detected minus the table's point on the
+    true head, projected — expressed in the **eye-line frame** (x along the detected outer eye corners, from the
+    subject's right eye, landmark 33, to the left, 263; y turned by +90° from it, i.e. image-down for an upright
+    face) and divided by their distance ``s``. The errors of the L modelled landmarks (``landmark_ids``) are
+    stacked landmark-major (``2 i + axis``). Model: ``e ~ N(μ, Σ)``, ``Σ = Fᵀ F + diag(d)``. Landmarks left out
+    (e.g. the irises, which move with a gaze the head model does not have) are left out of the fit: the marginal
+    of a Gaussian is its sub-vector.
+
+    The fit subtracts ``μ`` from the detections and multiplies the stacked residuals by ``W = C⁻¹`` with
+    ``C Cᵀ = Σ`` (Cholesky), so the landmark term is the negative log-likelihood ``½ ‖W (e − μ)‖²`` up to a
+    constant — generalised least squares: errors the detector makes together (a smooth shift of a whole region, a
+    pattern that comes with head turn) count once, not once per landmark.
+
+    Attributes:
+        table_digest: :func:`correspondence_digest` of the landmark table the errors were measured against (the
+            model describes the detector relative to that table's points only).
+        landmark_ids: ``(L,)`` increasing MediaPipe ids of the modelled landmarks.
+        mean: ``(L, 2)`` mean error ``μ``.
+        factors: ``(K, 2 L)`` covariance factors ``F``.
+        diagonal: ``(2 L,)`` independent variances ``d`` (> 0).
+        samples: how many detections it was learned from.
+    """
+
+    table_digest: str
+    landmark_ids: NDArray[np.int64]
+    mean: NDArray[np.float64]
+    factors: NDArray[np.float64]
+    diagonal: NDArray[np.float64]
+    samples: int
+
+    @property
+    def num_landmarks(self) -> int:
+        """L."""
+        return int(self.mean.shape[0])
+
+    def covariance(self) -> NDArray[np.float64]:
+        """``(2 L, 2 L)`` ``Σ = Fᵀ F + diag(d)``."""
+        return self.factors.T @ self.factors + np.diag(self.diagonal)
+
+    def whitening(self) -> NDArray[np.float64]:
+        """``(2 L, 2 L)`` lower-triangular ``W = C⁻¹`` with ``C Cᵀ = Σ``, so ``Wᵀ W = Σ⁻¹``."""
+        chol = np.linalg.cholesky(self.covariance())
+        return np.asarray(np.linalg.solve(chol, np.eye(len(chol))))
+
+
+def correspondence_digest(corr: Correspondence) -> str:
+    """A short sha256 of a landmark table's points (triangle ids and barycentric weights, as stored: int32/float32)."""
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(corr.face_ids, dtype=np.int32).tobytes())
+    h.update(np.ascontiguousarray(corr.barycentric, dtype=np.float32).tobytes())
+    return h.hexdigest()[:16]
+
+
+def eye_line_rotation(points: NDArray[np.floating]) -> NDArray[np.float64]:
+    """``(2, 2)`` rotation R whose first column is the unit image direction from landmark 33 to 263.
+
+    An image vector ``d`` has eye-line-frame coordinates ``Rᵀ d`` (:class:`LandmarkNoise` convention).
+
+    Args:
+        points: ``(478, ≥2)`` detected landmark pixels.
+    """
+    q = np.asarray(points, dtype=np.float64)
+    a = q[MP_LEFT_EYE_OUTER, :2] - q[MP_RIGHT_EYE_OUTER, :2]
+    c, s = a / max(float(np.linalg.norm(a)), 1e-12)
+    return np.array([[c, -s], [s, c]])
+
+
+def learn_landmark_noise(
+    errors: NDArray[np.floating],
+    corr: Correspondence,
+    landmark_ids: NDArray[np.integer] | None = None,
+    shrinkage: float = 0.003,
+    energy: float = 0.99999,
+) -> LandmarkNoise:
+    """Fit :class:`LandmarkNoise` to measured errors (mean and a shrunk sample covariance).
+
+    ``Σ = (1 − γ) S + γ diag(S)`` with ``S`` the sample covariance of the H error vectors: a fixed shrinkage towards
+    the diagonal keeps ``Σ`` positive definite and its smallest directions from being trusted too much (γ = 0.003
+    was the best of 0.1 … 0.001 on the synthetic experiment's development seed, with 600-1500 training heads). It
+    is stored as the eigenvectors of ``(1 − γ) S`` that hold ``energy`` of its trace, scaled, plus the diagonal of
+    everything else.
+
+    Args:
+        errors: ``(H, 478, 2)`` detector errors in the eye-line frame over the eye distance (class docstring).
+        corr: the table the errors were measured against.
+        landmark_ids: the landmarks to model (default: all).
+        shrinkage: ``γ`` in (0, 1].
+        energy: share of ``trace((1 − γ) S)`` kept in the factors.
+
+    Returns:
+        The model, learned from H samples.
+
+    Raises:
+        ValueError: the errors do not cover the table's landmarks, fewer than two samples, or γ out of range.
+    """
+    e = np.asarray(errors, dtype=np.float64)
+    if e.ndim != 3 or e.shape[1:] != (corr.num_landmarks, 2) or len(e) < 2:
+        raise ValueError(f"expected (H >= 2, {corr.num_landmarks}, 2) errors, got {e.shape}")
+    if not 0.0 < shrinkage <= 1.0:
+        raise ValueError(f"shrinkage must be in (0, 1], got {shrinkage}")
+    ids = np.arange(corr.num_landmarks) if landmark_ids is None else np.unique(np.asarray(landmark_ids, np.int64))
+    if len(ids) == 0 or ids[0] < 0 or ids[-1] >= corr.num_landmarks:
+        raise ValueError(f"landmark ids must be in [0, {corr.num_landmarks})")
+    e = e[:, ids]
+    mean = e.mean(axis=0)
+    x = (e - mean).reshape(len(e), -1)
+    cov = x.T @ x / len(x)
+    vals, vecs = np.linalg.eigh((1.0 - shrinkage) * cov)
+    vals, vecs = np.clip(vals[::-1], 0.0, None), vecs[:, ::-1]
+    keep = int(np.searchsorted(np.cumsum(vals), energy * vals.sum()) + 1) if vals.sum() > 0 else 0
+    factors = (vecs[:, :keep] * np.sqrt(vals[:keep])).T
+    rest = (1.0 - shrinkage) * np.diag(cov) - (factors**2).sum(axis=0)
+    diagonal = shrinkage * np.diag(cov) + np.clip(rest, 0.0, None)
+    diagonal = np.maximum(diagonal, 1e-12)
+    return LandmarkNoise(correspondence_digest(corr), ids, mean, factors, diagonal, len(e))
+
+
+def save_landmark_noise(noise: LandmarkNoise, path: Path) -> None:
+    """Write a noise model as a byte-reproducible ``.npz`` (float32 arrays, fixed member order and timestamps)."""
+    arrays: dict[str, NDArray[np.generic]] = {
+        "table_digest": np.array(noise.table_digest),
+        "landmark_ids": noise.landmark_ids.astype(np.int32),
+        "mean": noise.mean.astype(np.float32),
+        "factors": noise.factors.astype(np.float32),
+        "diagonal": noise.diagonal.astype(np.float32),
+        "samples": np.array(noise.samples, dtype=np.int64),
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for key in sorted(arrays):
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            buf = io.BytesIO()
+            np.lib.format.write_array(buf, arrays[key], allow_pickle=False)
+            zf.writestr(info, buf.getvalue())
+
+
+def load_landmark_noise(path: Path | str) -> LandmarkNoise:
+    """Read a noise model written by :func:`save_landmark_noise`."""
+    with np.load(Path(path), allow_pickle=False) as z:
+        return LandmarkNoise(
+            table_digest=str(z["table_digest"]),
+            landmark_ids=z["landmark_ids"].astype(np.int64),
+            mean=z["mean"].astype(np.float64),
+            factors=z["factors"].astype(np.float64),
+            diagonal=z["diagonal"].astype(np.float64),
+            samples=int(z["samples"]),
+        )
+
+
+@lru_cache(maxsize=4)
+def _cached_noise(path: str, mtime_ns: int) -> tuple[LandmarkNoise, NDArray[np.float64]]:
+    noise = load_landmark_noise(path)
+    return noise, noise.whitening()
+
+
+def _noise_for_fit(path: Path, corr: Correspondence) -> tuple[LandmarkNoise, NDArray[np.float64]]:
+    """The noise model at ``path`` and its whitening (cached per file version), checked against ``corr``."""
+    p = Path(path).resolve()
+    noise, whitening = _cached_noise(str(p), p.stat().st_mtime_ns)
+    if noise.landmark_ids[-1] >= corr.num_landmarks or noise.table_digest != correspondence_digest(corr):
+        raise ValueError(
+            f"landmark noise model {p} was learned against another landmark table "
+            f"({noise.table_digest}, not {correspondence_digest(corr)}): relearn it"
+        )
+    return noise, whitening
+
+
 def skew(v: NDArray[np.floating]) -> NDArray[np.float64]:
     """``(..., 3, 3)`` cross-product matrices ``[v]×`` with ``[v]× u = v × u`` for ``v`` of shape ``(..., 3)``."""
     v = np.asarray(v, dtype=np.float64)
@@ -389,6 +579,8 @@ class _Terms:
     settings: FitSettings
     skin: SkinnedJoints | None = None  # a skinned model's joints (x ends with the fitted joints' angles)
     expression_kind: ExpressionKind = "weights"  # "weights": 0 ≤ w ≤ 1, prior to w₀; "coefficients": free, to 0
+    whitening: NDArray[np.float64] | None = None  # (2F, 2F) LandmarkNoise whitening of the fixed rows, or None
+    frame: NDArray[np.float64] | None = None  # (2, 2) eye-line rotation (LandmarkNoise convention), with whitening
 
 
 def _split(x: NDArray[np.float64], k: int, n_w: int) -> tuple[NDArray[np.float64], ...]:
@@ -447,12 +639,22 @@ def _residuals_and_jacobian(
     pc = rx + t
     juv = projection_jacobian(pc, terms.camera)
     duv = project(pc, terms.camera) - terms.fixed_target
-    wf = terms.fixed_weight * inv
-    for axis in (0, 1):
-        res.append(wf * duv[:, axis])
+    if terms.whitening is None:
+        wf = terms.fixed_weight * inv
+        for axis in (0, 1):
+            res.append(wf * duv[:, axis])
+            if with_jacobian:
+                rows_uv = scalar_jacobian_rows(fixed.basis, rot, rx, jl, juv[:, axis, :], fixed.rotations)
+                jac.append(wf[:, None] * rows_uv)
+    else:  # learned noise: eye-line frame (e = Rᵀ d, i.e. rows d @ R), stacked landmark-major, whitened
+        frame = terms.frame if terms.frame is not None else np.eye(2)
+        res.append(terms.whitening @ (inv * (duv @ frame)).reshape(-1))
         if with_jacobian:
-            rows_uv = scalar_jacobian_rows(fixed.basis, rot, rx, jl, juv[:, axis, :], fixed.rotations)
-            jac.append(wf[:, None] * rows_uv)
+            juv_frame = np.einsum("nak,ab->nbk", juv, frame)  # (F, 2, 3): ∂(Rᵀ π)/∂P
+            per_axis = [
+                scalar_jacobian_rows(fixed.basis, rot, rx, jl, juv_frame[:, b, :], fixed.rotations) for b in (0, 1)
+            ]
+            jac.append(terms.whitening @ (inv * np.stack(per_axis, axis=1).reshape(2 * len(duv), -1)))
 
     # jaw contour: across- and along-contour components
     if len(terms.contour_target):
@@ -585,11 +787,19 @@ def silhouette_vertices(
     joint_rotations: NDArray[np.floating] | None = None,
     rest_joints: NDArray[np.floating] | None = None,
 ) -> NDArray[np.int64]:
-    """Per contour landmark, the slice vertex outermost in the image along the contour normal.
+    """Per contour landmark, the visible slice vertex outermost in the image along the contour normal.
+
+    A slice runs from inside the face outwards. Its visible part is the run of vertices facing the camera
+    (``n · (−P) > 0`` for the vertex normal n and camera-frame position P) from the first such vertex up to the first
+    one facing away: past that the slice turns under the chin or behind the jaw, and vertices beyond it (the neck
+    below a frontal chin) project further out but are hidden, so they are not the occluding contour a detector sees
+    (on renders of random heads the detector's chin point lay a fifth of the eye distance inside that hidden
+    "outermost" vertex). A row with no vertex facing the camera keeps all its candidates.
 
     Args:
         model: head model.
-        candidates: ``(C, M)`` vertex ids, −1 padded (``Correspondence.contour_candidates``).
+        candidates: ``(C, M)`` vertex ids, −1 padded, each row ordered from inside to outside
+            (``Correspondence.contour_candidates``).
         normals: ``(C, 2)`` outward image normals of the detected contour.
         identity: ``(K,)`` identity coefficients.
         expression: ``(E_all,)`` weights of all model shapes.
@@ -601,24 +811,39 @@ def silhouette_vertices(
             regressed from the blended mesh).
 
     Returns:
-        ``(C,)`` vertex ids: ``argmax_m n_c · π(R X_m + t)`` over the valid candidates of row c.
+        ``(C,)`` vertex ids: ``argmax_m n_c · π(R X_m + t)`` over the visible candidates of row c.
     """
     cand = np.asarray(candidates)
     valid = cand >= 0
     ids = np.where(valid, cand, cand.max())
     flat = ids.reshape(-1)
-    verts = blend_vertices(model, identity, expression, vertex_ids=flat)
+    # the candidates and the triangles around them (for vertex normals), posed
+    tris = np.asarray(model.triangles)
+    ring = tris[np.isin(tris, flat).any(axis=1)]
+    sub, local = np.unique(ring, return_inverse=True)
+    verts = blend_vertices(model, identity, expression, vertex_ids=sub)
     skel = model.skeleton
     if skel is not None and joint_rotations is not None and np.size(joint_rotations):
         if rest_joints is None:
             rest_joints = regress_joints(skel.j_regressor, blend_vertices(model, identity, expression)[None])[0]
         verts = skin_points(
-            verts, skel.lbs_weights[flat], skel.posedirs[flat], rest_joints, skel.parents, joint_rotations
+            verts, skel.lbs_weights[sub], skel.posedirs[sub], rest_joints, skel.parents, joint_rotations
         )
+    at = np.searchsorted(sub, flat)
     rot = axis_angle_to_matrix(pose.rotation)
-    uv = project(verts @ rot.T + pose.translation, camera).reshape(*cand.shape, 2)
+    cam = verts[at] @ rot.T + pose.translation
+    facing_normal = normal_sums(verts, local.reshape(-1, 3))[at] @ rot.T
+    facing = (np.einsum("nc,nc->n", facing_normal, -cam) > 0).reshape(cand.shape) & valid
+    # visible: from the first candidate facing the camera up to the first one after it facing away
+    pos = np.arange(cand.shape[1])[None, :]
+    first = np.where(facing.any(axis=1), np.argmax(facing, axis=1), 0)[:, None]
+    away = valid & ~facing & (pos > first)
+    stop = np.where(away.any(axis=1), np.argmax(away, axis=1), cand.shape[1])[:, None]
+    visible = valid & (pos >= first) & (pos < stop)
+    visible = np.where(facing.any(axis=1)[:, None], visible, valid)
+    uv = project(cam, camera).reshape(*cand.shape, 2)
     score = np.einsum("cmk,ck->cm", uv, np.asarray(normals, dtype=np.float64))
-    score = np.where(valid, score, -np.inf)
+    score = np.where(visible, score, -np.inf)
     return ids[np.arange(len(cand)), np.argmax(score, axis=1)].astype(np.int64)
 
 
@@ -650,6 +875,9 @@ def fit_head(
     """
     corr = load_correspondence() if correspondence is None else correspondence
     corr.check_model(model)
+    noise, whitening = None, None
+    if settings.landmark_noise is not None:
+        noise, whitening = _noise_for_fit(settings.landmark_noise, corr)
     if landmarks.points.shape != (corr.num_landmarks, 3):
         raise ValueError(f"expected ({corr.num_landmarks}, 3) landmark points, got {landmarks.points.shape}")
     if (camera.width, camera.height) != tuple(landmarks.image_size):
@@ -674,20 +902,27 @@ def fit_head(
     scale = float(np.linalg.norm(q[MP_RIGHT_EYE_OUTER, :2] - q[MP_LEFT_EYE_OUTER, :2])) or 1.0
 
     basis = point_basis(model, corr.face_ids, corr.barycentric, k, expr_ids)
-    contour = np.asarray(corr.contour)
+    # with a learned noise model its landmarks are fixed points of the table (it describes the detector's jaw line
+    # relative to those points too), with the detector's mean error taken off the detections; the others are unused
+    contour = np.asarray(corr.contour) if noise is None else np.zeros(0, dtype=np.int64)
     is_contour = np.zeros(corr.num_landmarks, dtype=bool)
     is_contour[contour] = True
-    fixed_ids = np.nonzero(~is_contour)[0]
+    fixed_ids = np.nonzero(~is_contour)[0] if noise is None else noise.landmark_ids
     weight = np.ones(corr.num_landmarks)
-    weight[np.setdiff1d(corr.face_oval, contour)] = settings.oval_weight
-    weight[NUM_MESH:] = settings.iris_weight
-    weight[list(UPPER_LID + LOWER_LID)] = settings.lid_weight
+    frame = eye_line_rotation(q)
+    target = q[:, :2].copy()
+    if noise is None:
+        weight[np.setdiff1d(corr.face_oval, contour)] = settings.oval_weight
+        weight[NUM_MESH:] = settings.iris_weight
+        weight[list(UPPER_LID + LOWER_LID)] = settings.lid_weight
+    else:
+        target[fixed_ids] -= scale * noise.mean @ frame.T
     depth_rows = np.nonzero(fixed_ids < NUM_MESH)[0]
     z = q[fixed_ids[depth_rows], 2]
     normals, tangents = contour_directions(q, corr.face_oval, contour)
 
     mesh_fixed = fixed_ids[fixed_ids < NUM_MESH]
-    pose = initial_pose(basis.take(mesh_fixed).evaluate(np.zeros(k), w0), q[mesh_fixed, :2], camera)
+    pose = initial_pose(basis.take(mesh_fixed).evaluate(np.zeros(k), w0), target[mesh_fixed], camera)
     rotation0 = axis_angle_to_matrix(pose.rotation)
     x = np.concatenate([np.zeros(3), pose.translation, np.zeros(k), w0, np.zeros(n_theta)])
     contour_basis = basis.take(contour)
@@ -695,7 +930,7 @@ def fit_head(
     iterations: dict[str, int] = {}
     for rnd in range(max(1, settings.contour_rounds)):
         _, _, alpha, w, theta = _split(x, k, n_w)
-        if settings.contour_mode == "slide":
+        if settings.contour_mode == "slide" and len(contour):
             w_all = w_all0.copy()
             w_all[expr_ids] = w
             cur = HeadPose(matrix_to_axis_angle(rotation0), x[3:6])
@@ -715,10 +950,10 @@ def fit_head(
         depth_now = float(np.mean(-(fixed_now @ rotation0.T + x[3:6])[:, 2]))
         terms = _Terms(
             fixed=fixed_basis,
-            fixed_target=q[fixed_ids, :2],
+            fixed_target=target[fixed_ids],
             fixed_weight=weight[fixed_ids],
             contour=contour_basis,
-            contour_target=q[contour, :2],
+            contour_target=target[contour],
             contour_normal=normals,
             contour_tangent=tangents,
             depth_rows=depth_rows,
@@ -732,6 +967,8 @@ def fit_head(
             settings=settings,
             skin=skin,
             expression_kind=model.expression_kind,
+            whitening=whitening,
+            frame=frame,
         )
         budget = settings.max_iterations if rnd == 0 else settings.refine_iterations
         x, steps = _solve(x, terms, budget)

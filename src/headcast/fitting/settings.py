@@ -1,6 +1,7 @@
 """Settings of the fitting stage."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 RobustLoss = Literal["linear", "soft_l1", "huber", "cauchy"]
@@ -44,6 +45,14 @@ class FitSettings:
         depth_weight: weight of MediaPipe's relative depth (z) as a weak extra term.
         max_iterations: solver steps in the first round.
         refine_iterations: solver steps in each later round.
+        landmark_noise: a learned model of the detector's landmark error
+            (:class:`headcast.fitting.fit.LandmarkNoise`, written by ``scripts/synthetic_fit_study.py --learn-noise``),
+            or None. When given, the landmark term is the error's Gaussian negative log-likelihood under the model:
+            all 478 landmarks are compared as fixed points of the table, the model's mean error is subtracted from
+            the detections and the rest is whitened by its covariance (correlated errors count once). Then
+            ``contour_mode``, the contour, oval, iris and lid weights are not used, ``loss_scale`` is in units of
+            the whitened error (σ), and the priors are in their natural units: ``identity_prior = 1`` is the
+            model's own ``α ~ N(0, I)``.
     """
 
     fov_deg: float = 40.0
@@ -66,3 +75,4 @@ class FitSettings:
     depth_weight: float = 0.05
     max_iterations: int = 25
     refine_iterations: int = 10
+    landmark_noise: Path | None = None
