@@ -7,6 +7,7 @@ triangle: ``X_i = Σ_k bary[i, k] · V[triangles[face_ids[i], k]]``, so it follo
 
 import io
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -115,7 +116,16 @@ def save_correspondence(corr: Correspondence, path: Path) -> None:
         "contour": corr.contour.astype(np.int32),
         "contour_candidates": corr.contour_candidates.astype(np.int32),
     }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    write_reproducible_npz(path, arrays)
+
+
+def write_reproducible_npz(path: Path | str, arrays: Mapping[str, NDArray[np.generic]]) -> None:
+    """Write ``arrays`` as an ``.npz`` whose bytes depend on the arrays only (sorted members, fixed timestamps).
+
+    The packaged tables are regenerable and checked into git: the same inputs must give the same file.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for key in sorted(arrays):
             info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))

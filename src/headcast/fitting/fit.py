@@ -54,8 +54,6 @@ the pose correctives) are in :mod:`headcast.fitting.skinned`.
 """
 
 import hashlib
-import io
-import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +68,7 @@ from headcast.fitting.correspondence import (
     MP_RIGHT_EYE_OUTER,
     Correspondence,
     load_correspondence,
+    write_reproducible_npz,
 )
 from headcast.fitting.mediapipe_embedding import LOWER_LID, UPPER_LID
 from headcast.fitting.metrics import nme
@@ -434,14 +433,7 @@ def save_landmark_noise(noise: LandmarkNoise, path: Path) -> None:
         "diagonal": noise.diagonal.astype(np.float32),
         "samples": np.array(noise.samples, dtype=np.int64),
     }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key in sorted(arrays):
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, arrays[key], allow_pickle=False)
-            zf.writestr(info, buf.getvalue())
+    write_reproducible_npz(path, arrays)
 
 
 def load_landmark_noise(path: Path | str) -> LandmarkNoise:

@@ -33,7 +33,6 @@ Sources and licences (the table is derived data of both):
 """
 
 import io
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.errors import AssetError
+from headcast.fitting.correspondence import write_reproducible_npz
 from headcast.fitting.embedding import closest_point_on_mesh, umeyama
 from headcast.geometry.mesh import barycentric_interpolate, vertex_normals
 from headcast.headmodel.base import LinearHeadModel
@@ -323,13 +323,5 @@ def save_flame_correspondence(corr: FlameCorrespondence, path: Path | str) -> No
         "alignment_rotation": corr.alignment_rotation.astype(np.float64),
         "alignment_translation": corr.alignment_translation.astype(np.float64),
     }
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key in sorted(arrays):
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            buf = io.BytesIO()
-            np.lib.format.write_array(buf, arrays[key], allow_pickle=False)
-            zf.writestr(info, buf.getvalue())
+    write_reproducible_npz(path, arrays)
 
