@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from headcast.fitting.types import FitResult
+from headcast.fitting.types import FitResult, RefineReport
 from headcast.hair.types import Strands
 from headcast.headmodel.base import LinearHeadModel
 from headcast.landmarks.types import Landmarks, Photo
@@ -35,6 +35,8 @@ class Avatar:
             :func:`headcast.emotion.apply.with_emotion_state`; None until then).
         parsing: ``(H, W)`` uint8 face-parsing classes of ``photo`` (``headcast.parsing.FaceClass``) when they were
             computed (texture occlusion, hair); None without face parsing.
+        refine: what the skull-outline refinement of the fit did (:mod:`headcast.fitting.refine`); None when it
+            did not run (an avatar rebuilt from files).
     """
 
     photo: Photo
@@ -48,3 +50,4 @@ class Avatar:
     hair_report: "HairResult | None" = None
     emotion: "EmotionState | None" = None
     parsing: "NDArray[np.uint8] | None" = None
+    refine: RefineReport | None = None

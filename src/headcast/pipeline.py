@@ -1,4 +1,4 @@
-"""The composition: photo → landmarks → fit → texture (reconstruct) → hair (dress) → emotion (pose) → files (write).
+"""The composition: photo → landmarks → parsing → fit → outline refinement → texture (reconstruct) → hair (dress) → emotion (pose) → files (write).
 
 Every entry point — ``headcast make``, the web service's workers, ``headcast eval`` and the scripts — loads one
 :class:`Pipeline` (the model files, detector, renderer, emotion network and, on first use, the face parser) and
@@ -41,6 +41,7 @@ from headcast.export.obj import prepare_obj_export
 from headcast.export.settings import ExportSettings
 from headcast.fitting.correspondence import Correspondence, load_correspondence
 from headcast.fitting.fit import fit_head
+from headcast.fitting.refine import RefineSettings, refine_identity
 from headcast.fitting.settings import FitSettings
 from headcast.geometry.camera import camera_from_fov
 from headcast.hair.display import strands_line_set
@@ -115,6 +116,7 @@ class PipelineSettings:
     photo: PhotoSettings = field(default_factory=PhotoSettings)
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     fit: FitSettings = field(default_factory=FitSettings)
+    refine: RefineSettings = field(default_factory=RefineSettings)
     texture: TextureSettings = field(default_factory=TextureSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
@@ -206,10 +208,11 @@ class Pipeline:
     # ------------------------------------------------------------------------------------------------ steps
 
     def reconstruct(self, photo: Path | bytes | Photo, options: Options | None = None) -> Avatar:
-        """Detection, fitting, face parsing and texturing: the person's head as photographed, without hair.
+        """Detection, face parsing, fitting and texturing: the person's head as photographed, without hair.
 
         Face parsing (BiSeNet; skipped when torch or its weights are not installed) keeps hair, glasses and hands
-        out of the skin texture; its classes travel in ``Avatar.parsing`` to the hair step.
+        out of the skin texture, and where it shows bare skin up to the head's outline the fitted cranium follows
+        that outline (:mod:`headcast.fitting.refine`); its classes travel in ``Avatar.parsing`` to the hair step.
 
         Raises:
             headcast.errors.InputImageError: not a readable image.
@@ -372,16 +375,20 @@ class Pipeline:
             landmarks = detect_landmarks(img, self.detector, replace(s.detector, faces=options.faces))
         if landmarks.num_faces > 1:
             warnings.append(f"{landmarks.num_faces} faces found; the largest was used")
+        with _timed(timings, "parse"):
+            # what occludes the face (hair, glasses, hands) is not baked onto skin, bare skull outlines refine the
+            # fit, and the hair step reuses the classes
+            classes = self.parse_face(img.pixels)
         with _timed(timings, "fit"):
             camera = camera_from_fov(img.width, img.height, s.fit.fov_deg)
             fit = fit_head(landmarks, self.model, camera, s.fit, self.correspondence)
-        with _timed(timings, "parse"):
-            # what occludes the face (hair, glasses, hands) is not baked onto skin; the hair step reuses the classes
-            classes = self.parse_face(img.pixels)
+        with _timed(timings, "refine"):
+            fit, refined = refine_identity(fit, self.model, self.correspondence, classes, landmarks.points, s.refine)
         with _timed(timings, "texture"):
             texture = bake_texture(img, fit, self.model, s.texture, landmarks=landmarks, renderer=self.renderer,
                                    classes=classes)
-        return Avatar(img, landmarks, fit, texture, self.model, timings, tuple(warnings), parsing=classes)
+        return Avatar(img, landmarks, fit, texture, self.model, timings, tuple(warnings), parsing=classes,
+                      refine=refined)
 
 
 def load_head_model(settings: PipelineSettings) -> tuple[LinearHeadModel, Correspondence, "FlameExport | None"]:

@@ -28,3 +28,26 @@ class FitResult:
     landmarks68_2d: NDArray[np.float64]
     nme: float
     iterations: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RefineReport:
+    """What the refinement did (params.json ``refine``).
+
+    Attributes:
+        rays_used: rays whose photo boundary is bare skin (0: nothing was refined).
+        rays: rays cast.
+        outline_before: median |model − photo| outline offset on the used rays before, eye distances.
+        outline_after: the same after.
+        identity_change: ``‖α − α̂‖`` (σ units).
+        seconds: wall time.
+        reason: why nothing was refined, else ``""``.
+    """
+
+    rays_used: int
+    rays: int
+    outline_before: float
+    outline_after: float
+    identity_change: float
+    seconds: float
+    reason: str = ""

@@ -1,0 +1,376 @@
+"""Refine the fitted identity against the photo's visible skull outline (face parsing), after the landmark fit.
+
+The landmarks say nothing above the brows: on a bald or shaved head the fitted cranium is the prior's, and the
+outline where photo and render disagree carries much of the same-view error. Where the parsed photo shows bare skin
+up to the head's outline, that outline is a measurement of the skull, and the identity modes (which span the whole
+head) can follow it.
+
+Geometry (image pixels; ``s`` = the fitted outer-eye-corner distance): rays leave the centre ``c`` between the
+fitted outer eye corners, fanned ``±fan_deg`` about the head's image "up" (``c`` → the forehead landmark 10). Along
+ray ``d_j`` the photo's boundary ``ρ_j`` is where the head classes end (the first run of ``gap_px`` non-head
+pixels); the ray is *used* only when the ``skin_depth · s`` just inside that boundary is mostly skin
+(:attr:`RefineSettings.skin_fraction`) — hair, a hat or a frame edge there says nothing about the skull. The model's
+point on that ray is its silhouette: among the skull vertices projecting into the ray's angular wedge, the one
+outermost along ``d_j`` (re-chosen every round, as the landmark fit re-chooses its jaw contour).
+
+Energy over the identity ``α`` only (expression, jaw and pose stay as fitted)::
+
+    E = Σ_j ρ(ω_s ((π(P_j) − c)·d_j − ρ_j) / s)                  skull outline, used rays
+      + Σ_i ω_a² ‖π(L_i(α)) − π(L_i(α̂))‖² / s²                    the fitted landmarks stay where they are
+      + λ ‖α‖²                                                     the fit's identity prior
+
+``L_i`` are the 478 table points, ``α̂`` the landmark fit's identity: the outline may move what the landmarks do not
+pin (the cranium), and the face stays fitted. Minimised by :func:`headcast.fitting.solver.solve_robust_lm` with
+the analytic Jacobian of :func:`headcast.fitting.fit.scalar_jacobian_rows`.
+"""
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from headcast.fitting.correspondence import MP_LEFT_EYE_OUTER, MP_RIGHT_EYE_OUTER, Correspondence
+from headcast.fitting.fit import (
+    PointBasis,
+    SkinnedJoints,
+    point_basis,
+    pose_points,
+    projection_jacobian,
+    scalar_jacobian_rows,
+    skinned_joints,
+    vertex_basis,
+)
+from headcast.fitting.metrics import nme
+from headcast.fitting.settings import RobustLoss
+from headcast.fitting.solver import solve_robust_lm
+from headcast.fitting.types import FitResult, RefineReport
+from headcast.geometry.camera import Camera, project
+from headcast.geometry.rotation import axis_angle_to_matrix
+from headcast.headmodel.base import LinearHeadModel
+from headcast.parsing.face import HEAD_CLASSES, FaceClass, class_mask
+
+ANCHOR_ABOVE_EYES = 0.5
+"""Face vertices up to this many eye distances above the eye corners are anchored (the forehead above may follow
+the skull)."""
+
+FOREHEAD_LANDMARK = 10
+"""MediaPipe's top-of-forehead landmark: sets the head's "up" in the image."""
+
+
+@dataclass(frozen=True)
+class RefineSettings:
+    """The skull-outline refinement (module docstring).
+
+    Attributes:
+        enabled: run it (it needs face parsing; without classes nothing changes).
+        rays: rays in the fan.
+        fan_deg: the fan spans ± this about the head's up direction, degrees (ears lie outside ±70°).
+        skin_depth: how far inside the photo's boundary the skin is checked, in eye distances.
+        skin_fraction: the least fraction of skin pixels there for a ray to be used.
+        gap_px: non-head pixels in a row that end the head along a ray (thin gaps are ignored).
+        min_rays: fewer used rays than this: no refinement.
+        max_offset: a used ray whose photo boundary lies further than this from the model's silhouette (eye
+            distances) is dropped (a parsing error or an outline the model cannot reach).
+        weight: ``ω_s``, weight of an outline row.
+        anchor_weight: ``ω_a``, weight of a face-anchor row (3D offset over the model's eye distance).
+        anchor_stride: every this-many face vertices is an anchor.
+        identity_prior: ``λ``, as :attr:`FitSettings.identity_prior`.
+        loss: robust loss of the outline rows.
+        loss_scale: where it turns linear, eye distances.
+        rounds: silhouette re-selections.
+        iterations: solver steps per round.
+    """
+
+    enabled: bool = True
+    rays: int = 31
+    fan_deg: float = 65.0
+    skin_depth: float = 0.08
+    skin_fraction: float = 0.6
+    gap_px: int = 3
+    min_rays: int = 5
+    max_offset: float = 0.35
+    weight: float = 3.0
+    anchor_weight: float = 1.0
+    anchor_stride: int = 8
+    identity_prior: float = 2e-3
+    loss: RobustLoss = "soft_l1"
+    loss_scale: float = 0.02
+    rounds: int = 3
+    iterations: int = 10
+
+
+@dataclass(frozen=True, eq=False)
+class Outline:
+    """The photo's head outline along the fan (pixels).
+
+    Attributes:
+        centre: ``(2,)`` the fan's centre.
+        directions: ``(R, 2)`` unit ray directions.
+        radius: ``(R,)`` distance from the centre to the photo's boundary (NaN where the head does not end).
+        usable: ``(R,)`` the boundary is bare skin (a skull measurement).
+    """
+
+    centre: NDArray[np.float64]
+    directions: NDArray[np.float64]
+    radius: NDArray[np.float64]
+    usable: NDArray[np.bool_]
+
+
+def fan_directions(centre: NDArray[np.floating], top: NDArray[np.floating], rays: int, fan_deg: float
+                   ) -> NDArray[np.float64]:
+    """``(rays, 2)`` unit image directions fanned ``±fan_deg`` about ``top − centre``."""
+    up = np.asarray(top, dtype=np.float64) - np.asarray(centre, dtype=np.float64)
+    base = np.arctan2(up[1], up[0])
+    angles = base + np.deg2rad(np.linspace(-fan_deg, fan_deg, rays))
+    return np.column_stack([np.cos(angles), np.sin(angles)])
+
+
+def photo_outline(
+    classes: NDArray[np.uint8],
+    centre: NDArray[np.floating],
+    directions: NDArray[np.floating],
+    eye_distance: float,
+    settings: RefineSettings,
+) -> Outline:
+    """March each ray out of the parsed head and read where it ends and what lies just inside (module docstring).
+
+    Args:
+        classes: ``(H, W)`` face-parsing classes (:class:`headcast.parsing.face.FaceClass`).
+        centre: ``(2,)`` the fan's centre, pixels (inside the head).
+        directions: ``(R, 2)`` unit ray directions.
+        eye_distance: the outer-eye-corner distance, pixels.
+        settings: the ray rules.
+    """
+    h, w = classes.shape
+    head = class_mask(classes, HEAD_CLASSES)
+    skin = classes == int(FaceClass.SKIN)
+    c = np.asarray(centre, dtype=np.float64)
+    steps = np.arange(0.0, float(np.hypot(h, w)))
+    radius = np.full(len(directions), np.nan)
+    usable = np.zeros(len(directions), dtype=bool)
+    depth = max(2, int(round(settings.skin_depth * eye_distance)))
+    for j, d in enumerate(np.asarray(directions, dtype=np.float64)):
+        pts = c + steps[:, None] * d
+        inside = (pts[:, 0] >= 0) & (pts[:, 0] <= w - 1) & (pts[:, 1] >= 0) & (pts[:, 1] <= h - 1)
+        n = int(np.argmin(inside)) if not inside.all() else len(steps)
+        xi = np.round(pts[:n, 0]).astype(int)
+        yi = np.round(pts[:n, 1]).astype(int)
+        on = head[yi, xi]
+        off = ~on
+        # the first run of gap_px non-head samples ends the head
+        run = np.convolve(off.astype(int), np.ones(settings.gap_px, dtype=int), mode="valid") == settings.gap_px
+        if not run.any():
+            continue  # the head runs into the frame edge: a crop, not an outline
+        end = int(np.argmax(run))
+        if end < depth:
+            continue
+        radius[j] = end - 0.5
+        usable[j] = skin[yi[end - depth : end], xi[end - depth : end]].mean() >= settings.skin_fraction
+    return Outline(c, np.asarray(directions, dtype=np.float64), radius, usable)
+
+
+def skull_vertices(model: LinearHeadModel) -> NDArray[np.int64]:
+    """Skin vertices of the head above the outer eye corners' height in the model frame (the cranium)."""
+    skin = model.part_mask(*(n for n in ("face", "head_neck") if model.has_part(n)))
+    eyes = model.template[[model.landmarks68[36], model.landmarks68[45]]]
+    above = model.template[:, 1] > float(eyes[:, 1].mean())
+    return np.nonzero(skin & above)[0].astype(np.int64)
+
+
+def face_anchor_vertices(model: LinearHeadModel, stride: int) -> NDArray[np.int64]:
+    """Every ``stride``-th vertex of the model's face part below the outer eye corners' height plus a margin above
+    them (the region the landmarks fit and NoW measures), the anchors that keep the fitted face in place."""
+    face = model.part_mask("face") if model.has_part("face") else np.ones(model.num_vertices, dtype=bool)
+    eyes = model.template[[model.landmarks68[36], model.landmarks68[45]]]
+    span = float(np.linalg.norm(eyes[0] - eyes[1]))
+    below = model.template[:, 1] < float(eyes[:, 1].mean()) + ANCHOR_ABOVE_EYES * span
+    return np.nonzero(face & below)[0][::stride].astype(np.int64)
+
+
+def outline_vertices(
+    projected: NDArray[np.floating], outline: Outline, rays: NDArray[np.integer], fan_step: float
+) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
+    """Per ray, the candidate outermost along it among those in its angular wedge (``±fan_step/2`` radians).
+
+    Returns:
+        ``(len(rays),)`` indices into ``projected`` and whether the wedge held any candidate.
+    """
+    rel = np.asarray(projected, dtype=np.float64) - outline.centre
+    ang = np.arctan2(rel[:, 1], rel[:, 0])
+    out = np.zeros(len(rays), dtype=np.int64)
+    found = np.zeros(len(rays), dtype=bool)
+    for n, j in enumerate(np.asarray(rays)):
+        d = outline.directions[j]
+        diff = np.angle(np.exp(1j * (ang - np.arctan2(d[1], d[0]))))
+        wedge = np.nonzero(np.abs(diff) <= fan_step / 2)[0]
+        if len(wedge):
+            out[n] = wedge[np.argmax(rel[wedge] @ d)]
+            found[n] = True
+    return out, found
+
+
+def _fold_expression(basis: PointBasis, weights: NDArray[np.floating]) -> PointBasis:
+    """The basis with the expression held at ``weights`` (folded into the mean; no expression columns)."""
+    mean = basis.evaluate(np.zeros(basis.identity.shape[2]), weights)
+    empty = np.zeros((len(mean), 3, 0))
+    return PointBasis(mean, basis.identity, empty, basis.lbs_weights, basis.posedirs)
+
+
+def refine_identity(
+    fit: FitResult,
+    model: LinearHeadModel,
+    correspondence: Correspondence,
+    classes: NDArray[np.uint8] | None,
+    detected: NDArray[np.floating],
+    settings: RefineSettings,
+) -> tuple[FitResult, RefineReport]:
+    """Refine ``fit``'s identity against the parsed skull outline (module docstring).
+
+    Args:
+        fit: the landmark fit.
+        model: the fitted head model.
+        correspondence: its landmark table.
+        classes: ``(H, W)`` face-parsing classes of the photo, or None (nothing to refine against).
+        detected: ``(478, ≥2)`` the detector's landmarks (for the reported NME).
+        settings: the refinement's rules.
+
+    Returns:
+        the refined fit (identity, landmark projections and NME updated) and a report; ``fit`` itself when fewer
+        than ``settings.min_rays`` rays see bare skin at the outline.
+    """
+    start = time.perf_counter()
+    cast = settings.rays
+
+    def unchanged(reason: str, used: int = 0) -> tuple[FitResult, RefineReport]:
+        nan = float("nan")
+        return fit, RefineReport(used, cast, nan, nan, 0.0, time.perf_counter() - start, reason)
+
+    if not settings.enabled:
+        return unchanged("disabled")
+    if classes is None:
+        return unchanged("no face parsing")
+    params = fit.params
+    camera = fit.camera
+    k = len(params.identity)
+    lm = fit.landmarks_2d
+    eye = float(np.linalg.norm(lm[MP_RIGHT_EYE_OUTER] - lm[MP_LEFT_EYE_OUTER])) or 1.0
+    centre = 0.5 * (lm[MP_RIGHT_EYE_OUTER] + lm[MP_LEFT_EYE_OUTER])
+    directions = fan_directions(centre, lm[FOREHEAD_LANDMARK], cast, settings.fan_deg)
+    outline = photo_outline(classes, centre, directions, eye, settings)
+    used = np.nonzero(outline.usable)[0]
+    if len(used) < settings.min_rays:
+        return unchanged(f"{len(used)} rays see bare skin at the head's outline (< {settings.min_rays})", len(used))
+
+    no_expr = np.zeros(0, dtype=np.int64)
+    skin: SkinnedJoints | None = None
+    theta = np.zeros(0)
+    if model.skeleton is not None:
+        skin = skinned_joints(model, k, no_expr, params.expression)
+        theta = np.asarray(params.joint_rotations, dtype=np.float64)[skin.fitted].reshape(-1)
+    all_expr = np.arange(model.num_expressions)
+    anchors = _fold_expression(
+        point_basis(model, correspondence.face_ids, correspondence.barycentric, k, all_expr), params.expression
+    )
+    face_ids = face_anchor_vertices(model, settings.anchor_stride)
+    face_basis = _fold_expression(vertex_basis(model, face_ids, k, all_expr), params.expression)
+    skull = skull_vertices(model)
+    skull_basis = _fold_expression(vertex_basis(model, skull, k, all_expr), params.expression)
+    rot = axis_angle_to_matrix(params.pose.rotation)
+    t = np.asarray(params.pose.translation, dtype=np.float64)
+    none = np.zeros(0)
+    jl = np.eye(3)
+
+    def posed(basis: PointBasis, alpha: NDArray[np.float64], jac: bool):  # noqa: ANN202 - local helper
+        return pose_points(basis, alpha, none, theta, skin, with_jacobian=jac)
+
+    alpha0 = np.asarray(params.identity, dtype=np.float64)
+    anchor_target = project(posed(anchors, alpha0, False).points @ rot.T + t, camera)
+    face_target = posed(face_basis, alpha0, False).points
+    eye_m = float(np.linalg.norm(np.subtract(*model.template[[model.landmarks68[36], model.landmarks68[45]]])))
+    fan_step = np.deg2rad(2.0 * settings.fan_deg / max(cast - 1, 1))
+
+    def offsets(alpha: NDArray[np.float64], rays: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.int64],
+                                                                           NDArray[np.bool_]]:
+        pts = posed(skull_basis, alpha, False).points @ rot.T + t
+        uv = project(pts, camera)
+        ids, found = outline_vertices(uv, outline, rays, fan_step)
+        radial = np.einsum("nc,nc->n", uv[ids] - outline.centre, outline.directions[rays])
+        return radial - outline.radius[rays], ids, found
+
+    before, _, found = offsets(alpha0, used)
+    keep = found & (np.abs(before) <= settings.max_offset * eye)
+    used = used[keep]
+    if len(used) < settings.min_rays:
+        return unchanged(f"{len(used)} usable outline rays within reach of the model (< {settings.min_rays})",
+                         len(used))
+    before_median = float(np.median(np.abs(before[keep]))) / eye
+    inv = 1.0 / eye
+    sa = np.sqrt(settings.identity_prior)
+    alpha = alpha0.copy()
+    for _ in range(max(1, settings.rounds)):
+        _, ids, _ = offsets(alpha, used)
+        sub = skull_basis.take(ids)
+        dirs = outline.directions[used]
+        target_r = outline.radius[used]
+
+        def residuals_and_jacobian(x: NDArray[np.float64], jac: bool,
+                                   sub: PointBasis = sub, dirs: NDArray[np.float64] = dirs,
+                                   target_r: NDArray[np.float64] = target_r
+                                   ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+            out = posed(sub, x, jac)
+            rx = out.points @ rot.T
+            pc = rx + t
+            uv = project(pc, camera)
+            r_out = settings.weight * inv * (np.einsum("nc,nc->n", uv - outline.centre, dirs) - target_r)
+            an = posed(face_basis, x, jac)
+            d3 = an.points - face_target
+            wa = settings.anchor_weight / eye_m
+            res = np.concatenate([r_out, wa * d3.reshape(-1), sa * x])
+            if not jac:
+                return res, None
+            jp = projection_jacobian(pc, camera)
+            c_out = np.einsum("nc,ncj->nj", dirs, jp)
+            cols = slice(6, 6 + k)
+            j_out = scalar_jacobian_rows(out.basis, rot, rx, jl, c_out, out.rotations)[:, cols]
+            j_face = wa * an.basis.identity.reshape(-1, k)  # ∂X/∂α, model frame
+            return res, np.concatenate([settings.weight * inv * j_out, j_face, sa * np.eye(k)])
+
+        result = solve_robust_lm(
+            lambda x: residuals_and_jacobian(x, False)[0],
+            lambda x: residuals_and_jacobian(x, True)[1],  # type: ignore[arg-type,return-value]
+            alpha,
+            np.full(k, -np.inf),
+            np.full(k, np.inf),
+            robust_rows=len(used),
+            loss=settings.loss,
+            scale=settings.loss_scale,
+            max_iterations=settings.iterations,
+        )
+        alpha = result.x
+    after, _, _ = offsets(alpha, used)
+
+    # the fitted landmark projections move with the identity
+    shift = project(posed(anchors, alpha, False).points @ rot.T + t, camera) - anchor_target
+    lm_new = fit.landmarks_2d + shift
+    ids68 = np.asarray(model.landmarks68)
+    b68 = _fold_expression(vertex_basis(model, ids68, k, all_expr), params.expression)
+    p68_old = project(posed(b68, alpha0, False).points @ rot.T + t, camera)
+    p68_new = project(posed(b68, alpha, False).points @ rot.T + t, camera)
+    refined = replace(
+        fit,
+        params=replace(params, identity=alpha),
+        landmarks_2d=lm_new,
+        landmarks68_2d=fit.landmarks68_2d + (p68_new - p68_old),
+        nme=nme(lm_new, np.asarray(detected, dtype=np.float64)[:, :2], MP_LEFT_EYE_OUTER, MP_RIGHT_EYE_OUTER),
+        iterations={**fit.iterations, "refine": settings.rounds},
+    )
+    report = RefineReport(
+        rays_used=len(used),
+        rays=cast,
+        outline_before=before_median,
+        outline_after=float(np.median(np.abs(after))) / eye,
+        identity_change=float(np.linalg.norm(alpha - alpha0)),
+        seconds=time.perf_counter() - start,
+    )
+    return refined, report

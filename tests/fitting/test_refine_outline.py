@@ -1,0 +1,129 @@
+"""The skull-outline refinement: the photo's outline along the fan, and the identity following a bare skull."""
+
+import cv2
+import numpy as np
+import pytest
+
+from headcast.fitting.correspondence import Correspondence, landmark_points, load_correspondence
+from headcast.fitting.metrics import nme
+from headcast.fitting.refine import RefineSettings, fan_directions, photo_outline, refine_identity
+from headcast.fitting.types import FitResult
+from headcast.geometry.camera import HeadPose, camera_from_fov, project, transform_points
+from headcast.geometry.rotation import euler_yxz_to_matrix, matrix_to_axis_angle
+from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices, head_vertices
+from headcast.parsing.face import FaceClass
+
+SIZE = 800
+
+
+def disc_classes(centre: tuple[float, float], radius: float, top_class: FaceClass | None = None) -> np.ndarray:
+    """A skin disc on background; with ``top_class`` the disc's top third is that class instead."""
+    classes = np.zeros((SIZE, SIZE), np.uint8)
+    cv2.circle(classes, (int(centre[0]), int(centre[1])), int(radius), int(FaceClass.SKIN), -1)
+    if top_class is not None:
+        top = np.zeros_like(classes, dtype=bool)
+        top[: int(centre[1] - radius / 3)] = True
+        classes[top & (classes > 0)] = int(top_class)
+    return classes
+
+
+def test_photo_outline_reads_a_bare_disc() -> None:
+    centre = np.array([400.0, 420.0])
+    dirs = fan_directions(centre, centre + [0.0, -100.0], 15, 60.0)
+    assert np.allclose(dirs[7], [0.0, -1.0])  # the middle ray points at the forehead
+    out = photo_outline(disc_classes((400, 420), 200), centre, dirs, 100.0, RefineSettings())
+    assert out.usable.all()
+    np.testing.assert_allclose(out.radius, 200.0, atol=2.0)
+
+
+def test_photo_outline_ignores_hair_and_frame_edges() -> None:
+    centre = np.array([400.0, 420.0])
+    dirs = fan_directions(centre, centre + [0.0, -100.0], 15, 60.0)
+    hair = photo_outline(disc_classes((400, 420), 200, FaceClass.HAIR), centre, dirs, 100.0, RefineSettings())
+    assert not hair.usable[7]  # the top ray ends in hair
+    cropped = photo_outline(disc_classes((400, 420), 1200), centre, dirs, 100.0, RefineSettings())
+    assert np.isnan(cropped.radius).all() and not cropped.usable.any()  # the head runs out of the frame
+
+
+class Head:
+    """A true head and a fit whose cranium is wrong, seen by an 800 × 800 camera."""
+
+    def __init__(self, model: LinearHeadModel, corr: Correspondence, seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.model, self.corr = model, corr
+        self.camera = camera_from_fov(SIZE, SIZE, 40.0)
+        rot = euler_yxz_to_matrix(0.2, -0.05, 0.0)
+        self.pose = HeadPose(matrix_to_axis_angle(rot), np.array([0.0, 0.0, -0.75]))
+        self.true_identity = rng.normal(0.0, 1.0, 60)
+        self.true = HeadParams(self.true_identity, np.zeros(model.num_expressions), self.pose)
+        self.start = HeadParams(np.zeros(60), np.zeros(model.num_expressions), self.pose)
+
+    def classes(self, params: HeadParams) -> np.ndarray:
+        """Skin where the head projects, background elsewhere (a perfect parsing of a bald head)."""
+        verts = transform_points(head_vertices(self.model, params), params.pose)
+        uv = project(verts, self.camera)
+        out = np.zeros((SIZE, SIZE), np.uint8)
+        for tri in np.asarray(self.model.triangles):
+            cv2.fillConvexPoly(out, np.round(uv[tri]).astype(np.int32), int(FaceClass.SKIN))
+        return out
+
+    def fit(self, params: HeadParams) -> FitResult:
+        verts = head_vertices(self.model, params)
+        lm = project(transform_points(landmark_points(verts, self.model.triangles, self.corr), params.pose),
+                     self.camera)
+        lm68 = project(transform_points(verts[self.model.landmarks68], params.pose), self.camera)
+        return FitResult(params, self.camera, lm, lm68, 0.0)
+
+
+@pytest.fixture(scope="module")
+def corr() -> Correspondence:
+    return load_correspondence()
+
+
+def face_shift_mm(model: LinearHeadModel, a: HeadParams, b: HeadParams) -> float:
+    face = model.parts["face"]
+    va = blend_vertices(model, a.identity, a.expression)[face]
+    vb = blend_vertices(model, b.identity, b.expression)[face]
+    return float(np.median(np.linalg.norm(va - vb, axis=1))) * 1000
+
+
+def test_refinement_moves_the_cranium_to_a_bare_skull_and_keeps_the_face(ict_model, corr) -> None:
+    head = Head(ict_model, corr)
+    classes = head.classes(head.true)
+    start = head.fit(head.start)
+    refined, report = refine_identity(start, ict_model, corr, classes, start.landmarks_2d, RefineSettings())
+    assert report.reason == "" and report.rays_used >= 20
+    assert report.outline_after < 0.5 * report.outline_before
+    assert report.outline_after < 0.02  # eye distances
+    # the face is anchored where the landmark fit put it
+    assert face_shift_mm(ict_model, start.params, refined.params) < 1.0
+    # the reported landmarks moved with the identity: they are the refined model's own projections
+    again = head.fit(refined.params)
+    np.testing.assert_allclose(refined.landmarks_2d, again.landmarks_2d, atol=1e-6)
+    np.testing.assert_allclose(refined.landmarks68_2d, again.landmarks68_2d, atol=1e-6)
+    assert refined.nme == pytest.approx(nme(again.landmarks_2d, start.landmarks_2d, 263, 33))
+
+
+def test_refinement_leaves_a_head_with_hair_alone(ict_model, corr) -> None:
+    head = Head(ict_model, corr)
+    classes = head.classes(head.true)
+    classes[classes > 0] = int(FaceClass.HAIR)  # the outline is hair everywhere: no skull measurement
+    start = head.fit(head.start)
+    refined, report = refine_identity(start, ict_model, corr, classes, start.landmarks_2d, RefineSettings())
+    assert refined is start and report.rays_used == 0 and "bare skin" in report.reason
+    none, report = refine_identity(start, ict_model, corr, None, start.landmarks_2d, RefineSettings())
+    assert none is start and report.reason == "no face parsing"
+
+
+def test_refinement_of_a_skinned_model(ict_model, corr) -> None:
+    from testhelp import ict_with_jaw
+
+    model = ict_with_jaw(ict_model)
+    head = Head(model, corr)
+    jaw = np.zeros((model.skeleton.num_joints, 3))
+    jaw[model.skeleton.joint_index("jaw")] = [0.15, 0.0, 0.0]
+    true = HeadParams(head.true_identity, head.true.expression, head.pose, jaw)
+    start = head.fit(HeadParams(np.zeros(60), head.true.expression, head.pose, jaw))
+    refined, report = refine_identity(start, model, corr, head.classes(true), start.landmarks_2d, RefineSettings())
+    assert report.outline_after < 0.5 * report.outline_before
+    np.testing.assert_allclose(refined.landmarks_2d, head.fit(refined.params).landmarks_2d, atol=1e-3)  # pixels
