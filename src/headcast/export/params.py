@@ -48,6 +48,7 @@ from headcast.avatar import Avatar
 from headcast.errors import HeadcastError
 from headcast.export.jsondoc import load_document, write_document
 from headcast.fitting.flame_head import FLAME_HEAD_NAME
+from headcast.fitting.types import RefineReport
 from headcast.geometry.camera import Camera, HeadPose, pose_matrix
 from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
 from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
@@ -138,11 +139,24 @@ class ImageDoc(_Schema):
     processing_scale: float = Field(gt=0, le=1)
 
 
+class RefineDoc(_Schema):
+    """What the skull-outline refinement did (:mod:`headcast.fitting.refine`)."""
+
+    rays_used: int = Field(ge=0, description="rays whose photo outline is bare skin (0: the fit was not changed)")
+    rays: int = Field(ge=0, description="rays cast over the top of the head")
+    outline_before: float | None = Field(description="median |model - photo| outline offset, outer-eye distances")
+    outline_after: float | None = Field(description="the same after the refinement")
+    identity_change: float = Field(description="norm of the identity change, sigma units")
+    reason: str = Field(default="", description="why nothing was refined")
+
+
 class FitDoc(_Schema):
     """Fit quality: normalised mean landmark error and solver iterations per stage."""
 
     nme: float
     iterations: dict[str, int] = Field(default_factory=dict)
+    refine: RefineDoc | None = Field(default=None, description="the skull-outline refinement; absent when it did "
+                                                               "not run")
 
 
 class EmotionDoc(_Schema):
@@ -378,6 +392,15 @@ def flame_document(model: LinearHeadModel, params: HeadParams) -> FlameDoc:
     )
 
 
+def _refine_doc(report: RefineReport | None) -> RefineDoc | None:
+    if report is None:
+        return None
+    finite = lambda v: float(v) if np.isfinite(v) else None  # noqa: E731 - NaN is "not measured"
+    return RefineDoc(rays_used=report.rays_used, rays=report.rays, outline_before=finite(report.outline_before),
+                     outline_after=finite(report.outline_after), identity_change=float(report.identity_change),
+                     reason=report.reason)
+
+
 def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) -> AvatarParams:
     """Build the ``params.json`` document of an avatar.
 
@@ -438,7 +461,7 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
             processing_scale=scale,
         ),
         landmarks68_2d=[(float(u), float(v)) for u, v in landmarks],
-        fit=FitDoc(nme=float(fit.nme), iterations=dict(fit.iterations)),
+        fit=FitDoc(nme=float(fit.nme), iterations=dict(fit.iterations), refine=_refine_doc(avatar.refine)),
         timings={k: float(v) for k, v in (avatar.timings if timings is None else timings).items()},
         warnings=list(avatar.warnings),
         emotion=None if avatar.emotion is None else EmotionDoc(

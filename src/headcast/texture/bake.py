@@ -80,7 +80,8 @@ def bake_texture(
     if classes is not None:
         if classes.shape != photo.pixels.shape[:2]:
             raise ValueError(f"classes {classes.shape} do not match the photo {photo.pixels.shape[:2]}")
-        keep = occlusion_trust(classes, face_width, settings.occluder_dilation, settings.occluder_feather)
+        keep = occlusion_trust(classes, face_width, settings.occluder_dilation, settings.occluder_feather,
+                               pixels=photo.pixels)
         trust = ((trust.astype(np.uint16) * keep.astype(np.uint16) + 127) // 255).astype(np.uint8)
     r0, r1, c0, c1 = maps.face_box
     proj = project_photo(
