@@ -6,7 +6,7 @@ import pytest
 
 from headcast.fitting.correspondence import Correspondence, landmark_points, load_correspondence
 from headcast.fitting.metrics import nme
-from headcast.fitting.refine import RefineSettings, fan_directions, photo_outline, refine_identity
+from headcast.fitting.refine import RefineSettings, fan_directions, outline_rays, photo_outline, refine_identity
 from headcast.fitting.types import FitResult
 from headcast.geometry.camera import HeadPose, camera_from_fov, project, transform_points
 from headcast.geometry.rotation import euler_yxz_to_matrix, matrix_to_axis_angle
@@ -29,7 +29,7 @@ def disc_classes(centre: tuple[float, float], radius: float, top_class: FaceClas
 
 def test_photo_outline_reads_a_bare_disc() -> None:
     centre = np.array([400.0, 420.0])
-    dirs = fan_directions(centre, centre + [0.0, -100.0], 15, 60.0)
+    dirs = fan_directions(centre, centre + np.array([0.0, -100.0]), 15, 60.0)
     assert np.allclose(dirs[7], [0.0, -1.0])  # the middle ray points at the forehead
     out = photo_outline(disc_classes((400, 420), 200), centre, dirs, 100.0, RefineSettings())
     assert out.usable.all()
@@ -38,7 +38,7 @@ def test_photo_outline_reads_a_bare_disc() -> None:
 
 def test_photo_outline_ignores_hair_and_frame_edges() -> None:
     centre = np.array([400.0, 420.0])
-    dirs = fan_directions(centre, centre + [0.0, -100.0], 15, 60.0)
+    dirs = fan_directions(centre, centre + np.array([0.0, -100.0]), 15, 60.0)
     hair = photo_outline(disc_classes((400, 420), 200, FaceClass.HAIR), centre, dirs, 100.0, RefineSettings())
     assert not hair.usable[7]  # the top ray ends in hair
     cropped = photo_outline(disc_classes((400, 420), 1200), centre, dirs, 100.0, RefineSettings())
@@ -69,8 +69,9 @@ class Head:
 
     def fit(self, params: HeadParams) -> FitResult:
         verts = head_vertices(self.model, params)
-        lm = project(transform_points(landmark_points(verts, self.model.triangles, self.corr), params.pose),
-                     self.camera)
+        lm = project(
+            transform_points(landmark_points(verts, self.model.triangles, self.corr), params.pose), self.camera
+        )
         lm68 = project(transform_points(verts[self.model.landmarks68], params.pose), self.camera)
         return FitResult(params, self.camera, lm, lm68, 0.0)
 
@@ -127,3 +128,19 @@ def test_refinement_of_a_skinned_model(ict_model, corr) -> None:
     refined, report = refine_identity(start, model, corr, head.classes(true), start.landmarks_2d, RefineSettings())
     assert report.outline_after < 0.5 * report.outline_before
     np.testing.assert_allclose(refined.landmarks_2d, head.fit(refined.params).landmarks_2d, atol=1e-3)  # pixels
+
+
+def test_ear_rays_measure_ears_only() -> None:
+    centre = np.array([400.0, 420.0])
+    classes = disc_classes((400, 420), 150)
+    cv2.ellipse(classes, (555, 450), (30, 60), 0, 0, 360, int(FaceClass.R_EAR), -1)  # an ear on the image's right
+    settings = RefineSettings(rays=15, fan_deg=60.0, ear_rays=8, ear_fan_deg=(80.0, 115.0))
+    dirs, ears, half = outline_rays(centre, centre + np.array([0.0, -100.0]), settings)
+    assert dirs.shape == (31, 2) and ears.sum() == 16 and np.all(half > 0)
+    out = photo_outline(classes, centre, dirs, 100.0, settings, ears, half)
+    right = ears & (dirs[:, 0] > 0.9)  # the right fan's rays pointing at the ear
+    assert right.any() and out.usable[right].all()
+    assert np.all(out.radius[right] > 160)  # they end at the ear's rim, beyond the disc
+    left = ears & (dirs[:, 0] < 0)
+    assert not out.usable[left].any()  # skin, not an ear, ends those rays
+    assert out.usable[~ears].all()  # the skull fan sees bare skin

@@ -1,17 +1,18 @@
-"""Refine the fitted identity against the photo's visible skull outline (face parsing), after the landmark fit.
+"""Refine the fitted identity against the photo's visible skull and ear outlines (face parsing), after the landmark fit.
 
-The landmarks say nothing above the brows: on a bald or shaved head the fitted cranium is the prior's, and the
-outline where photo and render disagree carries much of the same-view error. Where the parsed photo shows bare skin
-up to the head's outline, that outline is a measurement of the skull, and the identity modes (which span the whole
-head) can follow it.
+The landmarks say nothing above the brows or about the ears: on a bald or shaved head the fitted cranium is the
+prior's, the template's ears sit inside the photo's, and the outline where photo and render disagree carries much
+of the same-view error. Where the parsed photo shows bare skin (or an ear) up to the head's outline, that outline is
+a measurement of the skull (or the ear), and the identity modes (which span the whole head) can follow it.
 
 Geometry (image pixels; ``s`` = the fitted outer-eye-corner distance): rays leave the centre ``c`` between the
-fitted outer eye corners, fanned ``±fan_deg`` about the head's image "up" (``c`` → the forehead landmark 10). Along
-ray ``d_j`` the photo's boundary ``ρ_j`` is where the head classes end (the first run of ``gap_px`` non-head
-pixels); the ray is *used* only when the ``skin_depth · s`` just inside that boundary is mostly skin
-(:attr:`RefineSettings.skin_fraction`) — hair, a hat or a frame edge there says nothing about the skull. The model's
-point on that ray is its silhouette: among the skull vertices projecting into the ray's angular wedge, the one
-outermost along ``d_j`` (re-chosen every round, as the landmark fit re-chooses its jaw contour).
+fitted outer eye corners, fanned ``±fan_deg`` about the head's image "up" (``c`` → the forehead landmark 10), plus
+a fan on each side over the ears (``ear_fan_deg``). Along ray ``d_j`` the photo's boundary ``ρ_j`` is where the head
+classes end (the first run of ``gap_px`` non-head pixels); the ray is *used* only when the ``skin_depth · s`` just
+inside that boundary is mostly skin (an ear, for the ear rays; :attr:`RefineSettings.skin_fraction`) — hair, a hat
+or a frame edge there says nothing about the skull. The model's point on that ray is its silhouette: among the skin
+vertices above the mouth projecting into the ray's angular wedge, the one outermost along ``d_j`` (re-chosen every
+round, as the landmark fit re-chooses its jaw contour).
 
 Energy over the identity ``α`` only (expression, jaw and pose stay as fitted)::
 
@@ -33,6 +34,7 @@ from numpy.typing import NDArray
 from headcast.fitting.correspondence import MP_LEFT_EYE_OUTER, MP_RIGHT_EYE_OUTER, Correspondence
 from headcast.fitting.fit import (
     PointBasis,
+    PosedPoints,
     SkinnedJoints,
     point_basis,
     pose_points,
@@ -45,7 +47,7 @@ from headcast.fitting.metrics import nme
 from headcast.fitting.settings import RobustLoss
 from headcast.fitting.solver import solve_robust_lm
 from headcast.fitting.types import FitResult, RefineReport
-from headcast.geometry.camera import Camera, project
+from headcast.geometry.camera import project
 from headcast.geometry.rotation import axis_angle_to_matrix
 from headcast.headmodel.base import LinearHeadModel
 from headcast.parsing.face import HEAD_CLASSES, FaceClass, class_mask
@@ -66,6 +68,9 @@ class RefineSettings:
         enabled: run it (it needs face parsing; without classes nothing changes).
         rays: rays in the fan.
         fan_deg: the fan spans ± this about the head's up direction, degrees (ears lie outside ±70°).
+        ear_rays: rays in each ear's fan (0: the ears are not measured).
+        ear_fan_deg: ``(from, to)``: each ear's fan spans these angles from the head's up direction, degrees; its
+            rays are used where the photo's outline is an ear.
         skin_depth: how far inside the photo's boundary the skin is checked, in eye distances.
         skin_fraction: the least fraction of skin pixels there for a ray to be used.
         gap_px: non-head pixels in a row that end the head along a ray (thin gaps are ignored).
@@ -85,6 +90,8 @@ class RefineSettings:
     enabled: bool = True
     rays: int = 31
     fan_deg: float = 65.0
+    ear_rays: int = 8
+    ear_fan_deg: tuple[float, float] = (80.0, 115.0)
     skin_depth: float = 0.08
     skin_fraction: float = 0.6
     gap_px: int = 3
@@ -108,22 +115,53 @@ class Outline:
         centre: ``(2,)`` the fan's centre.
         directions: ``(R, 2)`` unit ray directions.
         radius: ``(R,)`` distance from the centre to the photo's boundary (NaN where the head does not end).
-        usable: ``(R,)`` the boundary is bare skin (a skull measurement).
+        usable: ``(R,)`` the boundary is what the ray measures (bare skin for the skull, an ear for the ears).
+        half_width: ``(R,)`` half the angle between neighbouring rays, radians (the ray's wedge).
     """
 
     centre: NDArray[np.float64]
     directions: NDArray[np.float64]
     radius: NDArray[np.float64]
     usable: NDArray[np.bool_]
+    half_width: NDArray[np.float64]
 
 
-def fan_directions(centre: NDArray[np.floating], top: NDArray[np.floating], rays: int, fan_deg: float
-                   ) -> NDArray[np.float64]:
-    """``(rays, 2)`` unit image directions fanned ``±fan_deg`` about ``top − centre``."""
+def fan_directions(
+    centre: NDArray[np.floating], top: NDArray[np.floating], rays: int, fan_deg: float, start_deg: float | None = None
+) -> NDArray[np.float64]:
+    """``(rays, 2)`` unit image directions from ``start_deg`` (default ``−fan_deg``) to ``fan_deg`` degrees.
+
+    Angles are measured from ``top − centre`` and grow clockwise on screen (image y points down).
+    """
     up = np.asarray(top, dtype=np.float64) - np.asarray(centre, dtype=np.float64)
     base = np.arctan2(up[1], up[0])
-    angles = base + np.deg2rad(np.linspace(-fan_deg, fan_deg, rays))
+    lo = -fan_deg if start_deg is None else start_deg
+    angles = base + np.deg2rad(np.linspace(lo, fan_deg, rays))
     return np.column_stack([np.cos(angles), np.sin(angles)])
+
+
+EAR_CLASSES = (FaceClass.L_EAR, FaceClass.R_EAR)
+
+
+def outline_rays(
+    centre: NDArray[np.floating], top: NDArray[np.floating], settings: "RefineSettings"
+) -> tuple[NDArray[np.float64], NDArray[np.bool_], NDArray[np.float64]]:
+    """The skull fan and both ear fans.
+
+    Returns:
+        directions ``(R, 2)``, which rays measure an ear ``(R,)``, their wedge half-widths ``(R,)`` radians.
+    """
+    skull = fan_directions(centre, top, settings.rays, settings.fan_deg)
+    step = np.deg2rad(settings.fan_deg / max(settings.rays - 1, 1))
+    parts, ears, widths = [skull], [np.zeros(len(skull), bool)], [np.full(len(skull), step)]
+    if settings.ear_rays > 0:
+        lo, hi = settings.ear_fan_deg
+        ear_step = np.deg2rad((hi - lo) / max(2 * (settings.ear_rays - 1), 1))
+        for sign in (-1.0, 1.0):
+            parts.append(fan_directions(centre, top, settings.ear_rays, sign * hi, start_deg=sign * lo))
+            ears.append(np.ones(settings.ear_rays, bool))
+            widths.append(np.full(settings.ear_rays, ear_step))
+    return np.concatenate(parts), np.concatenate(ears), np.concatenate(widths)
 
 
 def photo_outline(
@@ -132,6 +170,8 @@ def photo_outline(
     directions: NDArray[np.floating],
     eye_distance: float,
     settings: RefineSettings,
+    ears: NDArray[np.bool_] | None = None,
+    half_width: NDArray[np.floating] | None = None,
 ) -> Outline:
     """March each ray out of the parsed head and read where it ends and what lies just inside (module docstring).
 
@@ -141,15 +181,19 @@ def photo_outline(
         directions: ``(R, 2)`` unit ray directions.
         eye_distance: the outer-eye-corner distance, pixels.
         settings: the ray rules.
+        ears: ``(R,)`` rays that measure an ear (their boundary must be ear, not skin); default none.
+        half_width: ``(R,)`` the rays' wedge half-widths, radians (carried into the :class:`Outline`).
     """
     h, w = classes.shape
     head = class_mask(classes, HEAD_CLASSES)
     skin = classes == int(FaceClass.SKIN)
+    ear = class_mask(classes, EAR_CLASSES)
+    is_ear = np.zeros(len(directions), bool) if ears is None else np.asarray(ears, bool)
     c = np.asarray(centre, dtype=np.float64)
     steps = np.arange(0.0, float(np.hypot(h, w)))
     radius = np.full(len(directions), np.nan)
     usable = np.zeros(len(directions), dtype=bool)
-    depth = max(2, int(round(settings.skin_depth * eye_distance)))
+    depth = max(2, round(settings.skin_depth * eye_distance))
     for j, d in enumerate(np.asarray(directions, dtype=np.float64)):
         pts = c + steps[:, None] * d
         inside = (pts[:, 0] >= 0) & (pts[:, 0] <= w - 1) & (pts[:, 1] >= 0) & (pts[:, 1] <= h - 1)
@@ -166,21 +210,26 @@ def photo_outline(
         if end < depth:
             continue
         radius[j] = end - 0.5
-        usable[j] = skin[yi[end - depth : end], xi[end - depth : end]].mean() >= settings.skin_fraction
-    return Outline(c, np.asarray(directions, dtype=np.float64), radius, usable)
+        measured = ear if is_ear[j] else skin
+        usable[j] = measured[yi[end - depth : end], xi[end - depth : end]].mean() >= settings.skin_fraction
+    widths = np.zeros(len(directions)) if half_width is None else np.asarray(half_width, dtype=np.float64)
+    return Outline(c, np.asarray(directions, dtype=np.float64), radius, usable, widths)
 
 
 def skull_vertices(model: LinearHeadModel) -> NDArray[np.int64]:
-    """Skin vertices of the head above the outer eye corners' height in the model frame (the cranium)."""
+    """Skin vertices of the head above the mouth corners' height in the model frame (cranium and ears)."""
     skin = model.part_mask(*(n for n in ("face", "head_neck") if model.has_part(n)))
-    eyes = model.template[[model.landmarks68[36], model.landmarks68[45]]]
-    above = model.template[:, 1] > float(eyes[:, 1].mean())
+    mouth = model.template[[model.landmarks68[48], model.landmarks68[54]]]
+    above = model.template[:, 1] > float(mouth[:, 1].mean())
     return np.nonzero(skin & above)[0].astype(np.int64)
 
 
 def face_anchor_vertices(model: LinearHeadModel, stride: int) -> NDArray[np.int64]:
-    """Every ``stride``-th vertex of the model's face part below the outer eye corners' height plus a margin above
-    them (the region the landmarks fit and NoW measures), the anchors that keep the fitted face in place."""
+    """The anchors that keep the fitted face in place.
+
+    Every ``stride``-th vertex of the model's face part below the outer eye corners' height plus a margin above them
+    (the region the landmarks fit and NoW measures).
+    """
     face = model.part_mask("face") if model.has_part("face") else np.ones(model.num_vertices, dtype=bool)
     eyes = model.template[[model.landmarks68[36], model.landmarks68[45]]]
     span = float(np.linalg.norm(eyes[0] - eyes[1]))
@@ -189,9 +238,9 @@ def face_anchor_vertices(model: LinearHeadModel, stride: int) -> NDArray[np.int6
 
 
 def outline_vertices(
-    projected: NDArray[np.floating], outline: Outline, rays: NDArray[np.integer], fan_step: float
+    projected: NDArray[np.floating], outline: Outline, rays: NDArray[np.integer]
 ) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Per ray, the candidate outermost along it among those in its angular wedge (``±fan_step/2`` radians).
+    """Per ray, the candidate outermost along it among those in its angular wedge (``Outline.half_width``).
 
     Returns:
         ``(len(rays),)`` indices into ``projected`` and whether the wedge held any candidate.
@@ -203,7 +252,7 @@ def outline_vertices(
     for n, j in enumerate(np.asarray(rays)):
         d = outline.directions[j]
         diff = np.angle(np.exp(1j * (ang - np.arctan2(d[1], d[0]))))
-        wedge = np.nonzero(np.abs(diff) <= fan_step / 2)[0]
+        wedge = np.nonzero(np.abs(diff) <= outline.half_width[j])[0]
         if len(wedge):
             out[n] = wedge[np.argmax(rel[wedge] @ d)]
             found[n] = True
@@ -240,7 +289,7 @@ def refine_identity(
         than ``settings.min_rays`` rays see bare skin at the outline.
     """
     start = time.perf_counter()
-    cast = settings.rays
+    cast = settings.rays + 2 * settings.ear_rays
 
     def unchanged(reason: str, used: int = 0) -> tuple[FitResult, RefineReport]:
         nan = float("nan")
@@ -256,11 +305,14 @@ def refine_identity(
     lm = fit.landmarks_2d
     eye = float(np.linalg.norm(lm[MP_RIGHT_EYE_OUTER] - lm[MP_LEFT_EYE_OUTER])) or 1.0
     centre = 0.5 * (lm[MP_RIGHT_EYE_OUTER] + lm[MP_LEFT_EYE_OUTER])
-    directions = fan_directions(centre, lm[FOREHEAD_LANDMARK], cast, settings.fan_deg)
-    outline = photo_outline(classes, centre, directions, eye, settings)
+    directions, ears, half_width = outline_rays(centre, lm[FOREHEAD_LANDMARK], settings)
+    cast = len(directions)
+    outline = photo_outline(classes, centre, directions, eye, settings, ears, half_width)
     used = np.nonzero(outline.usable)[0]
     if len(used) < settings.min_rays:
-        return unchanged(f"{len(used)} rays see bare skin at the head's outline (< {settings.min_rays})", len(used))
+        return unchanged(
+            f"{len(used)} rays see bare skin or ears at the head's outline (< {settings.min_rays})", len(used)
+        )
 
     no_expr = np.zeros(0, dtype=np.int64)
     skin: SkinnedJoints | None = None
@@ -281,20 +333,20 @@ def refine_identity(
     none = np.zeros(0)
     jl = np.eye(3)
 
-    def posed(basis: PointBasis, alpha: NDArray[np.float64], jac: bool):  # noqa: ANN202 - local helper
+    def posed(basis: PointBasis, alpha: NDArray[np.float64], jac: bool) -> PosedPoints:
         return pose_points(basis, alpha, none, theta, skin, with_jacobian=jac)
 
     alpha0 = np.asarray(params.identity, dtype=np.float64)
     anchor_target = project(posed(anchors, alpha0, False).points @ rot.T + t, camera)
     face_target = posed(face_basis, alpha0, False).points
     eye_m = float(np.linalg.norm(np.subtract(*model.template[[model.landmarks68[36], model.landmarks68[45]]])))
-    fan_step = np.deg2rad(2.0 * settings.fan_deg / max(cast - 1, 1))
 
-    def offsets(alpha: NDArray[np.float64], rays: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.int64],
-                                                                           NDArray[np.bool_]]:
+    def offsets(
+        alpha: NDArray[np.float64], rays: NDArray[np.int64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.bool_]]:
         pts = posed(skull_basis, alpha, False).points @ rot.T + t
         uv = project(pts, camera)
-        ids, found = outline_vertices(uv, outline, rays, fan_step)
+        ids, found = outline_vertices(uv, outline, rays)
         radial = np.einsum("nc,nc->n", uv[ids] - outline.centre, outline.directions[rays])
         return radial - outline.radius[rays], ids, found
 
@@ -302,8 +354,9 @@ def refine_identity(
     keep = found & (np.abs(before) <= settings.max_offset * eye)
     used = used[keep]
     if len(used) < settings.min_rays:
-        return unchanged(f"{len(used)} usable outline rays within reach of the model (< {settings.min_rays})",
-                         len(used))
+        return unchanged(
+            f"{len(used)} usable outline rays within reach of the model (< {settings.min_rays})", len(used)
+        )
     before_median = float(np.median(np.abs(before[keep]))) / eye
     inv = 1.0 / eye
     sa = np.sqrt(settings.identity_prior)
@@ -314,10 +367,13 @@ def refine_identity(
         dirs = outline.directions[used]
         target_r = outline.radius[used]
 
-        def residuals_and_jacobian(x: NDArray[np.float64], jac: bool,
-                                   sub: PointBasis = sub, dirs: NDArray[np.float64] = dirs,
-                                   target_r: NDArray[np.float64] = target_r
-                                   ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+        def residuals_and_jacobian(
+            x: NDArray[np.float64],
+            jac: bool,
+            sub: PointBasis = sub,
+            dirs: NDArray[np.float64] = dirs,
+            target_r: NDArray[np.float64] = target_r,
+        ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
             out = posed(sub, x, jac)
             rx = out.points @ rot.T
             pc = rx + t

@@ -24,8 +24,12 @@ PHOTO_CLASSES: tuple[FaceClass, ...] = (*FACE_CLASSES, FaceClass.NECK)
 
 
 def glasses_lenses(
-    pixels: NDArray[np.uint8], classes: NDArray[np.uint8], face_width: float, rim: float = 0.05,
-    dark_lens: float = 0.55, tint: float = 20.0,
+    pixels: NDArray[np.uint8],
+    classes: NDArray[np.uint8],
+    face_width: float,
+    rim: float = 0.05,
+    dark_lens: float = 0.55,
+    tint: float = 20.0,
 ) -> NDArray[np.bool_]:
     """The see-through lens interiors of the parsed eyeglasses (module docstring); all False without glasses.
 
@@ -58,7 +62,11 @@ def glasses_lenses(
 
 
 def occlusion_trust(
-    classes: NDArray[np.uint8], face_width: float, dilation: float, feather: float, max_side: int = 512,
+    classes: NDArray[np.uint8],
+    face_width: float,
+    dilation: float,
+    feather: float,
+    max_side: int = 512,
     pixels: NDArray[np.uint8] | None = None,
 ) -> NDArray[np.uint8]:
     """Per-pixel trust of the photo from its face-parsing classes: 255 on the face, 0 on and near occluders.
@@ -79,10 +87,10 @@ def occlusion_trust(
     h, w = classes.shape
     scale = min(1.0, max_side / max(h, w))
     sh, sw = max(1, round(h * scale)), max(1, round(w * scale))
-    occluder = ~class_mask(classes, PHOTO_CLASSES)
+    occluding = ~class_mask(classes, PHOTO_CLASSES)
     if pixels is not None:
-        occluder &= ~glasses_lenses(pixels, classes, face_width)
-    occluder = occluder.astype(np.uint8)
+        occluding &= ~glasses_lenses(pixels, classes, face_width)
+    occluder = occluding.astype(np.uint8)
     if scale < 1.0:
         occluder = np.asarray(cv2.resize(occluder, (sw, sh), interpolation=cv2.INTER_AREA) > 0, np.uint8)
     px = face_width * scale
