@@ -1,4 +1,5 @@
-"""The composition: photo → landmarks → parsing → fit → outline refinement → texture (reconstruct) → hair (dress) → emotion (pose) → files (write).
+"""The composition: photo → landmarks → parsing → fit → outline refinement → texture (reconstruct) → hair (dress)
+→ emotion (pose) → files (write).
 
 Every entry point — ``headcast make``, the web service's workers, ``headcast eval`` and the scripts — loads one
 :class:`Pipeline` (the model files, detector, renderer, emotion network and, on first use, the face parser) and

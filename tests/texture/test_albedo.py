@@ -233,3 +233,28 @@ def test_params_json_lighting_direction_is_rotated_into_the_model_frame(side_lit
     assert doc.lighting is not None and on.lighting is not None
     rot = axis_angle_to_matrix(np.array([0.0, 0.5, 0.0]))
     assert np.allclose(rot @ np.asarray(doc.lighting.direction_model), on.lighting.direction, atol=1e-9)
+
+
+def test_params_json_lighting_relights_in_either_frame_and_reads_back(side_lit, ict_model, tmp_path) -> None:
+    from headcast.render.views import albedo_light
+    from headcast.texture.lighting import shading
+
+    photo, fit, _, on = side_lit
+    pose = HeadPose(np.array([0.2, 0.5, -0.1]), np.array([0.0, 0.0, -0.6]))
+    turned = replace(fit, params=replace(fit.params, pose=pose))
+    path = write_params(tmp_path / "params.json", _avatar(photo, turned, on, ict_model))
+    doc = load_params_document(path).lighting
+    assert doc is not None and on.lighting is not None
+    assert doc.coefficients_model is not None and doc.shading_range is not None
+    # the model-frame coefficients shade a model normal as the camera-frame ones shade the posed normal
+    rot = axis_angle_to_matrix(pose.rotation)
+    n = np.random.default_rng(0).normal(size=(200, 3))
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    assert np.allclose(shading(n, np.asarray(doc.coefficients_model)), shading(n @ rot.T, on.lighting), atol=1e-5)
+    # the range the bake clamped to (raised to the de-lighting floor) and what the renders need come back
+    assert doc.shading_range[0] >= TextureSettings().delight_floor
+    back = replace(on, lighting=doc.estimate(), delight_strength=doc.delight_strength)
+    original, restored = albedo_light(on), albedo_light(back)
+    assert original is not None and restored is not None
+    assert np.allclose(restored.matrix, original.matrix) and restored.shading_range == original.shading_range
+    assert restored.exponents == pytest.approx(original.exponents) and restored.strength == original.strength

@@ -15,6 +15,7 @@ from headcast.texture.lighting import (
     rotate_lighting,
     sh_basis,
     shading,
+    shading_matrix,
     srgb_to_linear,
 )
 
@@ -115,6 +116,22 @@ def test_shading_fast_form_matches_the_basis() -> None:
     coeffs = rng.normal(size=9)
     reference = sh_basis(n) @ (BAND_GAIN * coeffs)
     assert np.allclose(shading(n, coeffs), reference, atol=1e-5 * np.abs(reference).max())
+
+
+def test_shading_matrix_is_the_quadratic_form_of_the_shading() -> None:
+    # what the renderer evaluates per pixel (n̂ᵀ M n̂, n̂ = (n, 1)) against the basis sum; symmetric
+    rng = np.random.default_rng(2)
+    n = rng.normal(size=(500, 3))
+    n /= np.linalg.norm(n, axis=1, keepdims=True)
+    coeffs = rng.normal(size=9)
+    m = shading_matrix(coeffs)
+    nh = np.c_[n, np.ones(len(n))]
+    reference = sh_basis(n) @ (BAND_GAIN * coeffs)
+    assert m.shape == (4, 4) and np.array_equal(m, m.T)
+    assert np.allclose(np.einsum("ni,ij,nj->n", nh, m, nh), reference, atol=1e-6 * np.abs(reference).max())
+    assert np.array_equal(shading_matrix(ShLighting(coeffs)), m)
+    with pytest.raises(ValueError, match="shape"):
+        shading_matrix(np.zeros(4))
 
 
 def test_uniform_light_shades_every_normal_equally() -> None:

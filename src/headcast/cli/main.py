@@ -206,6 +206,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the synthetic heads (default 0)")
     evaluate.add_argument(
+        "--delight", choices=("on", "off"), default=None,
+        help="bake de-lit albedo textures (relit by the renders) or keep the photo's shading (default: the "
+        "pipeline's TextureSettings.delight)",
+    )
+    evaluate.add_argument(
         "--assets", type=Path, default=None, metavar="DIR", help="model-file folder (else HEADCAST_ASSETS, ...)"
     )
     evaluate.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -351,12 +356,18 @@ def _options(args: argparse.Namespace) -> "Options":
 
 
 def _load_pipeline(
-    assets: Path | None, head_model: "HeadModelName" = "ict", flame_model: Path | None = None
+    assets: Path | None, head_model: "HeadModelName" = "ict", flame_model: Path | None = None,
+    delight: bool | None = None,
 ) -> "Pipeline":
+    from dataclasses import replace
+
     from headcast.pipeline import HeadModelSettings, Pipeline, PipelineSettings
 
     head = HeadModelSettings(name=head_model, flame_model=flame_model)
-    return Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=assets), head=head))
+    settings = PipelineSettings(assets=AssetSettings(assets_dir=assets), head=head)
+    if delight is not None:
+        settings = replace(settings, texture=replace(settings.texture, delight=delight))
+    return Pipeline.load(settings)
 
 
 def _cmd_hairstyles(args: argparse.Namespace) -> int:
@@ -480,7 +491,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     count = args.synthetic if args.synthetic is not None else (FAST_SYNTHETIC if args.fast else 10)
     settings = EvalSettings(synthetic=SyntheticSettings(count=max(0, count), seed=args.seed))
     options = Options()  # EVALUATION.md: the default avatar (hair from the photo, the photo's own expression)
-    pipeline = _load_pipeline(args.assets)
+    pipeline = _load_pipeline(args.assets, delight=None if args.delight is None else args.delight == "on")
     try:
         run = run_evaluation(
             pipeline, photos, settings, options, reuse_dir=args.reuse,
@@ -511,5 +522,6 @@ def _eval_command(args: argparse.Namespace) -> str:
     parts += ["--reuse", str(args.reuse)] if args.reuse is not None else []
     parts += ["--synthetic", str(args.synthetic)] if args.synthetic is not None else []
     parts += ["--seed", str(args.seed)] if args.seed else []
+    parts += ["--delight", args.delight] if args.delight is not None else []
     parts += ["--assets", str(args.assets)] if args.assets is not None else []
     return shlex.join(parts)

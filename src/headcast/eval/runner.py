@@ -413,13 +413,16 @@ def avatar_from_bundle(pipeline: Pipeline, photo_path: Path, bundle_dir: Path) -
     and the hair stage are not re-run: the strands come back from ``hair.data`` + ``hair.json``
     (:func:`headcast.eval.bundle_hair.read_bundle_hair`; the returned :class:`BundleHair` says what was found).
     The bundle does not store the texture's photo coverage, so the ``flat_texture`` baseline of a reused avatar
-    takes the median over the whole atlas and its seam score is missing.
+    takes the median over the whole atlas and its seam score is missing. A de-lit texture gets its lighting back
+    from ``params.json`` (``lighting``), so its renders are relit as the pipeline's are.
 
     Raises:
         headcast.export.params.ParamsFileError: ``params.json`` is missing or invalid.
         headcast.errors.InputImageError: the photo or texture cannot be read.
     """
-    from headcast.export.params import read_params
+    from headcast.export.params import load_params_document
+    from headcast.texture.albedo import delight_map, face_strength
+    from headcast.texture.maps import atlas_maps
 
     s = pipeline.settings
     timings: dict[str, float] = {}
@@ -429,12 +432,22 @@ def avatar_from_bundle(pipeline: Pipeline, photo_path: Path, bundle_dir: Path) -
     start = time.perf_counter()
     landmarks = detect_landmarks(photo, pipeline.detector, s.detector)
     timings["detect"] = time.perf_counter() - start
-    params, camera = read_params(bundle_dir / "params.json", pipeline.model)
+    doc = load_params_document(bundle_dir / "params.json")
+    params, camera = doc.head_params(pipeline.model), doc.camera_model()
     camera = camera.scaled(photo.scale) if photo.scale != 1.0 else camera
     mp, ibug = fitted_landmarks(pipeline, params, camera)
     fit = FitResult(params, camera, mp, ibug, nme(mp, landmarks.points[:, :2], *MP_OUTER_EYE))
     tex = load_photo(bundle_dir / "texture.png", s.photo).pixels
-    texture = UVTexture(tex, atlas_uv(pipeline.model, tex.shape[0]), np.zeros(tex.shape[:2], np.float32))
+    # an albedo texture is relit by the renders with the lighting its bake divided out (params.json "lighting"),
+    # per texel as the bake did it, taking the face as fully seen (the bundle holds no coverage)
+    light, strength, strength_map = None, 0.0, None
+    if doc.lighting is not None:
+        light, strength = doc.lighting.estimate(), doc.lighting.delight_strength
+        maps = atlas_maps(pipeline.model, tex.shape[0], pipeline.renderer)
+        face = face_strength(maps, s.texture, strength)
+        strength_map = delight_map(maps, face, np.ones_like(face), strength)
+    texture = UVTexture(tex, atlas_uv(pipeline.model, tex.shape[0]), np.zeros(tex.shape[:2], np.float32), light,
+                        strength, strength_map)
     hair = read_bundle_hair(bundle_dir)
     avatar = Avatar(photo, landmarks, fit, texture, pipeline.model, timings, ("reused bundle " + str(bundle_dir),),
                     hair=hair.strands, hair_report=hair.report)
@@ -525,7 +538,11 @@ def content_box(images: Sequence[NDArray[np.uint8]], background: int, margin: fl
 def turned_views(
     pipeline: Pipeline, avatar: Avatar, yaws_deg: Sequence[float], size: int, strands: Sequence[LineSet]
 ) -> dict[float, NDArray[np.uint8]]:
-    """``{yaw: (size, size, 3) uint8}``: the avatar turned to each yaw on neutral grey (lambert, 2 × 2 samples)."""
+    """``{yaw: (size, size, 3) uint8}``: the avatar turned to each yaw on neutral grey (2 × 2 samples).
+
+    Lambert under the renderer's light, or, for a de-lit texture, its estimated light fixed in the room while the
+    head turns (:mod:`headcast.render.views`).
+    """
     yaws = [float(y) for y in yaws_deg]
     strip = turntable_image(avatar.model, avatar.fit.params, avatar.texture, yaws_deg=yaws, size=size,
                             strands=strands, renderer=pipeline.renderer)

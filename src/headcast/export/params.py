@@ -26,9 +26,12 @@ are relative to their parents and the pose correctives use only theirs — so
 second-order spherical-harmonic radiance coefficients in the **camera frame** (``headcast.texture.lighting``: real
 orthonormal basis, order ``(l, m) = (0,0), (1,−1), (1,0), (1,1), (2,−2), (2,−1), (2,0), (2,1), (2,2)``; shading
 of a white Lambertian surface of normal ``n`` = ``Σ Â_l/π · L_lm · Y_lm(n)``, scaled to mean 1 over the fitted
-skin), the dominant direction towards the light in the camera and model frames, how much of the skin's variation
-it explains, the per-channel shading exponents, and how much of it was divided out of the texture (0: the texture
-keeps the photo's shading; 1: the face is an albedo).
+skin), the same coefficients in the model frame (``coefficients_model``: the light relative to the head as
+photographed, what a viewer that orbits the head lights the albedo texture with), the dominant direction towards
+the light in both frames, how much of the skin's variation it explains, the per-channel shading exponents, the
+range the shading was clamped to, and how much of it was divided out of the texture (0: the texture keeps the
+photo's shading; 1: the face is an albedo). headcast's own renders light the texture with exactly this
+(``headcast.render.views.albedo_light``): channel ``c`` times ``clamp(s(n), lo, hi) ** (strength · k_c)``.
 
 The schema is a pydantic model (``AvatarParams``); ``schema_version`` changes when a field changes meaning. Fields
 added later are optional and left out of files that do not use them (``joint_rotations`` and ``flame`` are absent
@@ -54,6 +57,7 @@ from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angl
 from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
 from headcast.headmodel.flame import FLAME_JOINT_NAMES
 from headcast.headmodel.lbs import regress_joints
+from headcast.texture.lighting import ShLighting, rotate_lighting
 
 SCHEMA_VERSION: Literal[1] = 1
 CONVENTIONS = (
@@ -209,9 +213,26 @@ class LightingDoc(_Schema):
                     "shading s(n) = sum(A_l/pi * L_lm * Y_lm(n)), mean 1 over the fitted skin")
     direction: Vec3 = Field(description="unit vector towards the dominant light (band 1), camera frame")
     direction_model: Vec3 = Field(description="the same direction in the model frame (R^T · direction)")
+    coefficients_model: Annotated[list[float], Field(min_length=9, max_length=9)] | None = Field(
+        default=None,
+        description="the same lighting in the model frame (the head as photographed: s(n_model) = s(R n_model)); "
+                    "light an albedo texture with these in a viewer that orbits the head; absent in older files")
+    shading_range: tuple[float, float] | None = Field(
+        default=None,
+        description="(lo, hi): the shading was clamped to this range where it was divided out; absent in older "
+                    "files")
     explained: float = Field(description="fraction of the skin colours' variance the shading explains (R^2)")
     channel_exponents: Vec3 = Field(description="red, green, blue are shaded by s(n) ** k_c")
     delight_strength: float = Field(ge=0, le=1, description="how much of this shading the texture had divided out")
+
+    def estimate(self) -> ShLighting:
+        """The lighting as the texture stage had it (camera frame), to relight the bundle's texture.
+
+        An older file without ``shading_range`` gives an unbounded range ``(0, inf)``.
+        """
+        lo, hi = self.shading_range if self.shading_range is not None else (0.0, float("inf"))
+        return ShLighting(np.asarray(self.coefficients, np.float64), shading_range=(lo, hi),
+                          explained=self.explained, channel_exponents=np.asarray(self.channel_exponents, np.float64))
 
 
 class AvatarParams(_Schema):
@@ -429,10 +450,14 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
     est = avatar.texture.lighting
     if est is not None:
         direction = est.direction
+        rotation = axis_angle_to_matrix(fit.params.pose.rotation)
         lighting = LightingDoc(
             coefficients=[float(c) for c in est.coefficients],
             direction=_vec3(direction),
-            direction_model=_vec3(axis_angle_to_matrix(fit.params.pose.rotation).T @ direction),
+            direction_model=_vec3(rotation.T @ direction),
+            coefficients_model=[float(c) for c in rotate_lighting(est, rotation).coefficients],
+            shading_range=(float(est.shading_range[0]), float(est.shading_range[1]))
+            if np.all(np.isfinite(est.shading_range)) else None,
             explained=float(est.explained),
             channel_exponents=_vec3(est.channel_exponents),
             delight_strength=float(avatar.texture.delight_strength),

@@ -1,7 +1,9 @@
 """Fit the head model to MediaPipe landmarks: head pose, identity, expression and (skinned models) the jaw joint.
 
 Model (docs/conventions.md): the rest position of landmark i is ``r_i = T_i + A_i α + B_i w`` (model frame, metres;
-``T``, ``A``, ``B`` are the template, identity and expression bases interpolated at the landmark's embedded point).
+``T``, ``A``, ``B`` are the template, identity and expression bases interpolated at the landmark's embedded point;
+``T`` includes the shapes that are not fitted at their held values, :func:`held_offset` — ICT's gaze shapes move the
+lids, and the rendered head has them).
 A linear model (ICT FaceKit) uses it as is, ``X_i = r_i``. A skinned model (``model.skeleton``, e.g. FLAME) poses
 it by linear blend skinning (:mod:`headcast.fitting.skinned`, :mod:`headcast.headmodel.lbs` conventions)::
 
@@ -126,6 +128,7 @@ def point_basis(
     barycentric: NDArray[np.floating],
     num_identity: int,
     expression_ids: NDArray[np.integer],
+    held: NDArray[np.floating] | None = None,
 ) -> PointBasis:
     """Interpolate the model's bases at surface points ``(triangle, barycentric)``.
 
@@ -137,10 +140,15 @@ def point_basis(
         barycentric: ``(N, 3)`` weights.
         num_identity: first K identity modes.
         expression_ids: ``(E,)`` expression shapes to include.
+        held: ``(E_all,)`` values of all the model's shapes, or None; the shapes not in ``expression_ids`` are then
+            folded into ``mean`` at these values (:func:`held_offset`), so the points are where the head is drawn.
     """
     corners = np.asarray(model.triangles)[np.asarray(face_ids)]  # (N, 3)
     bary = np.asarray(barycentric, dtype=np.float64)
     mean = np.einsum("nkc,nk->nc", model.template[corners].astype(np.float64), bary)
+    if held is not None:
+        offset = held_offset(model, corners.reshape(-1), expression_ids, held).reshape(*corners.shape, 3)
+        mean = mean + np.einsum("nkc,nk->nc", offset, bary)
     ident = np.einsum("mnkc,nk->ncm", model.identity_basis[:num_identity][:, corners].astype(np.float64), bary)
     expr = np.einsum(
         "mnkc,nk->ncm", model.expression_basis[np.asarray(expression_ids)][:, corners].astype(np.float64), bary
@@ -153,14 +161,49 @@ def point_basis(
     return PointBasis(mean, ident, expr, weights, posedirs)
 
 
+def held_offset(
+    model: LinearHeadModel,
+    vertex_ids: NDArray[np.integer],
+    expression_ids: NDArray[np.integer],
+    held: NDArray[np.floating],
+) -> NDArray[np.float64]:
+    """``(N, 3)`` displacement of vertices by the shapes that are not fitted, ``Σ_{e ∉ expression_ids} w_e B_e``.
+
+    Held shapes still shape the drawn head: ICT's gaze shapes (``eyeLook*``, held at MediaPipe's scores) move the
+    lids with the eyeballs — ``eyeLookDown`` lowers the upper lid by 7 mm at weight 1, ``eyeLookUp`` raises it by
+    3 mm — so a fit that leaves them out of its points fits lids the render does not show.
+
+    Args:
+        model: the head model.
+        vertex_ids: ``(N,)`` vertices.
+        expression_ids: ``(E,)`` the fitted shapes.
+        held: ``(E_all,)`` values of all shapes (only the others are read).
+    """
+    others = np.setdiff1d(np.arange(model.num_expressions), np.asarray(expression_ids))
+    values = np.asarray(held, dtype=np.float64)[others]
+    live = others[values != 0.0]
+    if not len(live):
+        return np.zeros((len(np.asarray(vertex_ids)), 3))
+    basis = model.expression_basis[live][:, np.asarray(vertex_ids)].astype(np.float64)  # (H, N, 3)
+    return np.einsum("hnc,h->nc", basis, values[values != 0.0])
+
+
 def vertex_basis(
-    model: LinearHeadModel, vertex_ids: NDArray[np.integer], num_identity: int, expression_ids: NDArray[np.integer]
+    model: LinearHeadModel,
+    vertex_ids: NDArray[np.integer],
+    num_identity: int,
+    expression_ids: NDArray[np.integer],
+    held: NDArray[np.floating] | None = None,
 ) -> PointBasis:
-    """The model's bases at vertices ``(N,)`` (with a skinned model's skinning weights and pose correctives)."""
+    """The model's bases at vertices ``(N,)`` (with a skinned model's skinning weights and pose correctives).
+
+    ``held`` ``(E_all,)``: as in :func:`point_basis`, the shapes not fitted are folded into ``mean`` at these values.
+    """
     v = np.asarray(vertex_ids)
     skel = model.skeleton
+    offset = 0.0 if held is None else held_offset(model, v, expression_ids, held)
     return PointBasis(
-        model.template[v].astype(np.float64),
+        model.template[v].astype(np.float64) + offset,
         np.moveaxis(model.identity_basis[:num_identity][:, v].astype(np.float64), 0, -1),
         np.moveaxis(model.expression_basis[np.asarray(expression_ids)][:, v].astype(np.float64), 0, -1),
         None if skel is None else np.asarray(skel.lbs_weights, dtype=np.float64)[v],
@@ -893,7 +936,8 @@ def fit_head(
     q = np.asarray(landmarks.points, dtype=np.float64)
     scale = float(np.linalg.norm(q[MP_RIGHT_EYE_OUTER, :2] - q[MP_LEFT_EYE_OUTER, :2])) or 1.0
 
-    basis = point_basis(model, corr.face_ids, corr.barycentric, k, expr_ids)
+    # the held shapes (gaze) are part of the drawn head: fold them into the points' rest positions
+    basis = point_basis(model, corr.face_ids, corr.barycentric, k, expr_ids, held=w_all0)
     # with a learned noise model its landmarks are fixed points of the table (it describes the detector's jaw line
     # relative to those points too), with the detector's mean error taken off the detections; the others are unused
     contour = np.asarray(corr.contour) if noise is None else np.zeros(0, dtype=np.int64)
@@ -937,7 +981,7 @@ def fit_head(
                 joint_rotations=None if skin is None else skin.rotations(theta),
                 rest_joints=None if skin is None else skin.joints.evaluate(alpha, w),
             )
-            contour_basis = vertex_basis(model, chosen, k, expr_ids)
+            contour_basis = vertex_basis(model, chosen, k, expr_ids, held=w_all0)
         fixed_now = pose_points(fixed_basis, alpha, w, theta, skin, with_jacobian=False).points
         depth_now = float(np.mean(-(fixed_now @ rotation0.T + x[3:6])[:, 2]))
         terms = _Terms(

@@ -31,7 +31,8 @@ class RenderSettings:
 
     Attributes:
         shading: ``"unlit"`` shows texture colours as they are; ``"lambert"`` multiplies them (in linear light)
-            by ``ambient + (1 - ambient) · max(0, n · l)``, lighting both sides of a surface.
+            by ``ambient + (1 - ambient) · max(0, n · l)``, lighting both sides of a surface (a mesh whose texture
+            is an albedo with its own :class:`ShLight` is lit by that instead).
         light_dir: ``(3,)`` direction towards the light in the camera frame (normalised by the shader).
         ambient: fraction of light that reaches surfaces facing away from the light, in [0, 1].
         background: ``(r, g, b)`` in [0, 1] behind the geometry (RGB is composited over it; alpha stays coverage).
@@ -61,6 +62,53 @@ class RenderSettings:
 
 
 @dataclass(frozen=True, eq=False)
+class ShLight:
+    """Distant light as second-order spherical harmonics, camera frame, for a mesh whose texture is an albedo.
+
+    Under ``"lambert"`` settings a mesh carrying one is shaded by it instead of ``RenderSettings.light_dir``:
+    channel ``c`` of a pixel is ``linear(texel_c) · g · clamp(s(n), lo, hi) ** (strength · m · k_c)`` (sRGB
+    transfer curve of IEC 61966-2-1 both ways), with ``s(n) = n̂ᵀ M n̂``, ``n̂ = (x, y, z, 1)`` the interpolated
+    unit normal (flipped on back faces), ``m`` the strength map at the pixel's UV (1 without one) and ``g`` the
+    cavity factor below. This is the inverse of :func:`headcast.texture.lighting.delight` with the same ``lo``,
+    ``hi``, ``k`` and per-texel strength, so a texture de-lit under a lighting and drawn under it again shows the
+    photo's shading (up to 8-bit rounding).
+
+    Attributes:
+        matrix: ``(4, 4)`` symmetric ``M`` of the shading's quadratic form in the camera frame
+            (:func:`headcast.texture.lighting.shading_matrix`; 1 = the mean shading of the fitted skin).
+        exponents: ``(3,)`` per-channel exponents ``k_c`` (``(1, 1, 1)``: one grey shading).
+        strength: the fraction of the shading the texture had divided out, in [0, 1] (0: the texture keeps its
+            light and is drawn as it is); multiplies ``strength_map``.
+        strength_map: ``(h, w)`` uint8, row 0 = top, sampled at the mesh's UVs like its texture: the per-texel
+            fraction (× 255) of the shading divided out; None = 1 everywhere. Treat it as immutable (uploads
+            are cached by array identity, :meth:`~headcast.render.context.Renderer.texture`).
+        shading_range: ``(lo, hi)``, ``0 < lo <= hi``: the shading is clamped to it (normals the estimate never saw
+            are not extrapolated into black or glare).
+        ambient: the band-0 part of ``s`` (the same for every normal). A mesh's ``occlusion`` ``(a, d)`` scales it
+            by ``a`` and the rest by ``d``: ``g = (a · min(ambient, s) + d · (s − min(ambient, s))) / s``.
+    """
+
+    matrix: NDArray[np.floating]
+    exponents: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    strength: float = 1.0
+    shading_range: tuple[float, float] = (0.05, 10.0)
+    ambient: float = 0.0
+    strength_map: NDArray[np.uint8] | None = None
+
+    def __post_init__(self) -> None:
+        if self.strength_map is not None and (self.strength_map.ndim != 2 or self.strength_map.dtype != np.uint8):
+            raise ValueError(f"ShLight.strength_map must be (h, w) uint8, got {self.strength_map.shape} "
+                             f"{self.strength_map.dtype}")
+        if np.shape(self.matrix) != (4, 4):
+            raise ValueError(f"ShLight.matrix must be (4, 4), got {np.shape(self.matrix)}")
+        lo, hi = self.shading_range
+        if not 0.0 < lo <= hi:
+            raise ValueError(f"ShLight.shading_range must satisfy 0 < lo <= hi, got {self.shading_range}")
+        if not 0.0 <= self.strength <= 1.0:
+            raise ValueError(f"ShLight.strength must lie in [0, 1], got {self.strength}")
+
+
+@dataclass(frozen=True, eq=False)
 class MeshDraw:
     """A triangle mesh to draw, in the camera frame.
 
@@ -75,6 +123,9 @@ class MeshDraw:
         occlusion: ``(V, 2)`` per-vertex light factors in [0, 1] under lambert shading: column 0 multiplies the
             ambient, column 1 the direct light (the mouth cavity, :mod:`headcast.render.mouth`); None = 1. Unlit
             ignores it.
+        lighting: the texture is an albedo lit by this SH light (:class:`ShLight`), used instead of the settings'
+            ``light_dir`` and ``ambient`` under ``"lambert"`` shading; None: lambert as the settings say. Unlit
+            ignores it.
     """
 
     vertices: NDArray[np.floating]
@@ -84,6 +135,7 @@ class MeshDraw:
     normals: NDArray[np.floating] | None = None
     color: tuple[float, float, float] = (1.0, 1.0, 1.0)
     occlusion: NDArray[np.floating] | None = None
+    lighting: ShLight | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -367,10 +419,20 @@ def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], se
     prog = renderer.program("mesh", shaders.MESH_VERTEX, shaders.MESH_FRAGMENT)
     set_uniform(prog, "proj", proj.T.tobytes())
     set_uniform(prog, "base_color", tuple(float(c) for c in mesh.color))
-    set_uniform(prog, "lambert", 1 if settings.shading == "lambert" else 0)
+    light = mesh.lighting
+    mode = 0 if settings.shading != "lambert" else (1 if light is None else 2)
+    set_uniform(prog, "mode", mode)
     set_uniform(prog, "light_dir", tuple(float(c) for c in settings.light_dir))
     set_uniform(prog, "ambient", float(settings.ambient))
+    if light is not None:
+        set_uniform(prog, "sh_matrix", np.asarray(light.matrix, "f4").T.tobytes())  # column-major
+        set_uniform(prog, "sh_power", tuple(float(light.strength) * float(k) for k in light.exponents))
+        set_uniform(prog, "sh_range", tuple(float(x) for x in light.shading_range))
+        set_uniform(prog, "sh_ambient", float(light.ambient))
+        strength_map = _WHITE_1 if light.strength_map is None else light.strength_map
+        renderer.texture(strength_map).use(1)
     set_uniform(prog, "tex", 0)
+    set_uniform(prog, "strength_tex", 1)
     tex.use(0)
     vbo = ctx.buffer(data.tobytes())
     vao = ctx.vertex_array(prog, [(vbo, "3f 2f 3f 2f", "in_pos", "in_uv", "in_normal", "in_occlusion")])
@@ -425,3 +487,4 @@ def _read(fbo: moderngl.Framebuffer, attachment: int, components: int, dtype: st
 
 
 _WHITE = np.full((1, 1, 3), 255, dtype=np.uint8)
+_WHITE_1 = np.full((1, 1), 255, dtype=np.uint8)

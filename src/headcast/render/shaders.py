@@ -24,21 +24,37 @@ void main() {
 }
 """
 
+# mode: 0 unlit, 1 lambert (light_dir, ambient; gamma 2.2), 2 SH light (raster.ShLight: s = n̂ᵀ M n̂ clamped to
+# sh_range, channel c times s ** (sh_power[c] · strength map) in linear light, exact sRGB transfer curve as
+# texture/lighting.py).
 MESH_FRAGMENT = """
 #version 330
 uniform sampler2D tex;
+uniform sampler2D strength_tex;
 uniform vec3 base_color;
-uniform int lambert;
+uniform int mode;
 uniform vec3 light_dir;
 uniform float ambient;
+uniform mat4 sh_matrix;
+uniform vec3 sh_power;
+uniform vec2 sh_range;
+uniform float sh_ambient;
 in vec2 v_uv;
 in vec3 v_normal;
 in vec2 v_occlusion;
 layout(location = 0) out vec4 f_color;
+vec3 srgb_to_linear(vec3 c) {
+    c = clamp(c, 0.0, 1.0);
+    return mix(c / 12.92, pow((c + 0.055) / 1.055, vec3(2.4)), step(vec3(0.04045), c));
+}
+vec3 linear_to_srgb(vec3 c) {
+    c = clamp(c, 0.0, 1.0);
+    return mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), c));
+}
 void main() {
     vec3 albedo = texture(tex, vec2(v_uv.x, 1.0 - v_uv.y)).rgb * base_color;
     vec3 rgb = albedo;
-    if (lambert == 1) {
+    if (mode == 1) {
         vec3 n = normalize(v_normal);
         if (!gl_FrontFacing) n = -n;
         float diffuse = max(dot(n, normalize(light_dir)), 0.0);
@@ -46,6 +62,16 @@ void main() {
         float light = ambient * v_occlusion.x + (1.0 - ambient) * diffuse * v_occlusion.y;
         vec3 lin = pow(albedo, vec3(2.2)) * light;
         rgb = pow(lin, vec3(1.0 / 2.2));
+    } else if (mode == 2) {
+        vec3 n = normalize(v_normal);
+        if (!gl_FrontFacing) n = -n;
+        vec4 nh = vec4(n, 1.0);
+        float m = texture(strength_tex, vec2(v_uv.x, 1.0 - v_uv.y)).r;
+        float s = clamp(dot(nh, sh_matrix * nh), sh_range.x, sh_range.y);
+        // the cavity scales the band-0 (ambient) part of the light by v_occlusion.x, the rest by v_occlusion.y
+        float amb = min(sh_ambient, s);
+        float cavity = (amb * v_occlusion.x + (s - amb) * v_occlusion.y) / s;
+        rgb = linear_to_srgb(srgb_to_linear(albedo) * pow(vec3(s), sh_power * m) * cavity);
     }
     f_color = vec4(rgb, 1.0);
 }

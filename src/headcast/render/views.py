@@ -1,6 +1,19 @@
 """Pictures of a head: the avatar at the photo's camera, a photo | render | overlay preview, and turntables.
 
 All functions return ``(H, W, 3|4)`` uint8 images, row 0 at the top (docs/conventions.md).
+
+Lighting: a texture without a lighting estimate (``TextureSettings.delight`` off) is drawn under the render
+settings' lambert light (``RenderSettings.light_dir``, ``ambient``). A texture that carries one
+(``UVTexture.lighting``: the photo's light, of which ``delight_strength`` was divided out) is an albedo and is drawn
+under that estimate instead (:func:`albedo_light`), so the photo's own view shows the photo's shading again.
+
+Convention (the light stays in the room, the head turns):
+    The estimate is expressed in the photo's camera frame. Every view here is taken by a camera standing where the
+    photo's camera stood, looking the same way (the photo's camera; a turntable's or an evaluation's fixed
+    camera), and what changes between views is the head's pose (the fitted pose, a yaw). The light, fixed in that
+    room, therefore has the same coefficients in every view's camera frame, and the shader evaluates it on
+    camera-frame normals: a head turned by ``R`` is lit at model normal ``n`` by ``shading(R · n, L)``, which is
+    ``shading(n, rotate_lighting(L, R))`` — the light does not turn with the head.
 """
 
 from collections.abc import Sequence
@@ -17,14 +30,53 @@ from headcast.headmodel.base import HeadParams, LinearHeadModel, head_vertices
 from headcast.landmarks.types import Photo
 from headcast.render.context import Renderer
 from headcast.render.mouth import DEFAULT_CAVITY, CavitySettings, cavity_occlusion
-from headcast.render.raster import LineSet, MeshDraw, RenderResult, RenderSettings, render, smooth_normals
+from headcast.render.raster import LineSet, MeshDraw, RenderResult, RenderSettings, ShLight, render, smooth_normals
 from headcast.texture.atlas import opaque_triangle_mask
+from headcast.texture.lighting import shading_matrix
 from headcast.texture.types import UVTexture
 
 #: Turntable background: neutral mid grey (sRGB 128).
 GREY = (0.5, 0.5, 0.5)
 #: Default turntable look: lambert shading on grey, 2 × 2 supersampling.
 TURNTABLE_SETTINGS = RenderSettings(background=GREY, supersample=2)
+
+
+#: Bounds on the clamp of an albedo light's shading (a range the bake did not bound, e.g. ``(0, inf)``).
+_SHADING_BOUNDS = (1e-3, 1e3)
+
+
+def albedo_light(texture: UVTexture) -> ShLight | None:
+    """The light an albedo texture is drawn under: the photo's lighting its bake divided out (camera frame).
+
+    The inverse of :func:`headcast.texture.lighting.delight` as the bake applied it: the same coefficients,
+    per-channel exponents, shading range (which the texture stage raised to its de-lighting floor) and strength
+    per texel (``texture.delight_map``: less over eyes, brows, lips and nostrils, whose photo shading was kept;
+    without a map ``texture.delight_strength`` everywhere). Strength 0 (the guard kept the photo's shading) draws
+    the texture as it is, with only the mouth cavity darkened.
+
+    Args:
+        texture: a baked atlas.
+
+    Returns:
+        The :class:`~headcast.render.raster.ShLight` for the camera frame of every view (module docstring), or None
+        when the texture carries no lighting estimate (de-lighting off, or too little skin seen to fit one).
+    """
+    est = texture.lighting
+    if est is None:
+        return None
+    lo, hi = est.shading_range
+    lo = min(max(lo, _SHADING_BOUNDS[0]), _SHADING_BOUNDS[1])
+    hi = min(max(hi, lo), _SHADING_BOUNDS[1])
+    k = tuple(float(c) for c in est.channel_exponents)
+    per_texel = texture.delight_map is not None  # the map holds the guard's strength too
+    return ShLight(
+        shading_matrix(est),
+        (k[0], k[1], k[2]),
+        1.0 if per_texel else float(np.clip(texture.delight_strength, 0.0, 1.0)),
+        (lo, hi),
+        max(est.ambient, 0.0),
+        texture.delight_map,
+    )
 
 
 def head_mesh_draw(
@@ -37,12 +89,16 @@ def head_mesh_draw(
 ) -> MeshDraw:
     """The opaque part of a head (transparent eye shells and lash cards left out) as a drawable mesh.
 
+    An albedo texture (one with a lighting estimate) is drawn under that estimate (:func:`albedo_light`, module
+    docstring), and the lips' shadow into the mouth follows the estimate's dominant direction.
+
     Args:
         model: topology, UV indices and materials.
         vertices_cam: ``(V, 3)`` camera-frame vertices, metres.
-        texture: atlas image and atlas UVs.
+        texture: atlas image and atlas UVs, and the lighting estimate when the texture is an albedo.
         normals_cam: ``(V, 3)`` camera-frame unit normals; computed from the opaque triangles when None.
-        light_dir: direction towards the light in the camera frame (for the lips' shadow into the mouth).
+        light_dir: direction towards the light in the camera frame (for the lips' shadow into the mouth) when the
+            texture carries no lighting estimate.
         cavity: darkening of the inside of the mouth by the lips' opening (:mod:`headcast.render.mouth`);
             None leaves it as bright as the face.
     """
@@ -50,8 +106,11 @@ def head_mesh_draw(
     tris = model.triangles[keep]
     uv = texture.uv[model.triangle_uvs[keep]]  # (T', 3, 2) per corner: UV seams stay sharp
     normals = smooth_normals(vertices_cam, tris) if normals_cam is None else normals_cam
-    occlusion = None if cavity is None else cavity_occlusion(model, vertices_cam, light_dir, cavity)
-    return MeshDraw(np.asarray(vertices_cam, np.float32), tris, uv, texture.image, normals, occlusion=occlusion)
+    light = albedo_light(texture)
+    towards = light_dir if texture.lighting is None else texture.lighting.direction
+    occlusion = None if cavity is None else cavity_occlusion(model, vertices_cam, towards, cavity)
+    return MeshDraw(np.asarray(vertices_cam, np.float32), tris, uv, texture.image, normals, occlusion=occlusion,
+                    lighting=light)
 
 
 def render_head(

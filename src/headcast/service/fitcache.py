@@ -7,6 +7,7 @@ texture baking. Anything unexpected (another format number, another head model, 
 :class:`FitStateError`, and the worker then reconstructs from the photo instead.
 """
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -16,7 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
-from headcast.fitting.types import FitResult
+from headcast.fitting.types import FitResult, RefineReport
 from headcast.geometry.camera import Camera, HeadPose
 from headcast.headmodel.base import HeadParams, LinearHeadModel
 from headcast.landmarks.types import Landmarks, Photo
@@ -61,8 +62,10 @@ def fit_state_bytes(avatar: Avatar) -> bytes:
         "texture_coverage": tex.coverage,
         "texture_lighting": np.array(json.dumps(_lighting_json(tex.lighting))),
         "texture_delight_strength": np.array(tex.delight_strength),
+        "texture_delight_map": np.zeros((0, 0), np.uint8) if tex.delight_map is None else tex.delight_map,
         "warnings": np.array(json.dumps(list(avatar.warnings))),
         "timings": np.array(json.dumps(avatar.timings)),
+        "refine": np.array(json.dumps(None if avatar.refine is None else dataclasses.asdict(avatar.refine))),
     }
     return npz_bytes(arrays)
 
@@ -86,6 +89,11 @@ def _lighting_from_json(text: str) -> ShLighting | None:
     return ShLighting(np.array(doc["coefficients"], np.float64), np.array(doc["albedo"], np.float64), (lo, hi),
                       float(doc["explained"]), float(doc["inliers"]), float(doc["residual"]), int(doc["samples"]),
                       np.array(doc["channel_exponents"], np.float64))
+
+
+def _delight_map(stored: NDArray[np.generic] | None) -> NDArray[np.uint8] | None:
+    """The texture's per-texel de-lighting strength back (empty or absent in states without one)."""
+    return None if stored is None or stored.size == 0 else np.asarray(stored, np.uint8)
 
 
 def npz_bytes(arrays: Mapping[str, NDArray[np.generic]], level: int = 1) -> bytes:
@@ -148,9 +156,12 @@ def avatar_from_state(data: bytes, photo: Photo, model: LinearHeadModel) -> Avat
         )
         texture = UVTexture(a["texture_image"], a["texture_uv"], a["texture_coverage"],
                             _lighting_from_json(str(a["texture_lighting"])),
-                            float(a["texture_delight_strength"]))
+                            float(a["texture_delight_strength"]),
+                            _delight_map(a.get("texture_delight_map")))
         warnings = tuple(str(w) for w in json.loads(str(a["warnings"])))
         timings = {str(k): float(v) for k, v in json.loads(str(a["timings"])).items()}
-    except KeyError as err:
+        refined = json.loads(str(a["refine"])) if "refine" in a else None
+        refine = None if refined is None else RefineReport(**refined)
+    except (KeyError, TypeError) as err:
         raise FitStateError(f"fit state lacks {err}") from None
-    return Avatar(photo, landmarks, fit, texture, model, timings, warnings)
+    return Avatar(photo, landmarks, fit, texture, model, timings, warnings, refine=refine)

@@ -19,9 +19,12 @@ How much of the shading is removed (the ``strength``, 0 = none, 1 = all) is the 
   whose dominant direction points away from the camera (light from behind the head, ``direction_z < 0`` in the
   camera frame, where the photo cannot show the lit side), is most likely a fit of something other than
   lighting (a smile's folds, a beard, a misfit) and is removed less or not at all.
+
+The strength reached each atlas texel travels with the texture (:func:`delight_map` → ``UVTexture.delight_map``),
+so that the renders multiply back exactly the shading that was divided out (:mod:`headcast.render.views`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -39,13 +42,19 @@ class DelitFace:
 
     Attributes:
         color: ``(F, F, 3)`` float32 sRGB in [0, 1]: de-lit where the photo weight is > 0, the input elsewhere.
-        lighting: the estimated lighting (camera frame); None when too few skin texels were seen to fit one.
+        lighting: the estimated lighting (camera frame); None when too few skin texels were seen to fit one. Its
+            ``shading_range`` is the clamp the de-lighting used (the fitted range with its low end raised to
+            ``TextureSettings.delight_floor``), so that a renderer multiplying the same clamped shading back
+            (:func:`headcast.render.views.albedo_light`) inverts the de-lighting exactly.
         guard: the global strength factor the estimate earned (:func:`lighting_guard`; 0 without a lighting).
+        strength: ``(F, F)`` float32 in [0, 1]: the fraction of the shading divided out of each seen texel
+            (``guard`` × the blurred ``plain_skin``: 0 over eyes, brows, lips and nostrils); None when nothing was.
     """
 
     color: NDArray[np.float32]
     lighting: ShLighting | None
     guard: float
+    strength: NDArray[np.float32] | None = None
 
 
 def lighting_guard(
@@ -106,16 +115,55 @@ def delight_face(
     if settings.delight_chroma == "per_channel":
         # a beard darkens the chin, which faces away from an overhead light: it would pass for shading's hue
         lighting = fit_channel_exponents(color, normal, fit_w * (1.0 - maps.beard_zone), lighting)
+    lo, hi = lighting.shading_range  # the clamp `delight` applies, recorded for the renders that relight
+    lighting = replace(lighting, shading_range=(max(lo, settings.delight_floor), max(hi, settings.delight_floor)))
     guard = lighting_guard(lighting, settings.delight_explained, settings.delight_facing)
     if guard <= 0.0:
         return DelitFace(color, lighting, 0.0)
-    strength = np.asarray(
-        cv2.GaussianBlur(maps.plain_skin, (0, 0), settings.delight_blur_px * px_scale), np.float32
-    ) * np.float32(guard)
+    strength = face_strength(maps, settings, guard)
     seen = weight > 0
     out = color.copy()
     out[seen] = delight(color[seen], normal[seen], lighting, settings.delight_floor, strength[seen])
-    return DelitFace(out, lighting, guard)
+    return DelitFace(out, lighting, guard, strength)
+
+
+def face_strength(maps: AtlasMaps, settings: TextureSettings, guard: float) -> NDArray[np.float32]:
+    """``(F, F)`` float32: how much of the shading :func:`delight_face` divides out of each face-cell texel.
+
+    ``plain_skin`` blurred by ``settings.delight_blur_px`` (face-cell texels per 1024) times the ``guard``.
+    """
+    px_scale = maps.plain_skin.shape[0] / 1024.0
+    blurred = cv2.GaussianBlur(maps.plain_skin, (0, 0), settings.delight_blur_px * px_scale)
+    return np.asarray(blurred, np.float32) * np.float32(guard)
+
+
+def delight_map(
+    maps: AtlasMaps, strength: NDArray[np.float32] | None, coverage: NDArray[np.float32], guard: float
+) -> NDArray[np.uint8]:
+    """How much of the lighting each atlas texel had divided out, for renders that put it back.
+
+    A face texel's final colour mixes the de-lit photo (weight ``coverage``, strength ``strength``) with the
+    completion, which is made of de-lit colours and the skin tone measured on them (strength ``guard``); every
+    other cell is skin tone or a painted albedo (``guard``). Gutters copy their chart texels like the atlas's.
+
+    Args:
+        maps: the atlas maps (face box, gutter index).
+        strength: ``(F, F)`` per-texel strength of :func:`delight_face` (None: ``guard`` everywhere).
+        coverage: ``(F, F)`` final photo weight of the face cell (``CompletedFace.weight``).
+        guard: the estimate's global strength (:attr:`DelitFace.guard`).
+
+    Returns:
+        ``(S, S)`` uint8, 255 = all of the shading divided out, row 0 = top (like the atlas image).
+    """
+    level = np.float32(255.0 * guard)
+    atlas = np.full((maps.size, maps.size), np.clip(np.rint(level), 0, 255), np.uint8)
+    if strength is not None:
+        r0, r1, c0, c1 = maps.face_box
+        face = coverage * strength + (1.0 - coverage) * np.float32(guard)
+        atlas[r0:r1, c0:c1] = np.clip(np.rint(255.0 * face), 0, 255).astype(np.uint8)
+        flat = atlas.reshape(-1)
+        flat[maps.gutter_dst] = flat[maps.gutter_src]
+    return atlas
 
 
 def _smoothstep(edges: tuple[float, float], x: float) -> float:

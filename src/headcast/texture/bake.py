@@ -6,7 +6,8 @@ estimated on the seen skin, out of it (albedo) → measure the skin tone on visi
 hair-coloured texels above the eyes → feather the weights and fade them out before the seam to the back of the
 head → complete occluded texels from the mirrored side → continue the remaining low-frequency colour smoothly to
 the skin tone (membrane), with skin detail from the photo → paint eyes, teeth, gums, mouth and eye sockets,
-lashes → copy chart borders into the gutters.
+lashes → project the photo's teeth where it shows them (:mod:`headcast.texture.teeth`) → copy chart borders into the
+gutters.
 """
 
 from dataclasses import dataclass
@@ -17,12 +18,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.fitting.types import FitResult
-from headcast.geometry.camera import transform_points
+from headcast.geometry.camera import Camera, transform_points
 from headcast.headmodel.base import LinearHeadModel, MaterialRole, head_vertices
 from headcast.landmarks.types import Landmarks, Photo
+from headcast.parsing.face import FaceClass
 from headcast.render.context import Renderer, default_renderer
 from headcast.render.raster import smooth_normals
-from headcast.texture.albedo import delight_face
+from headcast.texture.albedo import delight_face, delight_map
 from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.blend import membrane_fill
 from headcast.texture.detail import photo_skin_detail, tile
@@ -32,6 +34,7 @@ from headcast.texture.materials import exposure_factor, measure_eyes, mouth_texe
 from headcast.texture.occlusion import occlusion_trust
 from headcast.texture.project import FACE_OVAL, face_trust_mask, project_photo
 from headcast.texture.settings import TextureSettings
+from headcast.texture.teeth import TeethPhotoSettings, TeethProjection, blend_teeth, project_teeth, teeth_trust
 from headcast.texture.types import UVTexture
 
 
@@ -99,11 +102,13 @@ def bake_texture(
         renderer,
         with_normals=settings.delight,
     )
-    color, lighting, strength = proj.color, None, 0.0
+    color, lighting, strength, delit = proj.color, None, 0.0, None
     if settings.delight and proj.normal is not None:
         delit = delight_face(proj.color, proj.weight, proj.normal, maps, settings)
         color, lighting, strength = delit.color, delit.lighting, delit.guard
     done = complete_face(color, proj.weight, maps, settings, face_width_px=face_width)
+    strength_map = None if delit is None or lighting is None else delight_map(maps, delit.strength, done.weight,
+                                                                               strength)
     face, weight, skin = done.color, done.weight, done.skin
     eyes = measure_eyes(photo.pixels, points)
     iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
@@ -112,7 +117,15 @@ def bake_texture(
     paint_mouth_cells(image, maps, model, settings, exposure, renderer)
     coverage = np.zeros((maps.size, maps.size), np.float32)
     coverage[r0:r1, c0:c1] = weight
-    return UVTexture(image, maps.uv.copy(), coverage, lighting, strength)
+    if settings.teeth_from_photo and model.has_material("teeth") and len(maps.cell_boxes.get("teeth", ())) == 1:
+        mouth = None if classes is None else classes == FaceClass.MOUTH
+        teeth = photo_teeth(photo, points, mouth, fit.camera, verts, normals, opaque, model, maps, settings, renderer)
+        t0, t1, t2, t3 = maps.cell_boxes["teeth"][0]
+        image[t0:t1, t2:t3] = _to_uint8(blend_teeth(image[t0:t1, t2:t3].astype(np.float32) / 255.0, teeth))
+        coverage[t0:t1, t2:t3] = teeth.weight
+        flat = image.reshape(-1, 3)
+        flat[maps.gutter_dst] = flat[maps.gutter_src]
+    return UVTexture(image, maps.uv.copy(), coverage, lighting, strength, strength_map)
 
 
 @dataclass(frozen=True, eq=False)
@@ -289,6 +302,27 @@ def paint_mouth_cells(image: NDArray[np.uint8], maps: AtlasMaps, model: LinearHe
     image[t0:t1, t2:t3] = _to_uint8(tooth)
     flat = image.reshape(-1, 3)
     flat[maps.gutter_dst] = flat[maps.gutter_src]
+
+
+def photo_teeth(
+    photo: Photo,
+    points: NDArray[np.floating],
+    mouth_class: NDArray[np.bool_] | None,
+    camera: Camera,
+    vertices_cam: NDArray[np.floating],
+    normals_cam: NDArray[np.floating],
+    opaque: NDArray[np.integer],
+    model: LinearHeadModel,
+    maps: AtlasMaps,
+    settings: TextureSettings,
+    renderer: Renderer,
+) -> TeethProjection:
+    """The photo's teeth projected into the teeth cell (:mod:`headcast.texture.teeth`); zero weight when unseen."""
+    teeth_settings = TeethPhotoSettings()
+    trust = teeth_trust(photo.pixels, points, teeth_settings, mouth_class)
+    t0, t1, _, _ = maps.cell_boxes["teeth"][0]
+    return project_teeth(photo.pixels, trust, camera, vertices_cam, normals_cam, opaque, model, maps.uv, t1 - t0,
+                         settings.grazing_cos, teeth_settings, renderer)
 
 
 def _to_uint8(rgb: NDArray[np.floating]) -> NDArray[np.uint8]:

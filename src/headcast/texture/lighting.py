@@ -51,6 +51,9 @@ _C2 = 1.092548  # √15 / (2 √π)
 _C3 = 0.315392  # √5 / (4 √π)
 _C4 = 0.546274  # √15 / (4 √π)
 
+#: Ramamoorthi & Hanrahan 2001, eq. 12: ``c1 … c5`` of the irradiance's quadratic form.
+_RH_C = (0.429043, 0.511664, 0.743125, 0.886227, 0.247708)
+
 #: ``Â_l / π`` per coefficient: the clamped-cosine convolution divided by π (shading of a white Lambertian surface).
 BAND_GAIN = np.array([1.0, 2 / 3, 2 / 3, 2 / 3, 0.25, 0.25, 0.25, 0.25, 0.25])
 
@@ -78,7 +81,8 @@ class ShLighting:
             given): the fitted colour is ``albedo · shading(n)``.
         shading_range: ``(lo, hi)``: the 2nd and 98th weighted percentiles of the shading over the fitted inliers;
             :func:`delight` never divides by shading outside it (normals the fit never saw, such as eye sockets
-            and the mouth's corners, are not extrapolated).
+            and the mouth's corners, are not extrapolated). The texture stage raises ``lo`` to its de-lighting
+            floor, so that the range is the clamp it applied (:func:`headcast.texture.albedo.delight_face`).
         explained: fraction of the weighted variance of the linear colours explained by ``albedo · shading(n)``
             (R², over the robust inliers; 0 = no better than one flat colour, 1 = all of it).
         inliers: fraction of the input weight kept by the robust weights (what was not highlight, hair shadow,
@@ -185,19 +189,50 @@ def shading(normals: NDArray[np.floating], lighting: ShLighting | NDArray[np.flo
         ``(...,)`` float32 shading (1 = the mean over the samples the lighting was fitted to; may dip below 0 far
         from the light, where the order-2 approximation rings). Broadcast it over colour with ``[..., None]``.
     """
-    coeffs = lighting.coefficients if isinstance(lighting, ShLighting) else np.asarray(lighting, np.float64)
-    if coeffs.shape != (9,):
-        raise ValueError(f"SH coefficients must have shape (9,), got {coeffs.shape}")
+    coeffs = _coefficients(lighting)
     n = np.asarray(normals, np.float32)
     if n.shape[-1:] != (3,):
         raise ValueError(f"normals must have shape (..., 3), got {n.shape}")
     l00, l1m1, l10, l11, l2m2, l2m1, l20, l21, l22 = (float(c) / np.pi for c in coeffs)
-    c1, c2, c3, c4, c5 = 0.429043, 0.511664, 0.743125, 0.886227, 0.247708
+    c1, c2, c3, c4, c5 = _RH_C
     x, y, z = n[..., 0], n[..., 1], n[..., 2]
     e = (c1 * l22) * (x * x - y * y) + (c3 * l20) * (z * z) + (c4 * l00 - c5 * l20)
     e += (2 * c1) * (l2m2 * (x * y) + l21 * (x * z) + l2m1 * (y * z))
     e += (2 * c2) * (l11 * x + l1m1 * y + l10 * z)
     return np.asarray(e, np.float32)
+
+
+def shading_matrix(lighting: ShLighting | NDArray[np.floating]) -> NDArray[np.float64]:
+    """The symmetric ``(4, 4)`` matrix ``M`` of the shading's quadratic form: ``s(n) = n̂ᵀ M n̂``, ``n̂ = (x, y, z, 1)``.
+
+    Ramamoorthi & Hanrahan 2001, eq. 12, divided by π (the same constants as :func:`shading`): what a renderer
+    needs to evaluate the shading per pixel (one ``mat4`` uniform), e.g. to relight an albedo texture.
+
+    Args:
+        lighting: an :class:`ShLighting` or its ``(9,)`` coefficients (frame: that of the normals it will shade).
+
+    Returns:
+        ``(4, 4)`` float64 ``M``; ``n̂ᵀ M n̂`` equals :func:`shading` of the unit normal ``n``.
+    """
+    l00, l1m1, l10, l11, l2m2, l2m1, l20, l21, l22 = (float(c) / np.pi for c in _coefficients(lighting))
+    c1, c2, c3, c4, c5 = _RH_C
+    return np.array(
+        [
+            [c1 * l22, c1 * l2m2, c1 * l21, c2 * l11],
+            [c1 * l2m2, -c1 * l22, c1 * l2m1, c2 * l1m1],
+            [c1 * l21, c1 * l2m1, c3 * l20, c2 * l10],
+            [c2 * l11, c2 * l1m1, c2 * l10, c4 * l00 - c5 * l20],
+        ],
+        np.float64,
+    )
+
+
+def _coefficients(lighting: ShLighting | NDArray[np.floating]) -> NDArray[np.float64]:
+    """The ``(9,)`` coefficients of a lighting or of a coefficient array (checked)."""
+    coeffs = lighting.coefficients if isinstance(lighting, ShLighting) else np.asarray(lighting, np.float64)
+    if coeffs.shape != (9,):
+        raise ValueError(f"SH coefficients must have shape (9,), got {coeffs.shape}")
+    return np.asarray(coeffs, np.float64)
 
 
 def estimate_sh_lighting(

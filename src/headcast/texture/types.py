@@ -22,6 +22,9 @@ class UVTexture:
         delight_strength: how much of that lighting was divided out of the photo (the plausibility guard,
             :func:`~headcast.texture.albedo.lighting_guard`, in [0, 1]; 1 = an albedo texture, 0 = the photo's
             shading kept).
+        delight_map: ``(S, S)`` uint8, row 0 = top: the fraction (× 255) of that lighting divided out of each texel
+            (:func:`~headcast.texture.albedo.delight_map`: less over eyes, brows, lips and nostrils); None:
+            ``delight_strength`` everywhere.
     """
 
     image: NDArray[np.uint8]
@@ -29,3 +32,4 @@ class UVTexture:
     coverage: NDArray[np.float32]
     lighting: ShLighting | None = None
     delight_strength: float = 0.0
+    delight_map: NDArray[np.uint8] | None = None

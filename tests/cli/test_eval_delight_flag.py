@@ -1,0 +1,27 @@
+"""``headcast eval --delight on|off`` sets TextureSettings.delight of the evaluated pipeline, and nothing else."""
+
+from pathlib import Path
+
+import pytest
+
+import headcast.pipeline as pipeline_module
+from headcast.cli.main import _eval_command, _load_pipeline, build_parser
+from headcast.pipeline import PipelineSettings
+from headcast.texture.settings import TextureSettings
+
+
+@pytest.mark.parametrize(("flag", "expected"), [("on", True), ("off", False), (None, TextureSettings().delight)])
+def test_delight_flag_reaches_the_texture_settings(monkeypatch, tmp_path: Path, flag, expected) -> None:
+    argv = ["eval", str(tmp_path), "--out", str(tmp_path / "out")] + ([] if flag is None else ["--delight", flag])
+    args = build_parser().parse_args(argv)
+    assert args.delight == flag
+    loaded: list[PipelineSettings] = []
+    monkeypatch.setattr(pipeline_module.Pipeline, "load", classmethod(lambda cls, s: loaded.append(s) or s))
+    _load_pipeline(None, delight=None if args.delight is None else args.delight == "on")
+    assert loaded[0].texture == TextureSettings(delight=expected)
+    assert ("--delight" in _eval_command(args)) == (flag is not None)
+
+
+def test_delight_flag_rejects_other_values(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["eval", str(tmp_path), "--out", str(tmp_path), "--delight", "yes"])
