@@ -25,3 +25,15 @@ def test_delight_flag_reaches_the_texture_settings(monkeypatch, tmp_path: Path, 
 def test_delight_flag_rejects_other_values(tmp_path: Path) -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["eval", str(tmp_path), "--out", str(tmp_path), "--delight", "yes"])
+
+
+@pytest.mark.parametrize(("flag", "expected"), [("on", True), ("off", False), (None, True)])
+def test_refine_flag_reaches_the_refine_settings(monkeypatch, tmp_path: Path, flag, expected) -> None:
+    argv = ["eval", str(tmp_path), "--out", str(tmp_path / "out")] + ([] if flag is None else ["--refine", flag])
+    args = build_parser().parse_args(argv)
+    loaded: list[PipelineSettings] = []
+    monkeypatch.setattr(pipeline_module.Pipeline, "load", classmethod(lambda cls, s: loaded.append(s) or s))
+    _load_pipeline(None, refine=None if args.refine is None else args.refine == "on")
+    assert loaded[0].refine.enabled is expected
+    assert loaded[0].texture == TextureSettings()  # nothing else changes
+    assert ("--refine" in _eval_command(args)) == (flag is not None)

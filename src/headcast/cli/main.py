@@ -211,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
         "pipeline's TextureSettings.delight)",
     )
     evaluate.add_argument(
+        "--refine", choices=("on", "off"), default=None,
+        help="refine the fitted identity to the parsed skull and ear outlines, or keep the landmark fit (default: "
+        "the pipeline's RefineSettings.enabled)",
+    )
+    evaluate.add_argument(
         "--assets", type=Path, default=None, metavar="DIR", help="model-file folder (else HEADCAST_ASSETS, ...)"
     )
     evaluate.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -358,6 +363,7 @@ def _options(args: argparse.Namespace) -> "Options":
 def _load_pipeline(
     assets: Path | None, head_model: "HeadModelName" = "ict", flame_model: Path | None = None,
     delight: bool | None = None,
+    refine: bool | None = None,
 ) -> "Pipeline":
     from dataclasses import replace
 
@@ -367,6 +373,8 @@ def _load_pipeline(
     settings = PipelineSettings(assets=AssetSettings(assets_dir=assets), head=head)
     if delight is not None:
         settings = replace(settings, texture=replace(settings.texture, delight=delight))
+    if refine is not None:
+        settings = replace(settings, refine=replace(settings.refine, enabled=refine))
     return Pipeline.load(settings)
 
 
@@ -491,7 +499,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     count = args.synthetic if args.synthetic is not None else (FAST_SYNTHETIC if args.fast else 10)
     settings = EvalSettings(synthetic=SyntheticSettings(count=max(0, count), seed=args.seed))
     options = Options()  # EVALUATION.md: the default avatar (hair from the photo, the photo's own expression)
-    pipeline = _load_pipeline(args.assets, delight=None if args.delight is None else args.delight == "on")
+    pipeline = _load_pipeline(
+        args.assets,
+        delight=None if args.delight is None else args.delight == "on",
+        refine=None if args.refine is None else args.refine == "on",
+    )
     try:
         run = run_evaluation(
             pipeline, photos, settings, options, reuse_dir=args.reuse,
@@ -523,5 +535,6 @@ def _eval_command(args: argparse.Namespace) -> str:
     parts += ["--synthetic", str(args.synthetic)] if args.synthetic is not None else []
     parts += ["--seed", str(args.seed)] if args.seed else []
     parts += ["--delight", args.delight] if args.delight is not None else []
+    parts += ["--refine", args.refine] if args.refine is not None else []
     parts += ["--assets", str(args.assets)] if args.assets is not None else []
     return shlex.join(parts)
