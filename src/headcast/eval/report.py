@@ -214,8 +214,9 @@ def hair_render_notes(results: list[ImageResult]) -> list[str]:
 
 STANDING_NOTES = [
     "LPIPS column: ours is ST-LPIPS (shift-tolerant AlexNet LPIPS), not the vanilla LPIPS of the thesis' Table 4.1.",
-    "There is no photometric refinement: the fit uses landmarks only, so baseline (b) 'landmarks-only fit' is the "
-    "full fit; baseline (a) mean head shows what the fitted identity/expression add.",
+    "The fit is the landmark fit plus the outline refinement (the identity follows the parsed skull and ear "
+    "outlines where they are bare; `headcast eval --refine off` leaves it out); there is no photometric refinement. "
+    "Baseline (a) mean head shows what the fitted identity/expression add.",
     "novel_detection_rate / novel_difd / novel_dlib average over all novel views, the ±90° profiles included "
     "(schema 2); profile_* are the profiles alone; the per-yaw table gives each view.",
     "Peak memory is the process peak (getrusage ru_maxrss) after each photo's pipeline run; the metric networks "
@@ -375,7 +376,7 @@ def build_markdown(doc: dict[str, Any]) -> str:
             f"| {_fmt(row['difd'], 2)} | – |"
         )
     for label, prefix in (
-        ("**headcast** (full = landmarks-only fit)", ""),
+        ("**headcast** (full: landmark fit + outline refinement)", ""),
         ("baseline (a): mean head, fitted pose", "mean_head."),
         ("baseline (c): flat skin colour", "flat_texture."),
     ):

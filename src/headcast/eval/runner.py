@@ -14,8 +14,9 @@ Flow (:func:`run_evaluation`):
    against the detector and, where a ``.tem`` file sits beside the photo, against the manual annotation.
 3. **Baselines**, by re-rendering, never re-detecting: ``mean_head`` (identity 0 and expression 0 at the fitted
    pose, the fitted texture) and ``flat_texture`` (the fitted head painted with one skin colour: the median of
-   the photo-derived face texels). The landmarks-only fit *is* the pipeline's fit: there is no photometric
-   refinement stage, so "full" and "landmarks only" are the same row.
+   the photo-derived face texels). The fit is the pipeline's (landmarks, then the parsed-outline refinement of
+   :mod:`headcast.fitting.refine`; ``headcast eval --refine off`` measures it without); there is no photometric
+   refinement stage.
 4. **Hair** (:mod:`headcast.eval.hair_metrics`, photos whose avatar has strands): silhouette IoU against the
    photo's hair mask, CIEDE2000 of the median hair colours (render with strands, Kajiya-Kay, fitted camera),
    penetration and root gap of the groom re-aligned by the thesis' anchor method and by the default method.
