@@ -3,7 +3,8 @@
 For each photo: detection, fit and BiSeNet face parsing (cached in ``--cache`` so that hair changes can be
 re-measured in seconds), then the hair stage (analysis, head, reconstruction) and the eval metric
 (``eval.hair_metrics.silhouette_iou``: the strands splatted at the photo's camera and full resolution behind the
-head's depth map, against BiSeNet's hair mask). Prints one line per photo and the median over the photos with hair.
+head's depth map, against BiSeNet's hair mask) and the bald band at the hairline (``hair.hairline.hairline_fit``).
+Prints one line per photo and the median over the photos with hair.
 
 Usage: python scripts/hair_iou.py PORTRAITS_DIR [--cache DIR] [--json OUT.json] [--only STEM ...]
 """
@@ -18,8 +19,11 @@ import numpy as np
 from fit_cache import cached_fit
 from headcast.cli.main import find_photos
 from headcast.eval.hair_metrics import silhouette_iou
+from headcast.hair.hairline import hairline_fit
+from headcast.hair.silhouette import head_depth, splat_strands
 from headcast.hair.stage import HairSettings, make_hair
-from headcast.parsing import hair_mask
+from headcast.headmodel.base import head_vertices
+from headcast.parsing import hair_mask, skin_mask
 from headcast.pipeline import Pipeline, PipelineSettings
 
 
@@ -46,11 +50,19 @@ def main() -> None:
             rows.append({"photo": photo.stem, "style": hr.style, "iou": None})
             continue
         iou = silhouette_iou(hr.strands, fit, pipe.model, hair_mask(classes), pipe.renderer)
+        verts = head_vertices(pipe.model, fit.params)
+        depth = head_depth(pipe.model, verts, fit.params.pose, fit.camera, pipe.renderer)
+        line = hairline_fit(splat_strands(hr.strands.points, fit.params.pose, fit.camera, depth)[0],
+                            hair_mask(classes), skin_mask(classes), fit.landmarks68_2d)
         p = hr.strands.params
         print(f"{photo.stem:28s} {hr.style:18s} IoU {iou:.3f} (fit {hr.iou:.3f}) orientation "
-              f"{hr.orientation_error_deg:5.1f}° {sec:.2f} s", flush=True)
+              f"{hr.orientation_error_deg:5.1f}° hairline gap p90 "
+              f"{float('nan') if line is None else line.gap_p90:.3f} fh {sec:.2f} s", flush=True)
         rows.append({"photo": photo.stem, "style": hr.style, "iou": round(iou, 4), "fit_iou": round(hr.iou, 4),
                      "orientation_error_deg": round(hr.orientation_error_deg, 2), "seconds": round(sec, 3),
+                     "hairline": None if line is None else {"gap_px": round(line.gap_px, 2), "gap": round(line.gap, 4),
+                                                            "gap_p90": round(line.gap_p90, 4),
+                                                            "cover": round(line.cover, 3)},
                      "params": None if p is None else p.to_json()})
     pipe.close()
     ious = [r["iou"] for r in rows if r["iou"] is not None]

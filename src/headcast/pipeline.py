@@ -1,11 +1,11 @@
-"""The composition: photo → landmarks → parsing → fit → outline refinement → texture (reconstruct) → hair (dress)
-→ emotion (pose) → files (write).
+"""The composition: photo → landmarks → parsing → fit → texture (reconstruct) → hair → emotion → files (write).
 
 Every entry point — ``headcast make``, the web service's workers, ``headcast eval`` and the scripts — loads one
 :class:`Pipeline` (the model files, detector, renderer, emotion network and, on first use, the face parser) and
 calls its steps with the user's :class:`headcast.options.Options`:
 
-* :meth:`Pipeline.reconstruct` — detection, fit and texture: the person's head as photographed, without hair;
+* :meth:`Pipeline.reconstruct` — detection, face parsing, fit (landmarks, then the parsed skull and ear outlines)
+  and texture: the person's head as photographed, without hair;
 * :meth:`Pipeline.dress` — the hair the options ask for (from the photo, a library style, or none);
 * :meth:`Pipeline.pose` — the emotion the options ask for (or the photo's own, recorded);
 * :meth:`Pipeline.make` — the three in order;

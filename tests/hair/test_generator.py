@@ -63,3 +63,40 @@ def test_length_parameters_change_the_length(hair_head: HairHead) -> None:
 
     assert 0.04 < arc(short) < 0.07
     assert 0.25 < arc(long_) < 0.36
+
+
+def test_smooth_tips_straightens_kinked_ends_only() -> None:
+    from headcast.hair.generator import smooth_tips
+
+    t = np.linspace(0.0, 0.1, 24)
+    straight = np.stack([np.zeros(24), -t, 0.2 * t], axis=1)[None]
+    np.testing.assert_allclose(smooth_tips(straight), straight, atol=1e-12)  # a straight strand stays
+    kinked = straight.copy()
+    kinked[0, -1, 0] += 0.01  # a 1 cm spike sideways at the tip
+    out = smooth_tips(kinked, share=0.4)
+    np.testing.assert_array_equal(out[0, :14], kinked[0, :14])  # the shaft before the last 40 % is untouched
+
+    def tip_turn(x: np.ndarray) -> float:
+        a, b = x[0, -2] - x[0, -3], x[0, -1] - x[0, -2]
+        return float(np.degrees(np.arccos(a @ b / np.linalg.norm(a) / np.linalg.norm(b))))
+
+    assert tip_turn(kinked) > 60.0 and tip_turn(out) < 0.5 * tip_turn(kinked)
+
+
+def test_fringe_hangs_to_its_stop_and_slants(hair_head: HairHead) -> None:
+    s = GrowSettings(guide_points=40)
+    sc = hair_head.scalp
+    base = HairParams(gravity=0.3, fringe=1.0, length_front=0.12)
+
+    def fringe_tips(p: HairParams) -> np.ndarray:
+        guides, valid = grow_guides(p, sc, hair_head.sdf, s)
+        g = guides[valid]
+        front = (g[:, 0, 2] - sc.centre[2]) / np.linalg.norm(g[:, 0] - sc.centre, axis=1) > 0.5
+        return g[front, -1]
+
+    low, high = fringe_tips(replace(base, fringe_stop=0.0)), fringe_tips(replace(base, fringe_stop=0.03))
+    # low gravity (a quiff) still hangs its fringe over the forehead, down to the stop
+    assert np.median(low[:, 1]) < sc.brow_y + 0.012
+    assert np.median(high[:, 1]) > np.median(low[:, 1]) + 0.015
+    swept = fringe_tips(replace(base, fringe_stop=0.0, fringe_sweep=1.0))
+    assert np.mean(swept[:, 0]) > np.mean(low[:, 0]) + 0.01  # towards the head's left (+x)

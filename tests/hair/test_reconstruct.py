@@ -141,3 +141,21 @@ def test_tail_over_a_shoulder(hair_head: HairHead) -> None:
         tips[side] = guides[valid][:, -1].mean(axis=0)
     assert tips[1.0][0] > tips[0.0][0] + 0.04 and tips[-1.0][0] < tips[0.0][0] - 0.04
     assert tips[1.0][2] > tips[0.0][2] + 0.03  # forwards, beside the neck
+
+
+def test_retrieval_pool_gets_the_kind_right() -> None:
+    s = ReconstructSettings()
+    styles = authored_styles()
+    shaved = retrieval_pool(replace(_analysis(), shaved=True), styles, s)
+    assert shaved and all({"shaved", "buzz"} & set(st.tags) for st in shaved)  # no bun on a shaved head
+    fringe = retrieval_pool(replace(_analysis(), fringe=0.8), styles, s, fringe=(0.03, 0.5))
+    loose = [st for st in fringe if st.params is not None and st.params.updo == "none"]
+    assert loose and all(st.params.fringe == 1.0 and st.params.fringe_stop == 0.03 and st.params.fringe_sweep == 0.5
+                         for st in loose if st.params is not None)
+    bare = retrieval_pool(replace(_analysis(), fringe=0.1), styles, s)
+    assert all(st.params is not None and st.params.fringe == 0.0 for st in bare if st.params.updo == "none")
+    hanging = retrieval_pool(replace(_analysis(), loose_area=0.1), styles, s)
+    assert hanging and all(st.params is not None and st.params.updo == "none" for st in hanging)
+    long_hair = retrieval_pool(replace(_analysis(), lowest_below_chin=0.6), styles, s)
+    assert long_hair and not any("short" in st.tags for st in long_hair)
+    assert any("short" in st.tags for st in retrieval_pool(_analysis(), styles, s))

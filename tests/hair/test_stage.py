@@ -38,6 +38,7 @@ def test_poorly_matching_auto_hair_is_reported(ict_model, mean_params, monkeypat
     monkeypatch.setattr(stage, "hairline_height", lambda *a, **k: 1.0)
     monkeypatch.setattr(stage, "reconstruct_hair",
                         lambda *a, **k: HairReconstruction(strands, "bob", None, iou, 10.0, 1, 0.1))
-    res = make_hair(np.zeros((8, 8, 3), np.uint8), _Fit(mean_params), ict_model, HairSettings(mode="auto"),  # type: ignore[arg-type]
+    settings = HairSettings(mode="auto", photo_hairline=False, photo_colors=False)  # the stub analysis has no masks
+    res = make_hair(np.zeros((8, 8, 3), np.uint8), _Fit(mean_params), ict_model, settings,  # type: ignore[arg-type]
                     classes=np.zeros((8, 8), np.uint8))
     assert any("matches the photo's hair poorly" in n for n in res.notes) == warned

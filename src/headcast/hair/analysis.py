@@ -28,6 +28,12 @@ class AnalysisSettings:
             orientation filters.
         bald_ratio: hair area / face area below which the head counts as bald.
         shaved_thickness: hair above the skin thinner than this share of the face height counts as shaved.
+        head_margin: the subject's hair must touch the box around their brows and forehead widened by this many
+            face heights (``subject_hair``).
+        near: other hair within this many face heights of it belongs to the subject too.
+        max_side: hair farther than this many face heights sideways from the face's centre line is dropped.
+        max_above: hair higher than this many face heights above the brow line is dropped.
+        max_below: hair lower than this many face heights below the chin is dropped.
     """
 
     orientations: int = 16
@@ -35,6 +41,11 @@ class AnalysisSettings:
     working_face_px: float = 110.0
     bald_ratio: float = 0.08
     shaved_thickness: float = 0.07
+    head_margin: float = 0.35
+    near: float = 0.3
+    max_side: float = 1.5
+    max_above: float = 1.3
+    max_below: float = 2.5
 
 
 def lab_of_srgb(rgb: NDArray[np.floating]) -> NDArray[np.float64]:
@@ -47,6 +58,61 @@ def srgb_of_lab(lab: NDArray[np.floating]) -> NDArray[np.float64]:
     """``(..., 3)`` CIE Lab → sRGB in [0, 1] (clipped)."""
     a = np.asarray(lab, dtype=np.float32).reshape(-1, 1, 3)
     return np.clip(cv2.cvtColor(a, cv2.COLOR_Lab2RGB).reshape(np.shape(lab)), 0.0, 1.0).astype(np.float64)
+
+
+def subject_hair(
+    hair: NDArray[np.bool_], landmarks68: NDArray[np.floating], settings: AnalysisSettings | None = None
+) -> NDArray[np.bool_]:
+    """Only the subject's hair: the parts of the hair mask connected to the subject's head, within reach of it.
+
+    Face parsing labels every person's hair, and hair-coloured blobs at the frame's edges. The subject's hair is
+    the 8-connected components of the mask that reach into the box over the subject's forehead (between the outer
+    brow ends and from the brow line up to one face height above it, widened by ``head_margin`` face heights), and
+    the components that come within ``near`` face heights of those (a tail the ear separates from the head), cut to
+    ``max_side`` face heights either side of the face's centre line, ``max_above`` above the brow line and
+    ``max_below`` below the chin (another person's hair touching the subject's is cut off there). Specks under
+    0.2 % of a face height squared are dropped.
+
+    Args:
+        hair: ``(H, W)`` bool hair mask.
+        landmarks68: ``(68, 2)`` the subject's iBUG-68 points, pixels.
+        settings: the margins.
+
+    Returns:
+        ``(H, W)`` bool, a subset of ``hair``.
+    """
+    s = AnalysisSettings() if settings is None else settings
+    lm = np.asarray(landmarks68, dtype=np.float64)
+    brow, chin = float(lm[17:27, 1].mean()), float(lm[8, 1])
+    fh = max(chin - brow, 1.0)
+    cx = float(lm[27, 0])
+    h, w = hair.shape
+    x0, x1 = float(lm[17:27, 0].min()) - s.head_margin * fh, float(lm[17:27, 0].max()) + s.head_margin * fh
+    y0, y1 = brow - (1.0 + s.head_margin) * fh, brow + s.head_margin * fh
+
+    def touching(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        num, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+        box = labels[int(np.clip(y0, 0, h)) : int(np.clip(y1, 0, h)), int(np.clip(x0, 0, w)) : int(np.clip(x1, 0, w))]
+        keep = np.zeros(num, dtype=bool)
+        keep[np.unique(box)] = True
+        keep[0] = False
+        keep &= stats[:, cv2.CC_STAT_AREA] > 0.002 * fh**2
+        return np.asarray(keep[labels], dtype=bool)
+
+    mask = np.asarray(hair, dtype=bool)
+    out = touching(mask)
+    # pieces that the ears or a hand separate from it (a tail over the shoulder): within reach of the head's hair
+    near = cv2.distanceTransform((~out).astype(np.uint8), cv2.DIST_L2, 3) <= max(1.0, s.near * fh)
+    num, labels, stats, _ = cv2.connectedComponentsWithStats((mask & ~out).astype(np.uint8), connectivity=8)
+    extra = np.zeros(num, dtype=bool)
+    extra[np.unique(labels[near & mask & ~out])] = True
+    extra[0] = False
+    extra &= stats[:, cv2.CC_STAT_AREA] > 0.002 * fh**2
+    out |= extra[labels]
+    cols, rows = np.arange(w)[None, :], np.arange(h)[:, None]
+    reach = (np.abs(cols - cx) <= s.max_side * fh) & (rows >= brow - s.max_above * fh)
+    reach &= rows <= chin + s.max_below * fh
+    return out & reach
 
 
 def gabor_orientation(
@@ -112,14 +178,7 @@ def analyse_hair(
     unit = max(nose_y - brow_y, 1.0)
     cx = float(lm[27, 0])
     x0, x1 = float(lm[17:22, 0].min()), float(lm[22:27, 0].max())
-    # keep the hair component(s) touching the head region (drops stray blobs)
-    num, labels, stats, _ = cv2.connectedComponentsWithStats(hair.astype(np.uint8), connectivity=8)
-    keep = np.zeros(num, dtype=bool)
-    for i in range(1, num):
-        bx, by, bw, _, area = stats[i]
-        if area > 0.002 * face_h**2 and by < chin_y and bx < x1 + face_h and bx + bw > x0 - face_h:
-            keep[i] = True
-    hair = keep[labels]
+    hair = subject_hair(hair, lm, s)  # another person's hair and blobs at the frame's edges go
     notes: list[str] = []
     hair_area = int(hair.sum())
     face_area = max(int(face.sum()), 1)
@@ -164,13 +223,59 @@ def analyse_hair(
     small_hair = cv2.resize(hair.astype(np.uint8), (small.shape[1], small.shape[0]), interpolation=cv2.INTER_NEAREST)
     coherence = orientation_coherence(small_angle, small_conf, small_hair > 0)
     tail = tail_side(hair, lm)
+    fringe_y, fringe_slant = fringe_shape(hair, angle, conf, lm)
+    cols = np.arange(w)[None, :]
+    below = hair & (np.arange(h)[:, None] > float(lm[2, 1]))
+    loose = float((below & ((cols < lm[0:9, 0].min()) | (cols > lm[8:17, 0].max()))).sum()) / face_h**2
     return HairAnalysis(
         hair=hair, hat=hat, skin=skin, face=face, root_lab=root_lab, tip_lab=tip_lab,
         orientation=angle.astype(np.float32), confidence=conf.astype(np.float32), hairline_y=skin_top,
         fringe=fringe, lowest_y=lowest, reaches_shoulders=bool(lowest > chin_y + 0.5 * face_h),
         hair_ratio=float(ratio), bald=bool(bald), shaved=bool(shaved), notes=tuple(notes), coherence=coherence,
-        tail_side=tail,
+        tail_side=tail, loose_area=loose, lowest_below_chin=float((lowest - chin_y) / face_h), fringe_y=fringe_y,
+        fringe_slant=fringe_slant,
     )
+
+
+def fringe_shape(
+    hair: NDArray[np.bool_], angle: NDArray[np.floating], confidence: NDArray[np.floating],
+    landmarks68: NDArray[np.floating],
+) -> tuple[float, float]:
+    """Where a fringe ends and which way it slants, over the forehead.
+
+    The end is the 75th percentile (the lower part: a fringe parted in the middle ends higher there) over the
+    columns between the outer brow ends (landmarks 17, 26) of the lowest hair row between one face height above the
+    brow line and 0.15 face heights below it (NaN where no column has hair there); the slant is measured between
+    the brows' middles (landmarks 19, 24). The slant is ``dx / dy`` of the
+    confidence-weighted mean strand direction (doubled angles) of the hair in the band from half a face height above
+    the brow line to 0.1 below it: 0 for bangs hanging straight down, positive when they run down towards the
+    image's right (the head's left, +x, in a frontal photo); 0 when the band has no confident hair.
+
+    Returns:
+        ``(fringe_y, fringe_slant)``: image row, pixels; slant, clipped to [−1.5, 1.5].
+    """
+    lm = np.asarray(landmarks68, dtype=np.float64)
+    h, w = hair.shape
+    brow, chin = float(lm[17:27, 1].mean()), float(lm[8, 1])
+    fh = max(chin - brow, 1.0)
+    xa, xb = sorted((float(lm[17, 0]), float(lm[26, 0])))
+    c0, c1 = int(np.clip(np.floor(xa), 0, w - 1)), int(np.clip(np.ceil(xb), 0, w - 1)) + 1
+    r0, r1 = int(np.clip(brow - fh, 0, h - 1)), int(np.clip(brow + 0.15 * fh, 0, h - 1)) + 1
+    window = np.asarray(hair[r0:r1, c0:c1], dtype=bool)
+    has = window.any(axis=0)
+    lowest = r0 + (window.shape[0] - 1 - np.argmax(window[::-1], axis=0))
+    fringe_y = float(np.percentile(lowest[has], 75)) if has.any() else float("nan")
+    xa, xb = sorted((float(lm[19, 0]), float(lm[24, 0])))
+    c0, c1 = int(np.clip(np.floor(xa), 0, w - 1)), int(np.clip(np.ceil(xb), 0, w - 1)) + 1
+    b0, b1 = int(np.clip(brow - 0.5 * fh, 0, h - 1)), int(np.clip(brow + 0.1 * fh, 0, h - 1)) + 1
+    a = np.asarray(angle[b0:b1, c0:c1], dtype=np.float64)
+    wt = np.asarray(confidence[b0:b1, c0:c1], dtype=np.float64) * hair[b0:b1, c0:c1]
+    if wt.sum() <= 1e-6:
+        return fringe_y, 0.0
+    mean = 0.5 * np.arctan2((wt * np.sin(2 * a)).sum(), (wt * np.cos(2 * a)).sum())
+    dx, dy = np.cos(mean), np.sin(mean)  # an undirected line: dx / dy does not depend on its sign
+    slant = dx / dy if abs(dy) > 1e-6 else 1.5
+    return fringe_y, float(np.clip(slant, -1.5, 1.5))
 
 
 def orientation_coherence(

@@ -15,8 +15,9 @@ _COLORS: "weakref.WeakKeyDictionary[Strands, dict[int, NDArray[np.float32]]]" = 
 def strand_colors(strands: Strands, sdf: HeadSDF | None = None, seed: int = 0) -> NDArray[np.float32]:
     """``(N, P, 3)`` sRGB colours in [0, 1] of the render strands' points (read-only).
 
-    Root → tip gradient (interpolated in linear light), ±8 % brightness per strand, and — when ``sdf`` is given — a
-    darkening of points close to the scalp (inner layers receive less light): factor ``0.6 + 0.4 · clip(d / 1.5 cm)``.
+    The photo's colours when the strands carry them (``Strands.colors``), else the root → tip gradient (interpolated
+    in linear light, ``gradient_colors``); ±8 % brightness per strand, and — when ``sdf`` is given — a darkening of
+    points close to the scalp (inner layers receive less light): factor ``0.6 + 0.4 · clip(d / 1.5 cm)``.
 
     Without ``sdf`` the colours depend only on the strand count, colours and seed, and are cached per strands
     object: the preview, the turntable, ``hair.hair`` and the ribbon GLB of a bundle colour the same groom
@@ -32,12 +33,21 @@ def strand_colors(strands: Strands, sdf: HeadSDF | None = None, seed: int = 0) -
     return colors
 
 
-def _strand_colors(strands: Strands, sdf: HeadSDF | None, seed: int) -> NDArray[np.float32]:
+def gradient_colors(strands: Strands) -> NDArray[np.float64]:
+    """``(N, P, 3)`` sRGB root → tip gradient of ``root_color`` and ``tip_color`` (linear-light interpolation)."""
     n, p = strands.points.shape[:2]
     t = np.linspace(0.0, 1.0, p)[None, :, None]
     root = np.asarray(strands.root_color, dtype=np.float64) ** 2.2
     tip = np.asarray(strands.tip_color, dtype=np.float64) ** 2.2
-    lin = root * (1 - t) + tip * t
+    lin = np.broadcast_to(root * (1 - t) + tip * t, (n, p, 3))
+    return np.asarray(lin ** (1 / 2.2))
+
+
+def _strand_colors(strands: Strands, sdf: HeadSDF | None, seed: int) -> NDArray[np.float32]:
+    n = strands.points.shape[0]
+    own = strands.colors
+    srgb = own if own is not None and own.shape == strands.points.shape else gradient_colors(strands)
+    lin = np.asarray(srgb, dtype=np.float64) ** 2.2
     rng = np.random.default_rng(seed)
     lin = lin * rng.uniform(0.84, 1.16, (n, 1, 1))
     if sdf is not None and n:

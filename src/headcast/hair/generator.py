@@ -9,13 +9,14 @@ Growth (per guide, vectorised over guides; all in the model frame, metres):
    left/right split at the parting with a sideways comb that fades to zero at it, i.e. no parting);
    ``lift = 0.05 + 1.5·(1 − gravity)^2.5``.
 3. Steps of ``length / 99``: the direction bends towards −y with curvature ``κ = 45 · gravity`` (1/m, ramped in over
-   the first 2 cm), the point is pushed out of the head to a clearance that grows from 1.5 mm to
-   ``1.5 mm + volume · layer`` over the first 6 cm (``layer`` ~ U(0.25, 1) per strand gives the hair body its
-   thickness), and points below the brow line in front of the cheeks are pushed sideways out of the face.
+   the first 2 cm; fringe strands take a gravity of at least ``FRINGE_GRAVITY``), the point is pushed out of the head
+   to a clearance that grows from 1.5 mm to ``1.5 mm + volume · layer`` over the first 6 cm (``layer`` ~ U(0.25, 1)
+   per strand gives the hair body its thickness), and points below the brow line in front of the cheeks are pushed
+   sideways out of the face.
    Within 1 cm of their clearance layer strands lose ``gravity²`` of the outward part of their direction, so hair
    hugs the head instead of flying off it. Non-fringe front strands also bend backwards (up to 60/m, by how far
-   forward the root is), so swept-back hair does not flop over the forehead. Fringe strands stop 0–12 mm above
-   the brows (random per strand).
+   forward the root is), so swept-back hair does not flop over the forehead. Fringe strands stop ``fringe_stop`` ±
+   6 mm above the brows (random per strand) and slant sideways by ``fringe_sweep``.
 4. Gathered styles (ponytail, bun, braid) comb every strand over the scalp to a gather point at the back of the
    head, then follow a tail whose shape depends on the style (``tail_side``: over a shoulder, beside the neck).
 5. Curls (helix of ``curl_radius``) and waves (planar sine of ``waviness``) at ``curl_frequency`` turns per metre,
@@ -23,7 +24,9 @@ Growth (per guide, vectorised over guides; all in the model frame, metres):
 
 Densification interpolates the guides' root-relative shapes at dense scalp roots (inverse-distance weights of the 3
 nearest guides in scalp UV), pulls tips towards the nearest guide (``clumping``), adds smooth random ``frizz``,
-trims lengths by up to 15 % for natural tips and pushes everything out of the head once more.
+smooths the last part of every strand (``smooth_tips``: no kinked or spiky ends), feathers the ends (lengths
+trimmed by ``tip_feather`` × u², u uniform: most strands keep nearly all their length, a few end early, so a lock
+thins out towards its end instead of stopping as a blunt brush) and pushes everything out of the head once more.
 Everything is deterministic for a seed.
 """
 
@@ -42,6 +45,8 @@ from headcast.hair.types import HairParams, Strands
 
 GUIDE_POINTS = 100
 """Points per guide strand (HairNet: 100)."""
+FRINGE_GRAVITY = 0.85
+"""The least gravity of fringe strands: a fringe hangs over the forehead even in a style whose hair stands up."""
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,17 @@ class GrowSettings:
         render_points: points per render strand.
         guide_points: points per guide while growing (resampled to 100 in ``Strands.guides``; fewer = faster).
         root_clearance: minimum distance of strand points from the scalp, metres.
+        tip_feather: the most a render strand is shortened by to feather the ends, share of its length.
+        tip_smooth: share of each render strand, from the tip, that ``smooth_tips`` smooths.
         seed: random seed; the same seed and inputs give the same strands.
     """
 
-    render_strands: int = 12000
+    render_strands: int = 16000
     render_points: int = 24
     guide_points: int = GUIDE_POINTS
     root_clearance: float = 0.0015
+    tip_feather: float = 0.3
+    tip_smooth: float = 0.4
     seed: int = 0
 
 
@@ -126,7 +135,9 @@ def comb_directions(
     depth = float(np.clip(params.part_depth, 0.0, 1.0))
     smooth = np.clip((r[:, 0] - x_part) / (0.35 * scalp.radius), -1.0, 1.0)
     vec[:, 0] = depth * side * (0.5 + 1.5 * near_part) + (1.0 - depth) * 0.5 * smooth
-    vec[:, 0] *= np.where(fringe, 0.25, 1.0)  # a fringe falls over the forehead instead of following the parting
+    # a fringe falls over the forehead instead of following the parting (which would open a V), slanted by
+    # ``fringe_sweep``
+    vec[:, 0] = np.where(fringe, params.fringe_sweep, vec[:, 0])
     vec[:, 2] = np.where(fringe, 0.35, -2.5 * front - 0.2)
     tangent = vec - np.einsum("nd,nd->n", vec, n)[:, None] * n
     return _normalize(tangent)
@@ -188,15 +199,17 @@ def _grow_loose(
     count = settings.guide_points
     step = lengths / (count - 1)
     comb = comb_directions(params, roots, normals, scalp, fringe)
-    lift = 0.05 + 1.5 * (1.0 - params.gravity) ** 2.5
+    # a fringe hangs whatever the rest of the hair does (a quiff's low gravity made its fringe stand out as spikes)
+    gravity = np.where(fringe, max(params.gravity, FRINGE_GRAVITY), params.gravity)
+    lift = 0.05 + 1.5 * (1.0 - gravity) ** 2.5
     hug = float(np.clip(params.gravity, 0.0, 1.0)) ** 2
-    d = _normalize(comb + lift * normals)
+    d = _normalize(comb + lift[:, None] * normals)
     layer = rng.uniform(0.25, 1.0, n_strands)
     crown = 1.0 + (params.crown_volume - 1.0) * np.clip(d_hat[:, 1], 0.0, 1.0) ** 2
     vol = (np.full(n_strands, params.volume) if volume is None else volume) * crown
-    stop_y = scalp.brow_y + rng.uniform(0.0, 0.012, n_strands)
+    stop_y = scalp.brow_y + params.fringe_stop + rng.uniform(-0.006, 0.006, n_strands)
     side = np.where(roots[:, 0] >= 0, 1.0, -1.0)
-    kappa = 45.0 * params.gravity
+    kappa = 45.0 * gravity
     # front strands that are not fringe stay swept back (styled hair): a backward pull of up to 60/m
     sweep = np.where(fringe, 0.0, 60.0 * np.clip((d_hat[:, 2] - 0.1) / 0.5, 0.0, 1.0))
     out = np.empty((n_strands, count, 3))
@@ -471,7 +484,7 @@ def interpolate_strands(
         guides: ``(32, 32, 100, 3)`` guide grid, metres.
         valid: ``(32, 32)`` validity.
         scalp: dense roots come from ``scalp.points``.
-        sdf: head signed distance, for a last collision pass (skipped when None: a fast preview while fitting).
+        sdf: head signed distance, for a last collision pass (skipped when None).
         params: clumping and frizz are read from it.
         settings: counts and seed.
 
@@ -505,13 +518,43 @@ def interpolate_strands(
             noise[:, 1:-1] = 0.25 * noise[:, :-2] + 0.5 * noise[:, 1:-1] + 0.25 * noise[:, 2:]
         noise *= params.frizz * 2.0 * t**2
         pts += noise
-    pts = resample_polylines(pts, s.render_points, rng.uniform(0.85, 1.0, len(pts)))
+    pts = smooth_tips(pts, s.tip_smooth)
+    pts = resample_polylines(pts, s.render_points, 1.0 - s.tip_feather * rng.random(len(pts)) ** 2)
     side = np.where(roots[:, 0] >= 0, 1.0, -1.0)[:, None]
     pts = _face_guard(pts, scalp, side, top=-0.01)
     if sdf is not None:
         pts = push_out(sdf, pts, s.root_clearance * 0.5, iterations=4)
     pts[:, 0] = roots
     return pts.astype(np.float32), uv.astype(np.float32)
+
+
+def smooth_tips(strands: NDArray[np.floating], share: float = 0.4, iterations: int = 4) -> NDArray[np.float64]:
+    """Smooth the last ``share`` of each polyline: no kinks or spikes at the tips, the roots and shafts untouched.
+
+    Each iteration moves every inner point towards the mean of its two neighbours and the tip towards the straight
+    continuation of its last segment but one (``2 p[−2] − p[−3]``), by a weight that rises smoothly from 0 at
+    ``1 − share`` of the point index to 0.5 at the tip (a Laplacian filter with a smoothstep ramp).
+
+    Args:
+        strands: ``(N, P, 3)`` polylines, root first, P ≥ 3.
+        share: the part of each polyline that is smoothed, from the tip, in [0, 1].
+        iterations: filter passes.
+
+    Returns:
+        ``(N, P, 3)`` polylines.
+    """
+    x = np.array(strands, dtype=np.float64)
+    p = x.shape[1]
+    if share <= 0 or p < 3:
+        return x
+    t = np.clip((np.linspace(0.0, 1.0, p) - (1.0 - share)) / share, 0.0, 1.0)
+    w = (0.5 * t * t * (3.0 - 2.0 * t))[None, :, None]
+    for _ in range(iterations):
+        target = x.copy()
+        target[:, 1:-1] = 0.5 * (x[:, :-2] + x[:, 2:])
+        target[:, -1] = 2.0 * x[:, -2] - x[:, -3]
+        x += w * (target - x)
+    return x
 
 
 def make_strands(

@@ -29,6 +29,8 @@ class HairHead:
         scalp: scalp samples, UV grid and limits.
         sdf: signed distance grid of ``vertices``.
         front_height: the front hairline height used for ``scalp`` (brow-to-nose-base units).
+        photo_keep: ``(S,)`` the candidate surface samples that ``scalp`` keeps as read off the photo
+            (``hairline.photo_scalp``), or None for the default hairline curve.
     """
 
     model: LinearHeadModel
@@ -37,6 +39,7 @@ class HairHead:
     scalp: Scalp
     sdf: HeadSDF
     front_height: float = 1.0
+    photo_keep: NDArray[np.bool_] | None = None
 
 
 def prepare_head(
@@ -110,9 +113,12 @@ def _head_key(params: HeadParams, scalp_settings: ScalpSettings | None, sdf_spac
 
 
 def with_front_height(head: HairHead, front_height: float) -> HairHead:
-    """The same head with the scalp rebuilt for another front hairline height (the SDF is reused)."""
+    """The same head with the scalp rebuilt for another front hairline height (the SDF is reused).
+
+    A scalp read off the photo (``head.photo_keep``) is dropped: the control-point curve delimits the new one.
+    """
     scalp = build_scalp(head.model, head.vertices, None, front_height)
-    return replace(head, scalp=scalp, front_height=front_height)
+    return replace(head, scalp=scalp, front_height=front_height, photo_keep=None)
 
 
 def hairline_height(hairline_y: float, landmarks68: NDArray[np.floating], fringe: float) -> float:

@@ -4,16 +4,19 @@ The strands, seen at the fitted camera, should cover the photo's hair mask (BiSe
 
 1. **Retrieval** (coarse objective ``IoU − w · orientation error (degrees)``, on a coarse guide grid interpolated to a
    few hundred strands without collision passes, at a small copy of the camera, ``fit_long_side`` pixels): every
-   authored style that the photo allows (``retrieval_pool``: curly styles only for incoherent strand directions, only
-   ponytails and braids over the shoulder when the photo shows a tail there); the best few are re-scored finer.
-2. **Coarse search**: a fringe when the photo shows one, a higher front hairline, then one round of coordinate
-   search over lengths, gravity, fringe, parting and its depth, and per-guide lengths from the silhouette
-   (``silhouette_length_scale``). A step is kept only when the score rises.
+   authored style of the kind the photo shows (``retrieval_pool``: shaved, curly or straight, tied or loose, long,
+   fringe or bare forehead — a fringe that ends and slants as the photo's, ``fringe_fit``); the best few are
+   re-scored finer and ranked by the mean of both scores.
+2. **Coarse search**: a higher front hairline (unless the scalp was read off the photo, ``hairline.photo_scalp``),
+   then one round of coordinate search over lengths, gravity, fringe, parting and its depth, and per-guide lengths
+   from the silhouette (``silhouette_length_scale``, never below ``min_length``). A step is kept only when the score
+   rises.
 3. **Fine stage** (``_FineStage``) on the final guide grid, grown once: the scalp the photo shows bare is dropped
-   (``bare_scalp``), the hair layer is lifted to the photo's outline angle by angle (``outline_lift``), hanging
-   hair is widened row by row (``width_warp``), guides are cut where they leave the photo's hair
-   (``silhouette_trim``), and the clumping is chosen. Each step is scored by the soft IoU of the expected coverage of
-   the photo-resolution silhouette (``silhouette.strand_coverage``) and kept only when it rises.
+   (``bare_scalp``, within 60° of the face's direction), the hair layer is lifted to the photo's outline angle by
+   angle (``outline_lift``), hanging hair is widened row by row (``width_warp``), guides are cut where they leave the
+   photo's hair (``silhouette_trim``, never below ``min_length``), and the clumping is chosen. Each step is scored by
+   the soft IoU of the expected coverage of the photo-resolution silhouette (``silhouette.strand_coverage``) and kept
+   only when it rises.
 
 A bald photo gets no hair.
 """
@@ -40,7 +43,7 @@ from headcast.hair.generator import (
 )
 from headcast.hair.head import HairHead, with_front_height
 from headcast.hair.library import authored_styles
-from headcast.hair.scalp import Scalp
+from headcast.hair.scalp import Scalp, scalp_angles
 from headcast.hair.sdf import HeadSDF, sample_sdf
 from headcast.hair.silhouette import (
     head_depth,
@@ -72,9 +75,14 @@ class ReconstructSettings:
         exclude_tags: library styles with these tags are not retrieved automatically (rare looks that the
             silhouette alone over-selects: shaved sides fit a frontal hair mask well); they stay available by name.
         curly_coherence: curly styles are retrieved only below this ``HairAnalysis.coherence``.
+        loose_below_ear: ``HairAnalysis.loose_area`` (face heights²) from which the hair counts as worn loose.
+        long_below_chin: ``HairAnalysis.lowest_below_chin`` (face heights) from which short styles are not retrieved.
+        fringe_evidence: ``HairAnalysis.fringe`` from which the retrieved style has a fringe.
+        bare_forehead: ``HairAnalysis.fringe`` below which it has none.
         orientation_weight: score lost per degree of orientation error.
         fine_strands: strands per evaluation of the fine stage (on the final guide grid).
         fine_rounds: rounds of lift, width and trim in the fine stage.
+        min_length: the length fitting and the trim leave every guide at least this long, metres.
         grow: settings of the final groom.
     """
 
@@ -88,9 +96,14 @@ class ReconstructSettings:
     volume_passes: int = 3
     fine_strands: int = 2000
     fine_rounds: int = 2
+    min_length: float = 0.015
     hairline_raises: tuple[float, ...] = (0.3,)
     exclude_tags: tuple[str, ...] = ("mohawk", "punk", "undercut")
     curly_coherence: float = 0.5
+    loose_below_ear: float = 0.02
+    long_below_chin: float = 0.3
+    fringe_evidence: float = 0.55
+    bare_forehead: float = 0.3
     orientation_weight: float = 0.002
     grow: GrowSettings = field(default_factory=GrowSettings)
 
@@ -190,12 +203,13 @@ def inflate_guides(
     return g + offset
 
 
-def bare_scalp(head: HairHead, fit: FitResult, analysis: HairAnalysis) -> HairHead:
+def bare_scalp(head: HairHead, fit: FitResult, analysis: HairAnalysis, max_azimuth_deg: float = 60.0) -> HairHead:
     """The head with the scalp cut back where the photo shows bare skin (a receding or high hairline, temples).
 
     A scalp sample (and a guide root) is dropped when it faces the camera (normal · view < −0.05; on the upper
-    head nothing else hides such a point) and projects, at the photo's resolution, onto facial skin that is not
-    hair.
+    head nothing else hides such a point), lies within ``max_azimuth_deg`` of the face's direction (|ψ|; the sides
+    of the head are seen edge-on, where a few pixels of fitting error put the scalp on the face's skin) and projects,
+    at the photo's resolution, onto facial skin that is not hair.
     """
     scalp = head.scalp
     bare_px = analysis.skin & ~analysis.hair
@@ -203,6 +217,7 @@ def bare_scalp(head: HairHead, fit: FitResult, analysis: HairAnalysis) -> HairHe
     cam = fit.camera
 
     def bare(points: NDArray[np.float64], normals: NDArray[np.float64]) -> NDArray[np.bool_]:
+        _, psi = scalp_angles(points, scalp.centre)
         pc = transform_points(points, fit.params.pose)
         nc = transform_points(points + 0.01 * normals, fit.params.pose) - pc
         facing = np.einsum("nd,nd->n", nc / 0.01, pc / np.linalg.norm(pc, axis=1, keepdims=True)) < -0.05
@@ -210,7 +225,8 @@ def bare_scalp(head: HairHead, fit: FitResult, analysis: HairAnalysis) -> HairHe
         u = np.floor(cam.cx + cam.fx * pc[:, 0] / z).astype(np.int64)
         v = np.floor(cam.cy - cam.fy * pc[:, 1] / z).astype(np.int64)
         on = (u >= 0) & (u < w) & (v >= 0) & (v < h)
-        return np.asarray(facing & on & bare_px[np.clip(v, 0, h - 1), np.clip(u, 0, w - 1)], dtype=bool)
+        front = np.abs(psi) <= np.deg2rad(max_azimuth_deg)
+        return np.asarray(facing & front & on & bare_px[np.clip(v, 0, h - 1), np.clip(u, 0, w - 1)], dtype=bool)
 
     keep = ~bare(scalp.points, scalp.normals)
     valid = scalp.guide_valid.copy()
@@ -303,14 +319,17 @@ def _points_in_hair(
     return inside, uf.reshape(n, p), vf.reshape(n, p), z.reshape(n, p)
 
 
-def silhouette_length_scale(groom: _Groom, fit: FitResult, camera: Camera, target: "_Target") -> NDArray[np.float64]:
+def silhouette_length_scale(
+    groom: _Groom, fit: FitResult, camera: Camera, target: "_Target", min_length: float = 0.0
+) -> NDArray[np.float64]:
     """Per-guide length factors that make strands end where the photo's hair ends.
 
     Each guide is projected at the fitted camera; it is cut after its last point of the initial run of points
     that are inside the (3 × 3 dilated) photo hair mask or hidden behind the head; a guide whose tip is still inside
     is lengthened by the photo's hair beyond its tip (the run of hair pixels continuing along the tip's image
     direction, in metres at the tip's depth, +10 %). The factors are median-filtered over the grid (3 × 3) and
-    clipped to [0.15, 2.5].
+    clipped to [0.15, 2.5], and never leave a guide shorter than ``min_length`` metres (hair cut to a few
+    millimetres looks like bare skin from the side).
 
     Returns:
         ``(32, 32)`` factors (1 where no guide), multiplied into ``groom.length_scale`` when it has one.
@@ -345,7 +364,9 @@ def silhouette_length_scale(groom: _Groom, fit: FitResult, camera: Camera, targe
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows (off the scalp) give NaN, replaced below
         smooth = np.nanmedian(stack, axis=0)
     smooth = np.where(valid, np.clip(np.nan_to_num(smooth, nan=1.0), 0.15, 2.5), 1.0)
-    return np.clip(base * smooth, 0.05, 3.0)
+    floor = np.ones(valid.shape)
+    floor[valid] = min_length / np.maximum(arc, 1e-6)
+    return np.clip(np.maximum(base * smooth, np.minimum(floor, 1.0) * base), 0.05, 3.0)
 
 
 def outline_radii(mask: NDArray[np.bool_], centre: tuple[float, float], bins: int) -> NDArray[np.float64]:
@@ -401,33 +422,82 @@ def outline_lift(
     return inflate_guides(guides, delta[k].reshape(n, p), head.sdf, rigid_from=rigid_from)
 
 
+def fringe_fit(analysis: HairAnalysis, fit: FitResult, head: HairHead) -> tuple[float, float]:
+    """``(fringe_stop, fringe_sweep)`` of :class:`HairParams` read off the photo's fringe.
+
+    The stop is the photo's fringe end (``HairAnalysis.fringe_y``) above the brow line (mean row of landmarks
+    17–26), in metres at the depth of the fitted head's brows, clipped to [−1 cm, 5 cm] (6 mm when the photo shows
+    no fringe end); the sweep is ``HairAnalysis.fringe_slant``.
+    """
+    lm = np.asarray(fit.landmarks68_2d, dtype=np.float64)
+    brow_row = float(lm[17:27, 1].mean())
+    if np.isnan(analysis.fringe_y):
+        return 0.006, analysis.fringe_slant
+    brows = transform_points(head.posed_vertices[head.model.landmarks68[17:27]], fit.params.pose)
+    metres_per_px = float(np.mean(-brows[:, 2])) / fit.camera.fy
+    stop = float(np.clip((brow_row - analysis.fringe_y) * metres_per_px, -0.01, 0.05))
+    return stop, analysis.fringe_slant
+
+
 def retrieval_pool(
-    analysis: HairAnalysis, styles: tuple[HairStyle, ...], s: ReconstructSettings
+    analysis: HairAnalysis, styles: tuple[HairStyle, ...], s: ReconstructSettings,
+    fringe: tuple[float, float] = (0.006, 0.0),
 ) -> list[HairStyle]:
-    """The library styles that retrieval scores for this photo.
+    """The library styles that retrieval scores for this photo: those of the kind the photo shows.
 
     Generator styles only, without the ``exclude_tags``, and without a parting unless tagged ``side part`` (a
     frontal photo seldom shows one, and a parted groom shows the scalp along the line; the search may still add
-    one); curly styles (tags ``curly``, ``afro``) only when the photo's strand direction is locally incoherent
-    (``HairAnalysis.coherence`` below ``curly_coherence``: a silhouette alone does not tell curls from a short
-    straight cut); when the photo shows a tail over one shoulder (``HairAnalysis.tail_side``), only the ponytail
-    and braid styles, worn over that shoulder.
+    one). Then the kind, from the photo's evidence (``HairAnalysis``), each rule applied only when it leaves a
+    style:
+
+    * **shaved** (a thin layer of hair over the skull): only styles tagged ``shaved`` or ``buzz`` (a thin band of
+      hair otherwise matches the scalp part of a bun or a ponytail best);
+    * **curls**: curly styles (tags ``curly``, ``afro``) when the strand direction is locally incoherent
+      (``coherence`` below ``curly_coherence``: a silhouette alone does not tell curls from a short straight cut),
+      the others otherwise;
+    * **tied or loose**: a tail over one shoulder (``tail_side``) → only the ponytail and braid styles, worn over
+      that shoulder; hair hanging below the ear line beside the face (``loose_below_ear``) → no gathered styles;
+      hair reaching below the chin (``long_below_chin`` face heights) → no short styles (tag ``short``);
+    * **fringe**: a forehead covered by hair (``fringe`` ≥ ``fringe_evidence``) → every loose style is scored with
+      a fringe that ends and slants as the photo's (``fringe``: ``(fringe_stop, fringe_sweep)``, ``fringe_fit``);
+      a bare forehead (``fringe`` < ``bare_forehead``) → without one.
     """
     pool = [st for st in styles if st.params is not None and not set(st.tags) & set(s.exclude_tags)]
     pool = [
         st if "side part" in st.tags or st.params is None else replace(st, params=replace(st.params, part_depth=0.0))
         for st in pool
     ]
-    if not np.isnan(analysis.coherence) and analysis.coherence >= s.curly_coherence:
-        pool = [st for st in pool if not {"curly", "afro"} & set(st.tags)]
+
+    def narrowed(keep: list[HairStyle]) -> list[HairStyle]:
+        return keep or pool
+
+    if analysis.shaved:
+        pool = narrowed([st for st in pool if {"shaved", "buzz"} & set(st.tags)])
+    if not np.isnan(analysis.coherence):
+        curly = analysis.coherence < s.curly_coherence
+        pool = narrowed([st for st in pool if bool({"curly", "afro"} & set(st.tags)) == curly])
     if analysis.tail_side != 0.0:
-        tails = [
+        pool = narrowed([
             replace(st, params=replace(st.params, tail_side=analysis.tail_side))
             for st in pool
             if st.params is not None and st.params.updo in ("ponytail", "braid")
-        ]
-        pool = tails or pool
-    return pool
+        ])
+    else:
+        if analysis.loose_area >= s.loose_below_ear:
+            pool = narrowed([st for st in pool if st.params is not None and st.params.updo == "none"])
+        if analysis.lowest_below_chin >= s.long_below_chin:
+            pool = narrowed([st for st in pool if "short" not in st.tags])
+    if analysis.fringe >= s.fringe_evidence:
+        stop, sweep, share = fringe[0], fringe[1], 1.0
+    elif analysis.fringe < s.bare_forehead:
+        stop, sweep, share = 0.006, 0.0, 0.0
+    else:
+        return pool
+    return [
+        replace(st, params=replace(st.params, fringe=share, fringe_stop=stop, fringe_sweep=sweep))
+        if st.params is not None and st.params.updo == "none" else st
+        for st in pool
+    ]
 
 
 def hair_colors(analysis: HairAnalysis) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
@@ -467,7 +537,7 @@ def reconstruct_hair(
     if analysis.bald:
         iou = mask_iou(np.zeros_like(target.mask), target.mask)
         return HairReconstruction(None, "bald", None, iou, float("nan"), 0, time.perf_counter() - start)
-    pool = retrieval_pool(analysis, authored_styles() if styles is None else styles, s)
+    pool = retrieval_pool(analysis, authored_styles() if styles is None else styles, s, fringe_fit(analysis, fit, head))
     evals = 0
     pose = fit.params.pose
 
@@ -483,18 +553,18 @@ def reconstruct_hair(
     for st in pool:
         assert st.params is not None
         scored.append((score(_Groom(st.params, head), s.retrieval_stride), st))
-    # the coarse retrieval is noisy: re-score its top few at the refinement resolution
+    # the coarse retrieval is noisy: re-score its top few at the refinement resolution and rank them by the mean of
+    # the two scores (two estimates of one silhouette; either alone flips between close styles)
     finalists = []
-    for _, st in sorted(scored, key=lambda x: -x[0])[: s.retrieval_finalists]:
+    for coarse, st in sorted(scored, key=lambda x: -x[0])[: s.retrieval_finalists]:
         assert st.params is not None
-        finalists.append((score(_Groom(st.params, head)), st))
-    best_score, best_style = max(finalists, key=lambda x: x[0])
+        fine_score = score(_Groom(st.params, head))
+        finalists.append((0.5 * (coarse + fine_score), fine_score, st))
+    _, best_score, best_style = max(finalists, key=lambda x: x[0])
     assert best_style.params is not None
     best = _Groom(best_style.params, head)
-    if analysis.fringe > 0.6 and best.params.fringe < 0.5 and best.params.updo == "none":
-        best = replace(best, params=replace(best.params, fringe=1.0))
-        best_score = score(best)
-    for raise_by in s.hairline_raises:  # the fitted skull's hairline rarely matches the photo's: try it higher
+    raises = s.hairline_raises if head.photo_keep is None else ()  # a hairline read off the photo stays
+    for raise_by in raises:  # the fitted skull's hairline rarely matches the photo's: try it higher
         cand = replace(best, head=with_front_height(head, head.front_height + raise_by))
         sc = score(cand)
         if sc > best_score + 1e-4:
@@ -510,14 +580,14 @@ def reconstruct_hair(
             break
     if best.params.updo == "none":
         for _ in range(s.length_passes):
-            cand = replace(best, length_scale=silhouette_length_scale(best, fit, camera, target))
+            cand = replace(best, length_scale=silhouette_length_scale(best, fit, camera, target, s.min_length))
             sc = score(cand)
             if sc <= best_score:
                 break
             best, best_score = cand, sc
     root, tip = hair_colors(analysis)
     fine = _FineStage(best, s, fit, camera, target)
-    fine.fit_bare_scalp(analysis)
+    fine.fit_bare_scalp(analysis)  # also after a scalp read off the photo: it drops the roots seen edge-on on skin
     for _ in range(s.fine_rounds):
         fine.fit_lift(s.volume_passes)
         if best.params.updo == "none":
@@ -624,8 +694,10 @@ class _FineStage:
         """Cut guides where they leave the photo's hair (``silhouette_trim``)."""
         st = self.state
         frac = silhouette_trim(st.guides, st.valid, self.fit, self.camera, self.target)
+        arc = np.linalg.norm(np.diff(st.guides, axis=1), axis=2).sum(axis=1)
+        floor = np.clip(self.s.min_length / np.maximum(arc, 1e-6), 0.0, 1.0)  # never shorter than min_length
         for shortest in (0.15, 0.5):  # all cuts, or only the milder ones (a cut can remove hair the photo has)
-            keep = np.maximum(frac, shortest)
+            keep = np.maximum(np.maximum(frac, shortest), floor)
             if self._try(replace(st, guides=resample_polylines(st.guides, st.guides.shape[1], keep)), "trim"):
                 break
 

@@ -7,12 +7,16 @@ Scalp UV (HairNet-style canonical map, documented in DESIGN.md):
     puts the crown at the centre of the unit square, the forehead towards +v and the head's left towards +u.
 
 Scalp region:
-    A face/head-neck vertex is scalp when ``φ < φ_hairline(ψ)``. The hairline angle is interpolated over ``|ψ|``
-    from five control values: the **front** from the landmarks (the forehead point ``front_height`` brow-to-nose-base
-    distances above the brow line, at x = 0; 1.0 by default, measured from the photo when there is one), the
-    **temples** (|ψ| = 45°) a little lower, the **sideburns** in front of the ears (|ψ| = 75°, 8° below the
-    horizontal through the skull centre), **above the ears** (|ψ| = 100°, 8° above it) and the **nape**
-    (|ψ| = 180°, 34° below it), with a knot at |ψ| = 130° between the last two.
+    A face/head-neck vertex is scalp when ``φ < φ_hairline(ψ)``. The hairline angle is interpolated linearly over
+    ``|ψ|`` between knots placed by the head's own landmarks: the **front** (ψ = 0; the forehead point
+    ``front_height`` brow-to-nose-base distances above the brow line, at x = 0; 1.0 by default, measured from the
+    photo when there is one), the **temple** corner above the outer brow ends (landmarks 17/26; a little lower),
+    the **sideburn** in front of the ear (14° of ψ behind the jaw contour's top, landmarks 0/16, which lies on the
+    cheek about 2.5 cm ahead of the ear; 4° of φ below that landmark), the **front of the ear** (7° further back)
+    where the line rises **over the ear** (8° above the landmark, whose height is about the ear's top; held to
+    |ψ| = 118°, the ear's back), then down behind the ear (|ψ| = 132°, 6° below the landmark) to the **nape**
+    (|ψ| = 180°, 24° below it). Where a photo shows the hairline, the scalp read off it
+    (``hair.hairline.photo_scalp``: the surface the photo shows as hair or skin) replaces that curve.
 """
 
 import weakref
@@ -36,18 +40,29 @@ class ScalpSettings:
     """How the scalp is delimited and sampled.
 
     Attributes:
-        temple_drop_deg: hairline angle added at the temples relative to the front, degrees.
-        sideburn_phi_deg: hairline polar angle at the sideburns (|ψ| = 75°, in front of the ears), degrees.
-        side_phi_deg: hairline polar angle above the ears (|ψ| = 100°), degrees.
-        nape_phi_deg: hairline polar angle at the nape, degrees.
+        temple_drop_deg: hairline angle added at the temples (above the outer brow ends) relative to the front,
+            degrees.
+        sideburn_behind_deg: how far behind the jaw contour's top (landmarks 0/16) the sideburn knot lies, degrees
+            of ψ (the ear's front is ``ear_gap_deg`` further back).
+        sideburn_below_deg: how far below the jaw contour's top the sideburn ends, degrees of φ.
+        ear_gap_deg: ψ from the sideburn to the front of the ear, where the hairline rises over the ear.
+        ear_back_deg: |ψ| of the back of the ear, degrees.
+        over_ear_deg: how far above the jaw contour's top the hairline passes over the ear, degrees of φ (the top
+            of the ear is at about that landmark's height).
+        behind_ear_deg: the hairline behind the ear (|ψ| = 132°), degrees of φ below the jaw contour's top.
+        nape_deg: the hairline at the nape (|ψ| = 180°), degrees of φ below the jaw contour's top.
         samples: dense surface samples on the scalp (render roots are drawn from them).
         seed: sampling seed.
     """
 
     temple_drop_deg: float = 8.0
-    sideburn_phi_deg: float = 98.0
-    side_phi_deg: float = 82.0
-    nape_phi_deg: float = 124.0
+    sideburn_behind_deg: float = 14.0
+    sideburn_below_deg: float = 4.0
+    ear_gap_deg: float = 7.0
+    ear_back_deg: float = 118.0
+    over_ear_deg: float = 8.0
+    behind_ear_deg: float = 6.0
+    nape_deg: float = 24.0
     samples: int = 30000
     seed: int = 0
 
@@ -59,7 +74,8 @@ class Scalp:
     Attributes:
         centre: ``(3,)`` skull sphere centre, metres.
         radius: skull sphere radius, metres.
-        hairline_phi: ``(5,)`` hairline polar angles (front, temple, sideburn, side, nape), radians.
+        hairline_phi: ``(2, K)`` the default hairline's knots: ``|ψ|`` (ascending, 0 to π) and the polar angle
+            φ there, radians (front, temple, sideburn, ear front, over the ear, behind the ear, nape).
         points: ``(S, 3)`` dense surface samples on the scalp, metres.
         normals: ``(S, 3)`` their outward unit normals.
         uv: ``(S, 2)`` their scalp UVs.
@@ -143,15 +159,62 @@ def uv_direction(uv: NDArray[np.floating]) -> NDArray[np.float64]:
     return np.stack([s * np.sin(psi), np.cos(phi), s * np.cos(psi)], axis=-1)
 
 
-def hairline_phi(psi: NDArray[np.floating], control: NDArray[np.floating]) -> NDArray[np.float64]:
-    """Hairline polar angle at azimuths ``psi`` from the (front, temple, sideburn, side, nape) control angles.
+def hairline_phi(psi: NDArray[np.floating], knots: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Hairline polar angle at azimuths ``psi``: linear in ``|ψ|`` between ``knots`` (``(2, K)``: |ψ|, φ; radians)."""
+    k = np.asarray(knots, dtype=np.float64)
+    return np.interp(np.abs(np.asarray(psi, dtype=np.float64)), k[0], k[1])
 
-    Knots at |ψ| = 0°, 45°, 75°, 100°, 180°, plus 130° halfway between the side and the nape.
+
+def hairline_knots(
+    model: LinearHeadModel, vertices: NDArray[np.floating], centre: NDArray[np.floating], phi_front: float,
+    settings: "ScalpSettings | None" = None, phi_temple: float | None = None, phi_sideburn: float | None = None,
+) -> NDArray[np.float64]:
+    """``(2, 7)`` the default hairline's knots (module docstring), placed by the head's landmarks.
+
+    Args:
+        model: the head model (iBUG-68 landmark vertices).
+        vertices: ``(V, 3)`` the head's vertices, metres.
+        centre: ``(3,)`` skull centre.
+        phi_front: the front hairline's polar angle (``front_phi``), radians.
+        settings: the knots' offsets.
+        phi_temple: the temple's polar angle instead of ``phi_front`` + the temple drop.
+        phi_sideburn: the sideburn's polar angle instead of the jaw top's plus ``sideburn_below_deg``.
     """
-    c = np.asarray(control, dtype=np.float64)
-    knots = np.deg2rad([0.0, 45.0, 75.0, 100.0, 130.0, 180.0])
-    values = np.array([c[0], c[1], c[2], c[3], 0.5 * (c[3] + c[4]) + np.deg2rad(4.0), c[4]])
-    return np.interp(np.abs(np.asarray(psi, dtype=np.float64)), knots, values)
+    s = ScalpSettings() if settings is None else settings
+    lm = np.asarray(vertices, dtype=np.float64)[model.landmarks68]
+    _, psi_brow = scalp_angles(lm[[17, 26]], centre)
+    phi_jaw, psi_jaw = scalp_angles(lm[[0, 16]], centre)
+    brow = float(np.mean(np.abs(psi_brow)))
+    jaw, jaw_phi = float(np.mean(np.abs(psi_jaw))), float(np.mean(phi_jaw))
+    d = np.deg2rad
+    side = jaw_phi - d(s.over_ear_deg)
+    sideburn = jaw + d(s.sideburn_behind_deg)
+    psi = np.array([0.0, brow, sideburn, sideburn + d(s.ear_gap_deg), d(s.ear_back_deg), d(132.0), np.pi])
+    psi = np.maximum.accumulate(np.maximum(psi, np.arange(7) * 1e-3))  # ascending even on an odd head
+    phi = np.array([
+        phi_front, phi_front + d(s.temple_drop_deg) if phi_temple is None else phi_temple,
+        jaw_phi + d(s.sideburn_below_deg) if phi_sideburn is None else phi_sideburn, side, side,
+        jaw_phi + d(s.behind_ear_deg), jaw_phi + d(s.nape_deg),
+    ])
+    return np.stack([psi, phi])
+
+
+def front_phi(
+    model: LinearHeadModel, vertices: NDArray[np.floating], centre: NDArray[np.floating], front_height: float
+) -> float:
+    """Polar angle about ``centre`` of the forehead point ``front_height`` brow-to-nose-base distances above the brows.
+
+    The point is the face vertex nearest to the line x = 0 at that height (``build_scalp``'s front control value).
+    """
+    v = np.asarray(vertices, dtype=np.float64)
+    lm = v[model.landmarks68]
+    brow_y = float(lm[17:27, 1].mean())
+    unit = brow_y - float(lm[33, 1])
+    face = v[model.part_mask("face", "head_neck")]
+    y = brow_y + front_height * unit
+    near = face[np.argmin(np.abs(face[:, 0]) * 4.0 + np.abs(face[:, 1] - y) - 0.01 * face[:, 2])]
+    phi, _ = scalp_angles(near, centre)
+    return float(phi)
 
 
 def build_scalp(
@@ -159,6 +222,7 @@ def build_scalp(
     vertices: NDArray[np.floating],
     settings: ScalpSettings | None = None,
     front_height: float = 1.0,
+    photo_keep: NDArray[np.bool_] | None = None,
 ) -> Scalp:
     """Delimit and sample the scalp of a head.
 
@@ -168,6 +232,8 @@ def build_scalp(
         settings: hairline shape and sampling.
         front_height: height of the front hairline above the brow line, in brow-to-nose-base distances (1.0 is
             typical; the photo's hairline gives a per-person value).
+        photo_keep: ``(S,)`` which of the candidate samples (``candidate_samples``) are scalp, read off the photo
+            (``hair.hairline.photo_scalp``); replaces the control-point curve (``control`` still records it).
 
     Returns:
         The scalp with its dense samples and the 32 × 32 guide-root grid.
@@ -182,17 +248,10 @@ def build_scalp(
     head_ids = np.flatnonzero(model.part_mask("face", "head_neck"))
     skull = v[head_ids][v[head_ids, 1] > ear_y + 0.2 * unit]
     centre, radius = fit_sphere(skull)
-    front_point = np.array([0.0, brow_y + front_height * unit, 0.0])
-    # the forehead surface point at that height: the face vertex nearest to the line x = 0, y = front_point.y
-    face = v[head_ids]
-    near = face[np.argmin(np.abs(face[:, 0]) * 4.0 + np.abs(face[:, 1] - front_point[1]) - 0.01 * face[:, 2])]
-    phi_front, _ = scalp_angles(near, centre)
-    control = np.array(
-        [float(phi_front), float(phi_front) + np.deg2rad(s.temple_drop_deg), np.deg2rad(s.sideburn_phi_deg),
-         np.deg2rad(s.side_phi_deg), np.deg2rad(s.nape_phi_deg)]
-    )
+    phi_front = front_phi(model, v, centre, front_height)
+    control = hairline_knots(model, v, centre, phi_front, s)
     pts, nrm, phi, psi, facing = _surface_samples(model, v, s.samples * 3, s.seed, centre)
-    keep = phi < hairline_phi(psi, control)
+    keep = phi < hairline_phi(psi, control) if photo_keep is None else np.asarray(photo_keep, dtype=bool).copy()
     # outward-facing only: drop samples whose normal points towards the centre (inner folds, ear backs)
     keep &= facing
     pts, nrm = pts[keep][: s.samples], nrm[keep][: s.samples]
@@ -213,6 +272,21 @@ def build_scalp(
 
 _Samples = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]
 _SAMPLES: dict[tuple[int, int, int, int], tuple["weakref.ReferenceType[NDArray[np.float64]]", _Samples]] = {}
+
+
+def candidate_samples(
+    model: LinearHeadModel, vertices: NDArray[np.floating], centre: NDArray[np.floating],
+    settings: ScalpSettings | None = None,
+) -> _Samples:
+    """The head-surface samples ``build_scalp`` chooses the scalp from (the same cached samples).
+
+    Returns:
+        points and normals ``(S, 3)``, φ and ψ ``(S,)`` about ``centre`` (the scalp's skull centre), and whether
+        each normal points away from it ``(S,)``.
+    """
+    s = ScalpSettings() if settings is None else settings
+    v = np.asarray(vertices, dtype=np.float64)  # as build_scalp has it: the same array hits the samples' cache
+    return _surface_samples(model, v, s.samples * 3, s.seed, np.asarray(centre, dtype=np.float64))
 
 
 def _surface_samples(

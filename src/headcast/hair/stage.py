@@ -3,7 +3,9 @@
 Strands are reconstructed from the photo, grown from a library style, or none.
 
 ``HairSettings.mode`` is ``"auto"`` (reconstruct from the photo), ``"none"`` or a library style name (try-on:
-the style grows on this head; the photo's hair colour is used unless ``color`` is given).
+the style grows on this head; the photo's hair colour is used unless ``color`` is given). With a parsed photo the
+scalp meets the photo's hairline (``hairline.photo_scalp``, for library styles too), and ``"auto"`` strands take the
+photo's hair colour where they lie over its visible hair (``colour.photo_strand_colors``).
 """
 
 import hashlib
@@ -21,7 +23,10 @@ import numpy as np
 
 from headcast.fitting.types import FitResult
 from headcast.hair.analysis import AnalysisSettings, analyse_hair
+from headcast.hair.colour import ColourSettings, photo_strand_colors
+from headcast.hair.display import gradient_colors
 from headcast.hair.generator import GrowSettings, make_strands
+from headcast.hair.hairline import HairlineSettings, photo_scalp, with_photo_scalp
 from headcast.hair.head import HairHead, hairline_height, prepare_head
 from headcast.hair.reconstruct import ReconstructSettings, hair_colors, reconstruct_hair
 from headcast.hair.types import HairAnalysis, Strands
@@ -43,6 +48,12 @@ class HairSettings:
         ribbon_strands: strands in ``hair_ribbons.glb``.
         warn_iou: ``"auto"`` hair whose silhouette overlaps the photo's hair mask less than this (IoU at the fitted
             camera) gets a warning: the groom is not the photo's hair and a library style may serve better.
+        photo_hairline: delimit the scalp by the photo's hairline where the photo shows it (``hair.hairline``;
+            library styles too, when the photo is parsed) instead of the default curve alone.
+        hairline: how the scalp is read off the photo.
+        photo_colors: ``"auto"`` strands take the photo's hair colour where they lie over its visible hair
+            (``hair.colour``), the root-to-tip gradient elsewhere; off: the gradient everywhere.
+        colour: how the photo's colours are sampled.
     """
 
     mode: str = "none"
@@ -52,6 +63,10 @@ class HairSettings:
     grow: GrowSettings = field(default_factory=GrowSettings)
     ribbon_strands: int = 4000
     warn_iou: float = 0.6
+    photo_hairline: bool = True
+    hairline: HairlineSettings = field(default_factory=HairlineSettings)
+    photo_colors: bool = True
+    colour: ColourSettings = field(default_factory=ColourSettings)
 
 
 @dataclass(frozen=True, eq=False)
@@ -155,6 +170,8 @@ def make_hair(
     t = time.perf_counter()
     front = 1.0 if analysis is None else hairline_height(analysis.hairline_y, fit.landmarks68_2d, analysis.fringe)
     head = prepare_head(model, fit.params, front_height=front)
+    if settings.photo_hairline and analysis is not None and not analysis.bald:
+        head = _photo_head(head, fit, analysis, settings.hairline)
     seconds["head"] = time.perf_counter() - t
     t = time.perf_counter()
     if settings.mode == "auto":
@@ -165,6 +182,12 @@ def make_hair(
         strands = rec.strands
         if strands is not None and settings.color is not None:
             strands = strands.recoloured(settings.color)
+        elif strands is not None and settings.photo_colors:
+            t = time.perf_counter()
+            colors = photo_strand_colors(strands.points, gradient_colors(strands), pixels, analysis.hair, fit, head,
+                                         settings.colour, renderer)
+            strands = replace(strands, colors=colors)
+            seconds["colour"] = time.perf_counter() - t
         if rec.strands is None:
             notes.append("bald or shaved head: no hair")
         elif rec.iou < settings.warn_iou:
@@ -216,12 +239,36 @@ def _analyse(
     return analysis
 
 
+_PHOTO_HEADS: list[tuple[HairHead, HairAnalysis, bytes, HairlineSettings, HairHead]] = []
+
+
+def _photo_head(head: HairHead, fit: FitResult, analysis: HairAnalysis, settings: HairlineSettings) -> HairHead:
+    """``with_photo_scalp(head, photo_scalp(...))``, remembered for the last two (head, analysis, view) triples.
+
+    Trying styles one after another on the same photo gets the same prepared head and the same (remembered)
+    analysis objects; rebuilding the scalp and its sampling tables each time doubled a try-on's time.
+    """
+    cam, pose = fit.camera, fit.params.pose
+    view = np.concatenate([np.ravel(pose.rotation), np.ravel(pose.translation),
+                           [cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height]]).astype(np.float64).tobytes()
+    with _LOCK:
+        for h, a, v, s, out in _PHOTO_HEADS:
+            if h is head and a is analysis and v == view and s == settings:
+                return out
+    out = with_photo_scalp(head, photo_scalp(head, fit, analysis, settings))
+    with _LOCK:
+        _PHOTO_HEADS.append((head, analysis, view, settings, out))
+        del _PHOTO_HEADS[:-2]
+    return out
+
+
 def clear_caches(model: LinearHeadModel | None = None) -> None:
     """Forget the remembered photo analyses and the heads prepared from ``model`` (benchmarks time cold runs)."""
     from headcast.hair.head import prepared_heads
 
     with _LOCK:
         _ANALYSES.clear()
+        _PHOTO_HEADS.clear()
     if model is not None:
         prepared_heads(model).clear()
 

@@ -40,6 +40,10 @@ class HairParams:
         clumping: how much render strands gather towards their guide at the tips, [0, 1].
         frizz: random displacement at the tips, metres.
         fringe: share of the front hairline combed forwards over the forehead (bangs), [0, 1].
+        fringe_stop: how far above the brow line fringe strands end, metres (±6 mm per strand; negative: over the
+            brows).
+        fringe_sweep: sideways slant of the fringe, ``dx / dy`` (0: straight down; positive: towards the head's
+            left, +x).
         updo: gather style (:data:`Updo`).
         updo_height: gather point from the nape (0) to the crown (1).
         tail_length: length of the ponytail / braid below the gather point (bun: coil length), metres.
@@ -62,6 +66,8 @@ class HairParams:
     clumping: float = 0.3
     frizz: float = 0.001
     fringe: float = 0.0
+    fringe_stop: float = 0.006
+    fringe_sweep: float = 0.0
     updo: Updo = "none"
     updo_height: float = 0.5
     tail_length: float = 0.2
@@ -122,6 +128,8 @@ class Strands:
         tip_color: ``(3,)`` sRGB colour at the tips, in [0, 1].
         name: style name (``"auto"`` for a reconstruction, a library name otherwise).
         params: generator parameters, when the strands were generated.
+        colors: ``(N, P, 3)`` float32 sRGB in [0, 1] per render-strand point (taken from the photo,
+            ``hair.colour``), or None for the root-to-tip gradient of ``root_color`` and ``tip_color``.
     """
 
     guides: NDArray[np.float32]
@@ -132,6 +140,7 @@ class Strands:
     tip_color: tuple[float, float, float] = (0.33, 0.23, 0.15)
     name: str = "custom"
     params: HairParams | None = None
+    colors: NDArray[np.float32] | None = None
 
     @property
     def num_strands(self) -> int:
@@ -144,8 +153,12 @@ class Strands:
         return self.guides[self.valid]
 
     def recoloured(self, root: tuple[float, float, float], tip: tuple[float, float, float] | None = None) -> "Strands":
-        """The same strands with new sRGB colours in [0, 1] (the tip defaults to the root colour)."""
-        return replace(self, root_color=tuple(root), tip_color=tuple(root if tip is None else tip))  # type: ignore[arg-type]
+        """The same strands with new sRGB colours in [0, 1] (the tip defaults to the root colour).
+
+        Per-point photo colours (``colors``) are dropped.
+        """
+        return replace(self, root_color=tuple(root), tip_color=tuple(root if tip is None else tip),  # type: ignore[arg-type]
+                       colors=None)
 
 
 @dataclass(frozen=True, eq=False)
@@ -174,6 +187,13 @@ class HairAnalysis:
             curls below 0.5; NaN when not measured.
         tail_side: a tail of hair hanging beside the neck on one side only (a ponytail or braid worn over a
             shoulder): +1 on the head's left (+x, the image's right in a frontal photo), −1 on its right, 0 none.
+        loose_area: hair below the ear line (landmark 2's row) and outside the jaw contour's columns, face heights²
+            (hair worn loose hangs there; tied-back or short hair leaves it empty).
+        lowest_below_chin: how far the lowest hair row is below the chin, face heights (negative: above it).
+        fringe_y: image row where hair over the middle of the forehead ends (a fringe's lower edge), pixels; NaN
+            when there is none.
+        fringe_slant: ``dx / dy`` of the hair's direction over the forehead (0: bangs straight down; positive: down
+            towards the image's right, the head's left).
     """
 
     hair: NDArray[np.bool_]
@@ -194,3 +214,7 @@ class HairAnalysis:
     notes: tuple[str, ...] = field(default_factory=tuple)
     coherence: float = float("nan")
     tail_side: float = 0.0
+    loose_area: float = 0.0
+    lowest_below_chin: float = -1.0
+    fringe_y: float = float("nan")
+    fringe_slant: float = 0.0
