@@ -314,7 +314,9 @@ def refine_identity(
     used = np.nonzero(outline.usable)[0]
     if len(used) < settings.min_rays:
         return unchanged(
-            f"{len(used)} rays see bare skin or ears at the head's outline (< {settings.min_rays})", len(used)
+            f"{len(used)} rays see bare skin{' or ears' if settings.ear_rays else ''} at the head's outline "
+            f"(< {settings.min_rays})",
+            len(used),
         )
 
     no_expr = np.zeros(0, dtype=np.int64)
