@@ -109,7 +109,12 @@ def test_make_with_the_flame_head(flame_files: dict[str, Path], portraits_dir: P
     # the photo is baked into the face cell of the project's UV layout
     tex = np.asarray(Image.open(out / "texture.png").convert("RGB"), dtype=np.float64)
     face_cell = tex[: tex.shape[0] // 2, : tex.shape[1] // 2]
-    assert face_cell.std(axis=(0, 1)).mean() > 10  # not a flat fill
+    # not a flat fill: the photo's eyes, brows and lips make some 64² blocks busy (a filled skin's blocks have a
+    # standard deviation of ~3.5 levels, its grain; a photo-textured face's reach ~35 on ICT's layout)
+    luma = face_cell.mean(axis=2)
+    blocks = luma[: luma.shape[0] // 64 * 64, : luma.shape[1] // 64 * 64].reshape(luma.shape[0] // 64, 64, -1, 64)
+    busiest = blocks.std(axis=(1, 3)).max()
+    assert busiest > 15, busiest
     report = _validate(out / "avatar.glb")
     assert report["issues"]["numErrors"] == 0, report["issues"]["messages"][:5]
 
