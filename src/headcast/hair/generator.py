@@ -11,8 +11,8 @@ Growth (per guide, vectorised over guides; all in the model frame, metres):
 3. Steps of ``length / 99``: the direction bends towards −y with curvature ``κ = 45 · gravity`` (1/m, ramped in over
    the first 2 cm; fringe strands take a gravity of at least ``FRINGE_GRAVITY``), the point is pushed out of the head
    to a clearance that grows from 1.5 mm to ``1.5 mm + volume · layer`` over the first 6 cm (``layer`` ~ U(0.25, 1)
-   per strand gives the hair body its thickness), and points below the brow line in front of the cheeks are pushed
-   sideways out of the face.
+   per strand gives the hair body its thickness; fringe strands at most ``FRINGE_VOLUME``), and points below the
+   brow line in front of the cheeks are pushed sideways out of the face.
    Within 1 cm of their clearance layer strands lose ``gravity²`` of the outward part of their direction, so hair
    hugs the head instead of flying off it. Non-fringe front strands also bend backwards (up to 60/m, by how far
    forward the root is), so swept-back hair does not flop over the forehead. Fringe strands stop ``fringe_stop`` ±
@@ -47,6 +47,10 @@ GUIDE_POINTS = 100
 """Points per guide strand (HairNet: 100)."""
 FRINGE_GRAVITY = 0.85
 """The least gravity of fringe strands: a fringe hangs over the forehead even in a style whose hair stands up."""
+
+FRINGE_VOLUME = 0.003
+"""The most hair-body thickness (metres) of fringe strands: a fringe lies on the forehead, it is not lifted off it
+by the volume of the hair behind (with the style's volume, 1.2 cm, fringes stood off the forehead like a visor)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,7 @@ def _grow_loose(
     layer = rng.uniform(0.25, 1.0, n_strands)
     crown = 1.0 + (params.crown_volume - 1.0) * np.clip(d_hat[:, 1], 0.0, 1.0) ** 2
     vol = (np.full(n_strands, params.volume) if volume is None else volume) * crown
+    vol = np.where(fringe, np.minimum(vol, FRINGE_VOLUME), vol)
     stop_y = scalp.brow_y + params.fringe_stop + rng.uniform(-0.006, 0.006, n_strands)
     side = np.where(roots[:, 0] >= 0, 1.0, -1.0)
     kappa = 45.0 * gravity
