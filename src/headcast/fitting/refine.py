@@ -309,7 +309,6 @@ def refine_identity(
     eye = float(np.linalg.norm(lm[MP_RIGHT_EYE_OUTER] - lm[MP_LEFT_EYE_OUTER])) or 1.0
     centre = 0.5 * (lm[MP_RIGHT_EYE_OUTER] + lm[MP_LEFT_EYE_OUTER])
     directions, ears, half_width = outline_rays(centre, lm[FOREHEAD_LANDMARK], settings)
-    cast = len(directions)
     outline = photo_outline(classes, centre, directions, eye, settings, ears, half_width)
     used = np.nonzero(outline.usable)[0]
     if len(used) < settings.min_rays:

@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from headcast.geometry.camera import Camera
 from headcast.headmodel.base import LinearHeadModel
 from headcast.render.context import Renderer
+from headcast.texture.fill import feather_weight
 from headcast.texture.materials import smoothstep
 from headcast.texture.project import project_photo
 
@@ -244,17 +245,15 @@ def spread_colour(color: NDArray[np.floating], weight: NDArray[np.floating], sig
 
 
 def feather_texels(weight: NDArray[np.floating], sigma: float) -> NDArray[np.float32]:
-    """Erode ``weight`` by ``round(sigma)`` texels (minimum filter), then blur it (Gaussian σ = ``sigma``).
+    """Erode ``weight`` by ``round(sigma)`` texels, then blur it (Gaussian σ = ``sigma``), never above the input.
 
-    The erosion keeps the blur from spreading the photo's colour past where it was seen; outside the teeth's
-    charts the weight stays whatever the blur gives (those texels are never drawn).
+    :func:`headcast.texture.fill.feather_weight` with the erosion tied to σ: the photo's colour does not spread
+    past where it was seen.
     """
     w = np.asarray(weight, np.float32)
     if sigma <= 0:
         return w
-    r = max(1, round(sigma))
-    w = np.asarray(cv2.erode(w, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))), np.float32)
-    return np.clip(np.asarray(cv2.GaussianBlur(w, (0, 0), sigma), np.float32), 0.0, 1.0)
+    return np.clip(feather_weight(w, max(1, round(sigma)), sigma), 0.0, 1.0)
 
 
 def blend_teeth(painted: NDArray[np.floating], teeth: TeethProjection) -> NDArray[np.float32]:
