@@ -6,7 +6,10 @@ re-measured in seconds), then the hair stage (analysis, head, reconstruction) an
 head's depth map, against BiSeNet's hair mask) and the bald band at the hairline (``hair.hairline.hairline_fit``).
 Prints one line per photo and the median over the photos with hair.
 
-Usage: python scripts/hair_iou.py PORTRAITS_DIR [--cache DIR] [--json OUT.json] [--only STEM ...]
+``--overlays DIR`` writes ``<stem>.png`` per photo: the photo, dimmed, with the parsed hair in green, the splatted
+strands in red (both: yellow), to see where the two disagree.
+
+Usage: python scripts/hair_iou.py PORTRAITS_DIR [--cache DIR] [--json OUT.json] [--only STEM ...] [--overlays DIR]
 """
 
 import argparse
@@ -33,6 +36,7 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--only", nargs="*", default=None)
+    parser.add_argument("--overlays", type=Path, default=None)
     args = parser.parse_args()
     settings = HairSettings(mode="auto")
     pipe = Pipeline.load(PipelineSettings())
@@ -52,8 +56,10 @@ def main() -> None:
         iou = silhouette_iou(hr.strands, fit, pipe.model, hair_mask(classes), pipe.renderer)
         verts = head_vertices(pipe.model, fit.params)
         depth = head_depth(pipe.model, verts, fit.params.pose, fit.camera, pipe.renderer)
-        line = hairline_fit(splat_strands(hr.strands.points, fit.params.pose, fit.camera, depth)[0],
-                            hair_mask(classes), skin_mask(classes), fit.landmarks68_2d)
+        splat = splat_strands(hr.strands.points, fit.params.pose, fit.camera, depth)[0]
+        line = hairline_fit(splat, hair_mask(classes), skin_mask(classes), fit.landmarks68_2d)
+        if args.overlays is not None:
+            write_overlay(args.overlays / f"{photo.stem}.png", pixels, hair_mask(classes), splat)
         p = hr.strands.params
         print(f"{photo.stem:28s} {hr.style:18s} IoU {iou:.3f} (fit {hr.iou:.3f}) orientation "
               f"{hr.orientation_error_deg:5.1f}° hairline gap p90 "
@@ -72,6 +78,17 @@ def main() -> None:
               f"median orientation error {np.median(errs):.1f}°")
     if args.json is not None:
         args.json.write_text(json.dumps(rows, indent=2))
+
+
+def write_overlay(path: Path, pixels: np.ndarray, photo_hair: np.ndarray, strands: np.ndarray) -> None:
+    """The photo at half brightness; parsed hair adds green, the strands' splat adds red."""
+    from PIL import Image
+
+    img = pixels.astype(np.float32) * 0.5
+    img[..., 1] += 110.0 * photo_hair
+    img[..., 0] += 110.0 * strands
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(path)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ Densification interpolates the guides' root-relative shapes at dense scalp roots
 nearest guides in scalp UV), pulls tips towards the nearest guide (``clumping``), adds smooth random ``frizz``,
 smooths the last part of every strand (``smooth_tips``: no kinked or spiky ends), feathers the ends (lengths
 trimmed by ``tip_feather`` × u², u uniform: most strands keep nearly all their length, a few end early, so a lock
-thins out towards its end instead of stopping as a blunt brush) and pushes everything out of the head once more.
+thins out towards its end instead of stopping as a blunt brush), keeps the strands out of the face below the brows
+(``face_guard_cut``: pushed aside, or ended where the push would exceed 1.5 cm) and pushes everything out of the head
+once more.
 Everything is deterministic for a seed.
 """
 
@@ -175,6 +177,46 @@ def _face_guard(
     sx = np.where(np.abs(x) > 1e-4, np.sign(x), np.broadcast_to(side, points.shape[:-1])[at])
     xs = out[..., 0]
     xs[tuple(i[inside] for i in at)] = (sx * width)[inside]
+    return out
+
+
+def face_guard_cut(
+    points: NDArray[np.floating], scalp: Scalp, side: NDArray[np.float64], top: float = -0.01,
+    max_shift: float = 0.015,
+) -> NDArray[np.float64]:
+    """``_face_guard`` for render strands: a strand that the guard would move far sideways ends there instead.
+
+    The guard pushes points in front of the face out to the face's side. For hair that hangs beside the cheeks
+    the push is small; a strand that falls over the middle of the face (an interpolated fringe strand rooted
+    lower than its guides, so that it reaches below the brows) would be pushed several centimetres and drawn as a
+    horizontal line across the eyes, standing off the temples like a visor seen from the side. Such a strand
+    keeps its points before the first one pushed more than ``max_shift`` metres (its tip then ends at the brows,
+    as a fringe does; at least 2 mm stay); the others are guarded as ``_face_guard`` does.
+
+    Args:
+        points: ``(N, P, 3)`` polylines, root first, metres.
+        scalp: gives the face's half width and the brow height.
+        side: ``(N, 1)`` or broadcastable ±1, the side for points on the mid-plane.
+        top: the guard acts below ``brow_y + top``, metres.
+        max_shift: the largest sideways push kept, metres.
+
+    Returns:
+        ``(N, P, 3)`` float64 polylines.
+    """
+    x = np.asarray(points, dtype=np.float64)
+    guarded = _face_guard(x, scalp, side, top=top)
+    if guarded is x or x.shape[1] < 2:
+        return guarded
+    far = np.abs(guarded[..., 0] - x[..., 0]) > max_shift
+    far[:, 0] = False
+    cut = far.any(axis=1)
+    if not cut.any():
+        return guarded
+    first = np.argmax(far[cut], axis=1)
+    arc = np.linalg.norm(np.diff(guarded[cut], axis=1), axis=2).sum(axis=1)
+    share = np.maximum((first - 1) / (x.shape[1] - 1), np.minimum(0.002 / np.maximum(arc, 1e-9), 1.0))
+    out = guarded.copy()
+    out[cut] = resample_polylines(guarded[cut], x.shape[1], share)
     return out
 
 
@@ -526,7 +568,7 @@ def interpolate_strands(
     pts = smooth_tips(pts, s.tip_smooth)
     pts = resample_polylines(pts, s.render_points, 1.0 - s.tip_feather * rng.random(len(pts)) ** 2)
     side = np.where(roots[:, 0] >= 0, 1.0, -1.0)[:, None]
-    pts = _face_guard(pts, scalp, side, top=-0.01)
+    pts = face_guard_cut(pts, scalp, side, top=-0.01)
     if sdf is not None:
         pts = push_out(sdf, pts, s.root_clearance * 0.5, iterations=4)
     pts[:, 0] = roots

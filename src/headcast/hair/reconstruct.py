@@ -12,11 +12,13 @@ The strands, seen at the fitted camera, should cover the photo's hair mask (BiSe
    from the silhouette (``silhouette_length_scale``, never below ``min_length``). A step is kept only when the score
    rises.
 3. **Fine stage** (``_FineStage``) on the final guide grid, grown once: the scalp the photo shows bare is dropped
-   (``bare_scalp``, within 60° of the face's direction), the hair layer is lifted to the photo's outline angle by
-   angle (``outline_lift``), hanging hair is widened row by row (``width_warp``), guides are cut where they leave the
-   photo's hair (``silhouette_trim``, never below ``min_length``), and the clumping is chosen. Each step is scored by
-   the soft IoU of the expected coverage of the photo-resolution silhouette (``silhouette.strand_coverage``) and kept
-   only when it rises.
+   (``bare_scalp``, within 60° of the face's direction), strands retract from the bare skin the photo shows above
+   the brows (``forehead_skin``, ``skin_cut``: a library fringe or hair body that falls over a bare forehead ends
+   at the hairline), the hair layer is lifted to the photo's outline angle by angle (``outline_lift``), hanging
+   hair is widened row by row (``width_warp``), guides are cut where they leave the photo's hair
+   (``silhouette_trim``, never below ``min_length``), and the clumping is chosen. Each step is scored by the soft
+   IoU of the expected coverage of the photo-resolution silhouette (``silhouette.strand_coverage``) and kept only
+   when it rises.
 
 A bald photo gets no hair.
 """
@@ -31,7 +33,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from headcast.fitting.types import FitResult
-from headcast.geometry.camera import Camera, transform_points
+from headcast.geometry.camera import Camera, HeadPose, transform_points
 from headcast.geometry.rotation import axis_angle_to_matrix
 from headcast.hair.analysis import srgb_of_lab
 from headcast.hair.generator import (
@@ -236,6 +238,73 @@ def bare_scalp(head: HairHead, fit: FitResult, analysis: HairAnalysis, max_azimu
     culled = replace(scalp, points=scalp.points[keep], normals=scalp.normals[keep], uv=scalp.uv[keep],
                      guide_valid=valid)
     return replace(head, scalp=culled)
+
+
+def forehead_skin(analysis: HairAnalysis, landmarks68: NDArray[np.floating]) -> NDArray[np.bool_]:
+    """``(H, W)`` the facial skin the photo shows bare above the brow line: forehead and temples, no hair.
+
+    The brow line runs through landmarks 17–26 (linear in the column, held level beyond the outer brow ends); a
+    pixel above it that BiSeNet parses as facial skin and not as hair is bare forehead.
+
+    Args:
+        analysis: the photo's hair analysis (``skin``, ``hair`` masks at the photo's resolution).
+        landmarks68: ``(68, 2)`` image landmarks, pixels.
+    """
+    h, w = analysis.skin.shape
+    brows = np.asarray(landmarks68, dtype=np.float64)[17:27]
+    order = np.argsort(brows[:, 0])
+    brow_row = np.interp(np.arange(w) + 0.5, brows[order, 0], brows[order, 1])
+    above = (np.arange(h)[:, None] + 0.5) < brow_row[None, :]
+    return np.asarray(analysis.skin & ~analysis.hair & above, dtype=bool)
+
+
+def skin_cut(
+    points: NDArray[np.floating], pose: HeadPose, camera: Camera, bare: NDArray[np.bool_], depth: NDArray[np.floating],
+    tolerance: float = 0.004, floor: float = 0.002,
+) -> NDArray[np.float64]:
+    """``(N,)`` kept share of each strand: it ends before its first visible point over skin the photo shows bare.
+
+    A point (the root excepted) counts when it projects onto ``bare`` (``forehead_skin``) and is visible, i.e. not
+    more than ``tolerance`` behind the head's depth at its pixel (as ``silhouette.splat_strands`` draws it): such a
+    strand lies in front of skin that the photo shows, so the photo says it is not there. The strand keeps its
+    points before that one (a library fringe or hair body that falls over a bare forehead retracts to the
+    hairline); at least ``floor`` metres stay (no zero-length strands). Apply with
+    ``generator.resample_polylines(points, P, share)``.
+
+    Args:
+        points: ``(N, P, 3)`` model-frame polylines, root first, metres.
+        pose: model → camera transform.
+        camera: the photo's camera (``bare``'s resolution).
+        bare: ``(H, W)`` bool bare-skin mask at ``camera``.
+        depth: ``(h, w)`` head depth ``-Z`` (metres, ``silhouette.head_depth``) at a camera of the same field of
+            view and aspect as ``camera`` (any resolution: the fitting camera's is enough).
+        tolerance: visibility tolerance behind the head surface, metres.
+        floor: the least arc length kept, metres.
+
+    Returns:
+        ``(N,)`` float64 shares in (0, 1].
+    """
+    x = np.asarray(points, dtype=np.float64)
+    n, p = x.shape[:2]
+    if n == 0:
+        return np.ones(0)
+    h, w = bare.shape
+    dh, dw = depth.shape
+    pc = transform_points(x.reshape(-1, 3), pose)
+    z = np.maximum(-pc[:, 2], 1e-6)
+    u = camera.cx + camera.fx * pc[:, 0] / z
+    v = camera.cy - camera.fy * pc[:, 1] / z
+    ui, vi = np.floor(u).astype(np.int64), np.floor(v).astype(np.int64)
+    on = (ui >= 0) & (ui < w) & (vi >= 0) & (vi < h)
+    du = np.clip(np.floor(u * dw / w).astype(np.int64), 0, dw - 1)
+    dv = np.clip(np.floor(v * dh / h).astype(np.int64), 0, dh - 1)
+    seen = z <= depth[dv, du] + tolerance
+    hit = (on & seen & bare[np.clip(vi, 0, h - 1), np.clip(ui, 0, w - 1)]).reshape(n, p)
+    hit[:, 0] = False
+    first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), p)  # index of the first bad point (p: none)
+    share = np.maximum(first - 1, 0) / (p - 1)
+    arc = np.linalg.norm(np.diff(x, axis=1), axis=2).sum(axis=1)
+    return np.asarray(np.clip(np.maximum(share, floor / np.maximum(arc, 1e-9)), 0.0, 1.0), dtype=np.float64)
 
 
 def _rigid_from(params: HairParams) -> float | None:
@@ -588,6 +657,7 @@ def reconstruct_hair(
     root, tip = hair_colors(analysis)
     fine = _FineStage(best, s, fit, camera, target)
     fine.fit_bare_scalp(analysis)  # also after a scalp read off the photo: it drops the roots seen edge-on on skin
+    fine.fit_skin_cut(analysis)
     for _ in range(s.fine_rounds):
         fine.fit_lift(s.volume_passes)
         if best.params.updo == "none":
@@ -611,10 +681,11 @@ class _FineState:
     valid: NDArray[np.bool_]
     guides: NDArray[np.float64]  # (G, P, 3) the guides of the valid cells
     params: HairParams
+    bare: NDArray[np.bool_] | None = None  # (H, W) photo skin that strands retract from (skin_cut); None: no cut
 
 
 class _FineStage:
-    """Refinement on the final guide grid: bare scalp, outline lift, width of hanging hair, tip trimming, clumping.
+    """Refinement on the final guide grid: bare scalp and forehead, outline lift, hanging width, trimming, clumping.
 
     The guides are grown once at full resolution; the refinements act on them directly (dropping guides and
     scalp samples, moving or cutting guides, changing the densification), and each evaluation interpolates
@@ -644,8 +715,16 @@ class _FineStage:
     def _coverage(self, st: _FineState) -> NDArray[np.float32]:
         self.evaluations += 1
         pts, _ = interpolate_strands(self._grid(st.valid, st.guides), st.valid, st.scalp, None, st.params, self._grow)
+        pts = self._cut(st, pts)
         return strand_coverage(pts, self.fit.params.pose, self.camera, self.target.depth,
                                density=self.s.grow.render_strands / self.s.fine_strands, scale=self._scale)
+
+    def _cut(self, st: _FineState, pts: NDArray[np.floating]) -> NDArray[np.float32]:
+        """``pts`` retracted from the bare skin of ``st.bare`` (``skin_cut``), unchanged when it is None."""
+        if st.bare is None:
+            return np.asarray(pts, dtype=np.float32)
+        share = skin_cut(pts, self.fit.params.pose, self.fit.camera, st.bare, self.target.depth)
+        return resample_polylines(pts, pts.shape[1], share).astype(np.float32)
 
     def _try(self, st: _FineState, label: str = "") -> bool:
         cov = self._coverage(st)
@@ -668,6 +747,17 @@ class _FineStage:
             if keep.any():
                 self._try(replace(st, scalp=replace(head.scalp, guide_valid=valid), valid=valid,
                                   guides=st.guides[keep]), "bare")
+
+    def fit_skin_cut(self, analysis: HairAnalysis) -> None:
+        """Retract the strands that lie over the photo's bare forehead and temples (``forehead_skin``, ``skin_cut``).
+
+        A library style's fringe or hair body can fall over skin that the photo shows bare; the bare scalp and the
+        trim do not remove it (its roots are on the photo's hair, its run starts inside the dilated mask). The cut
+        applies to every render strand after interpolation (and to the guides of the final groom).
+        """
+        bare = forehead_skin(analysis, self.fit.landmarks68_2d)
+        if bare.any():
+            self._try(replace(self.state, bare=bare), "skin cut")
 
     def fit_lift(self, passes: int) -> None:
         """Closed-loop lift of the hair layer to the photo's outline (``outline_lift``)."""
@@ -713,6 +803,11 @@ class _FineStage:
         st, head = self.state, self.groom.head
         grid = self._grid(st.valid, st.guides)
         points, uv = interpolate_strands(grid, st.valid, st.scalp, head.sdf, st.params, self.s.grow)
+        points = self._cut(st, points)
+        if st.bare is not None:
+            g = grid[st.valid]
+            share = skin_cut(g, self.fit.params.pose, self.fit.camera, st.bare, self.target.depth)
+            grid[st.valid] = resample_polylines(g, g.shape[1], share)
         return Strands(grid, st.valid, points, uv, root, tip, "auto", st.params)
 
 
