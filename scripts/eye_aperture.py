@@ -3,6 +3,7 @@
 Usage (from the repository root)::
 
     python scripts/eye_aperture.py DIR [DIR ...] [--render] [--assets DIR]
+    python scripts/eye_aperture.py DIR [DIR ...] --detect [--assets DIR]
 
 Aperture of an eye = mean distance between three upper/lower lid landmark pairs (MediaPipe 160-144, 159-145,
 158-153 and 387-373, 386-374, 385-380) over the distance of the eye's corners (33-133, 263-362). For every image:
@@ -16,6 +17,13 @@ Aperture of an eye = mean distance between three upper/lower lid landmark pairs 
 
 Prints per image and the median absolute error (and mean signed error) of ``model`` and ``opening`` against
 ``photo``, and the median landmark NME of the fits.
+
+``--detect`` measures how open the eyes *look* instead: each photo is reconstructed by the pipeline (no hair), the
+textured head is rendered at the photo's camera (2 × 2 supersampled) with the lids' shadow on the eyeballs
+(``headcast.render.eyes``) and without it, composited over the photo, and the landmark detector is run on the
+composite. Per image and eye: the detector's aperture (as above) and ``eyeBlink`` score on the photo and on both
+renders; then the medians over all eyes of render − photo and of its absolute value, for each render. (A render
+whose white is lit evenly up to the lid line reads as more open than the same geometry with the lid's shadow.)
 """
 
 import argparse
@@ -36,6 +44,7 @@ from headcast.headmodel.ict import load_ict_facekit
 from headcast.landmarks.detector import FaceDetector, detect_landmarks
 from headcast.landmarks.image_io import load_photo
 from headcast.landmarks.settings import DetectorSettings, PhotoSettings
+from headcast.render.eyes import DEFAULT_EYE_OCCLUSION
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 #: (outer corner, inner corner, ((upper, lower) lid pairs)) of the subject's right eye, then the left.
@@ -69,13 +78,66 @@ def opening(eyeball: NDArray[np.bool_], photo_points: NDArray[np.floating], eye:
     return float(np.mean(heights)) / w
 
 
+def detect_main(files: list[Path], assets: AssetSettings) -> int:
+    """``--detect``: the detector's aperture and eyeBlink on the photo and on renders with and without lid shadow."""
+    from headcast.options import Options
+    from headcast.pipeline import Pipeline, PipelineSettings
+    from headcast.render.raster import RenderSettings
+    from headcast.render.views import render_avatar
+
+    variants = ("shadow", "plain")
+    errors: dict[str, dict[str, list[float]]] = {v: {"aperture": [], "eyeBlink": []} for v in variants}
+    with Pipeline.load(PipelineSettings(assets=assets)) as pipe:
+        for path in files:
+            try:
+                avatar = pipe.reconstruct(path, Options(hair="none"))
+            except HeadcastError as exc:
+                print(f"{path.name:28s} FAILED: {exc}")
+                continue
+            photo = avatar.photo.pixels.astype(np.float32)
+            lm = avatar.landmarks
+            blink = [lm.blendshape_names.index(n) for n in ("eyeBlinkLeft", "eyeBlinkRight")]  # MediaPipe's names
+            line = f"{path.name:28s}"
+            for variant in variants:
+                res = render_avatar(avatar, settings=RenderSettings(supersample=2), renderer=pipe.renderer,
+                                    eyes=None if variant == "plain" else DEFAULT_EYE_OCCLUSION)
+                alpha = res.color[..., 3:4].astype(np.float32) / 255.0
+                comp = (res.color[..., :3] * alpha + (1.0 - alpha) * photo).clip(0, 255).astype(np.uint8)
+                found = pipe.detector.detect_array(comp)
+                if not found:
+                    line += f"  {variant}: no face"
+                    continue
+                det = max(found, key=lambda d: float(np.ptp(d.points[:, 0])))
+                line += f"  {variant}:"
+                for side, eye in zip("RL", EYES, strict=True):
+                    a_photo, a_render = aperture(lm.points, eye), aperture(det.points, eye)
+                    errors[variant]["aperture"].append(a_render - a_photo)
+                    line += f" {side} aperture {a_photo:.3f}->{a_render:.3f}"
+                for name, b in zip(("eyeBlinkLeft", "eyeBlinkRight"), blink, strict=True):
+                    errors[variant]["eyeBlink"].append(float(det.blendshapes[b] - lm.blendshapes[b]))
+                    line += f" {name} {lm.blendshapes[b]:.3f}->{det.blendshapes[b]:.3f}"
+            print(line, flush=True)
+    for variant in variants:
+        for name, values in errors[variant].items():
+            e = np.array(values)
+            if len(e):
+                print(f"{variant:6s} {name:8s} render - photo: median {np.median(e):+.4f}, "
+                      f"median |.| {np.median(np.abs(e)):.4f} ({len(e)} eyes)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", type=Path, nargs="+")
     parser.add_argument("--render", action="store_true", help="also measure the rendered eyeball opening")
+    parser.add_argument("--detect", action="store_true",
+                        help="detector's aperture and eyeBlink on textured renders with and without the lids' shadow")
     parser.add_argument("--assets", type=Path, default=None)
     args = parser.parse_args(argv)
     assets = AssetSettings(assets_dir=args.assets)
+    if args.detect:
+        return detect_main(sorted(p for d in args.folders for p in d.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES),
+                           assets)
     settings = FitSettings()
     model = load_ict_facekit(assets, settings.num_identity)
     corr = load_correspondence()

@@ -79,7 +79,7 @@ def _find_cavity(model: LinearHeadModel) -> MouthCavity | None:
     interior = np.flatnonzero(model.part_mask(*INTERIOR_PARTS)).astype(np.int64)
     tris = np.asarray(model.triangles, dtype=np.int64)
     face_tris = tris[np.all(model.part_mask("face")[tris], axis=1)]
-    loops = _boundary_loops(face_tris)
+    loops = boundary_loops(face_tris)
     if not loops or len(model.landmarks68) < 68:
         return None
     lips = model.template[model.landmarks68[60:68]].mean(axis=0)  # iBUG inner lip points
@@ -88,7 +88,7 @@ def _find_cavity(model: LinearHeadModel) -> MouthCavity | None:
     return MouthCavity(interior, np.asarray(loop[::2] if len(loop) >= 40 else loop, dtype=np.int64))
 
 
-def _boundary_loops(triangles: NDArray[np.int64]) -> list[list[int]]:
+def boundary_loops(triangles: NDArray[np.int64]) -> list[list[int]]:
     """Ordered closed loops of the edges used by exactly one triangle."""
     edges = np.sort(np.concatenate([triangles[:, [0, 1]], triangles[:, [1, 2]], triangles[:, [2, 0]]]), axis=1)
     unique, counts = np.unique(edges, axis=0, return_counts=True)
@@ -137,7 +137,7 @@ def loop_solid_angle(points: NDArray[np.floating], loop: NDArray[np.floating]) -
     return np.abs(2.0 * np.arctan2(num, den).sum(axis=1, dtype=np.float64))
 
 
-def _inside_polygon(points: NDArray[np.float64], polygon: NDArray[np.float64]) -> NDArray[np.bool_]:
+def inside_polygon(points: NDArray[np.float64], polygon: NDArray[np.float64]) -> NDArray[np.bool_]:
     """``(N,)`` even-odd test of 2D ``points`` ``(N, 2)`` against the closed ``polygon`` ``(L, 2)``."""
     x, y = points[:, :1], points[:, 1:]
     a, b = polygon, np.roll(polygon, -1, axis=0)
@@ -175,7 +175,7 @@ def light_through_loop(points: NDArray[np.floating], loop: NDArray[np.floating],
         e1 = np.cross(d, [0.0, 1.0, 0.0] if abs(d[1]) < 0.9 else [1.0, 0.0, 0.0])
         e1 /= np.linalg.norm(e1)
         basis = np.stack([e1, np.cross(d, e1)], axis=1)  # (3, 2): projection along d
-        lit += np.where(behind, _inside_polygon(p @ basis, q @ basis), True)
+        lit += np.where(behind, inside_polygon(p @ basis, q @ basis), True)
     return lit / len(dirs)
 
 

@@ -126,6 +126,15 @@ class MeshDraw:
         lighting: the texture is an albedo lit by this SH light (:class:`ShLight`), used instead of the settings'
             ``light_dir`` and ``ambient`` under ``"lambert"`` shading; None: lambert as the settings say. Unlit
             ignores it.
+        lid_edges: ``(2, 2, P, 3)`` two overhanging edges (upper, lower lid) of each of two eyes as polylines of
+            ``P = shaders.LID_POINTS`` points in the camera frame, metres
+            (:func:`headcast.render.eyes.lid_polylines`); under lambert shading each fragment of a vertex of eye
+            ``e`` (``lid_eye``) has its ambient and direct light factors multiplied by
+            ``∏ₖ ½ (1 + dₖ / √(dₖ² + hₖ²))`` (:func:`headcast.render.eyes.lid_visibility`), ``dₖ`` its distance to
+            the polyline ``lid_edges[e, k]``, computed per fragment. None = 1.
+        lid_eye: ``(V,)`` the eye (0, 1) each vertex belongs to, -1 for none (light unchanged); needed with
+            ``lid_edges``.
+        lid_height: ``(h_upper, h_lower)`` wall heights ``h`` in metres for ``lid_edges``.
     """
 
     vertices: NDArray[np.floating]
@@ -136,6 +145,9 @@ class MeshDraw:
     color: tuple[float, float, float] = (1.0, 1.0, 1.0)
     occlusion: NDArray[np.floating] | None = None
     lighting: ShLight | None = None
+    lid_edges: NDArray[np.floating] | None = None
+    lid_eye: NDArray[np.integer] | None = None
+    lid_height: tuple[float, float] = (1e-3, 1e-3)
 
 
 @dataclass(frozen=True, eq=False)
@@ -409,11 +421,13 @@ def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], se
     else:
         uv_in = np.asarray(mesh.uv, dtype=np.float32)
         uv = uv_in.reshape(-1, 2) if uv_in.ndim == 3 else uv_in[corners]
-    data = np.empty((len(corners), 10), dtype=np.float32)
+    data = np.empty((len(corners), 11), dtype=np.float32)
     data[:, 0:3] = verts[corners]
     data[:, 3:5] = uv
     data[:, 5:8] = normals[corners]
     data[:, 8:10] = 1.0 if mesh.occlusion is None else np.asarray(mesh.occlusion, np.float32).reshape(-1, 2)[corners]
+    lids = mesh.lid_edges is not None and mesh.lid_eye is not None
+    data[:, 10] = np.asarray(mesh.lid_eye, np.float32)[corners] if lids else -1.0
     tex_img = mesh.texture if mesh.texture is not None else _WHITE
     tex = renderer.texture(tex_img)
     prog = renderer.program("mesh", shaders.MESH_VERTEX, shaders.MESH_FRAGMENT)
@@ -424,6 +438,12 @@ def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], se
     set_uniform(prog, "mode", mode)
     set_uniform(prog, "light_dir", tuple(float(c) for c in settings.light_dir))
     set_uniform(prog, "ambient", float(settings.ambient))
+    if lids:
+        edges = np.asarray(mesh.lid_edges, np.float32)
+        if edges.shape != (2, 2, shaders.LID_POINTS, 3):
+            raise ValueError(f"lid_edges must be (2, 2, {shaders.LID_POINTS}, 3), got {edges.shape}")
+        set_uniform(prog, "lid_pts", edges.tobytes())
+        set_uniform(prog, "lid_height", tuple(max(float(h), 1e-6) for h in mesh.lid_height))
     if light is not None:
         set_uniform(prog, "sh_matrix", np.asarray(light.matrix, "f4").T.tobytes())  # column-major
         set_uniform(prog, "sh_power", tuple(float(light.strength) * float(k) for k in light.exponents))
@@ -435,7 +455,7 @@ def _draw_mesh(renderer: Renderer, mesh: MeshDraw, proj: NDArray[np.float32], se
     set_uniform(prog, "strength_tex", 1)
     tex.use(0)
     vbo = ctx.buffer(data.tobytes())
-    vao = ctx.vertex_array(prog, [(vbo, "3f 2f 3f 2f", "in_pos", "in_uv", "in_normal", "in_occlusion")])
+    vao = ctx.vertex_array(prog, [(vbo, "3f 2f 3f 2f 1f", "in_pos", "in_uv", "in_normal", "in_occlusion", "in_eye")])
     vao.render(moderngl.TRIANGLES)
     vao.release()
     vbo.release()

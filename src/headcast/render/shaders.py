@@ -13,22 +13,33 @@ in vec3 in_pos;
 in vec2 in_uv;
 in vec3 in_normal;
 in vec2 in_occlusion;
+in float in_eye;
 out vec2 v_uv;
 out vec3 v_normal;
 out vec2 v_occlusion;
+out vec3 v_pos;
+flat out float v_eye;
 void main() {
     v_uv = in_uv;
     v_normal = in_normal;
     v_occlusion = in_occlusion;
+    v_pos = in_pos;
+    v_eye = in_eye;
     gl_Position = proj * vec4(in_pos, 1.0);
 }
 """
 
 # mode: 0 unlit, 1 lambert (light_dir, ambient; gamma 2.2), 2 SH light (raster.ShLight: s = n̂ᵀ M n̂ clamped to
 # sh_range, channel c times s ** (sh_power[c] · strength map) in linear light, exact sRGB transfer curve as
-# texture/lighting.py).
-MESH_FRAGMENT = """
+# texture/lighting.py). Modes 1 and 2 multiply both light factors by the lids' visibility (render/eyes.py): a
+# fragment of eye e (v_eye, -1: none) is at distance d from the polylines lid_pts[(2e + k) LID_POINTS ...] of its
+# upper (k = 0) and lower (k = 1) lid (camera frame, metres); V = ∏ₖ ½ (1 + dₖ / √(dₖ² + hₖ²)), h = lid_height.
+LID_POINTS = 32
+"""Points of each lid's polyline in ``lid_pts`` (2 eyes × 2 lids × this)."""
+MESH_FRAGMENT = f"""
 #version 330
+#define LID_POINTS {LID_POINTS}
+""" + """
 uniform sampler2D tex;
 uniform sampler2D strength_tex;
 uniform vec3 base_color;
@@ -39,9 +50,13 @@ uniform mat4 sh_matrix;
 uniform vec3 sh_power;
 uniform vec2 sh_range;
 uniform float sh_ambient;
+uniform vec2 lid_height;
+uniform vec3 lid_pts[4 * LID_POINTS];
 in vec2 v_uv;
 in vec3 v_normal;
 in vec2 v_occlusion;
+in vec3 v_pos;
+flat in float v_eye;
 layout(location = 0) out vec4 f_color;
 vec3 srgb_to_linear(vec3 c) {
     c = clamp(c, 0.0, 1.0);
@@ -51,15 +66,32 @@ vec3 linear_to_srgb(vec3 c) {
     c = clamp(c, 0.0, 1.0);
     return mix(c * 12.92, 1.055 * pow(c, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), c));
 }
+float lid_distance(int first) {
+    float best = 1e9;
+    for (int i = 0; i < LID_POINTS - 1; ++i) {
+        vec3 a = lid_pts[first + i];
+        vec3 ab = lid_pts[first + i + 1] - a;
+        float t = clamp(dot(v_pos - a, ab) / max(dot(ab, ab), 1e-20), 0.0, 1.0);
+        best = min(best, length(v_pos - a - t * ab));
+    }
+    return best;
+}
 void main() {
     vec3 albedo = texture(tex, vec2(v_uv.x, 1.0 - v_uv.y)).rgb * base_color;
     vec3 rgb = albedo;
+    vec2 lid = vec2(1.0);
+    if (v_eye >= 0.0 && mode != 0) {
+        int first = int(v_eye + 0.5) * 2 * LID_POINTS;
+        vec2 d = vec2(lid_distance(first), lid_distance(first + LID_POINTS));
+        lid = 0.5 * (1.0 + d / sqrt(d * d + lid_height * lid_height));
+    }
+    vec2 occlusion = v_occlusion * (lid.x * lid.y);
     if (mode == 1) {
         vec3 n = normalize(v_normal);
         if (!gl_FrontFacing) n = -n;
         float diffuse = max(dot(n, normalize(light_dir)), 0.0);
         // v_occlusion: per-vertex (ambient, direct) light factors, 1 = open (the mouth cavity: render/mouth.py)
-        float light = ambient * v_occlusion.x + (1.0 - ambient) * diffuse * v_occlusion.y;
+        float light = ambient * occlusion.x + (1.0 - ambient) * diffuse * occlusion.y;
         vec3 lin = pow(albedo, vec3(2.2)) * light;
         rgb = pow(lin, vec3(1.0 / 2.2));
     } else if (mode == 2) {
@@ -70,7 +102,7 @@ void main() {
         float s = clamp(dot(nh, sh_matrix * nh), sh_range.x, sh_range.y);
         // the cavity scales the band-0 (ambient) part of the light by v_occlusion.x, the rest by v_occlusion.y
         float amb = min(sh_ambient, s);
-        float cavity = (amb * v_occlusion.x + (s - amb) * v_occlusion.y) / s;
+        float cavity = (amb * occlusion.x + (s - amb) * occlusion.y) / s;
         rgb = linear_to_srgb(srgb_to_linear(albedo) * pow(vec3(s), sh_power * m) * cavity);
     }
     f_color = vec4(rgb, 1.0);

@@ -29,6 +29,7 @@ from headcast.geometry.rotation import axis_angle_to_matrix
 from headcast.headmodel.base import HeadParams, LinearHeadModel, head_vertices
 from headcast.landmarks.types import Photo
 from headcast.render.context import Renderer
+from headcast.render.eyes import DEFAULT_EYE_OCCLUSION, EyeOcclusionSettings, lid_polylines
 from headcast.render.mouth import DEFAULT_CAVITY, CavitySettings, cavity_occlusion
 from headcast.render.raster import LineSet, MeshDraw, RenderResult, RenderSettings, ShLight, render, smooth_normals
 from headcast.texture.atlas import opaque_triangle_mask
@@ -86,6 +87,7 @@ def head_mesh_draw(
     normals_cam: NDArray[np.floating] | None = None,
     light_dir: tuple[float, float, float] = RenderSettings.light_dir,
     cavity: CavitySettings | None = DEFAULT_CAVITY,
+    eyes: EyeOcclusionSettings | None = DEFAULT_EYE_OCCLUSION,
 ) -> MeshDraw:
     """The opaque part of a head (transparent eye shells and lash cards left out) as a drawable mesh.
 
@@ -101,6 +103,8 @@ def head_mesh_draw(
             texture carries no lighting estimate.
         cavity: darkening of the inside of the mouth by the lips' opening (:mod:`headcast.render.mouth`);
             None leaves it as bright as the face.
+        eyes: the lids' soft shadow on the eyeballs (:mod:`headcast.render.eyes`); None draws the eyeballs evenly
+            lit up to the lid edge.
     """
     keep = opaque_triangle_mask(model)
     tris = model.triangles[keep]
@@ -109,8 +113,11 @@ def head_mesh_draw(
     light = albedo_light(texture)
     towards = light_dir if texture.lighting is None else texture.lighting.direction
     occlusion = None if cavity is None else cavity_occlusion(model, vertices_cam, towards, cavity)
+    lids = None if eyes is None else lid_polylines(model, vertices_cam, viewpoint=np.zeros(3))  # camera at 0
+    lid_edges, lid_eye = (None, None) if lids is None else lids
+    heights = (1e-3, 1e-3) if eyes is None else (1e-3 * eyes.upper_mm, 1e-3 * eyes.lower_mm)
     return MeshDraw(np.asarray(vertices_cam, np.float32), tris, uv, texture.image, normals, occlusion=occlusion,
-                    lighting=light)
+                    lighting=light, lid_edges=lid_edges, lid_eye=lid_eye, lid_height=heights)
 
 
 def render_head(
@@ -122,6 +129,7 @@ def render_head(
     settings: RenderSettings | None = None,
     strands: Sequence[LineSet] = (),
     renderer: Renderer | None = None,
+    eyes: EyeOcclusionSettings | None = DEFAULT_EYE_OCCLUSION,
 ) -> RenderResult:
     """Render a textured head (identity, expression and joint pose from ``params``) seen by ``camera``.
 
@@ -134,12 +142,13 @@ def render_head(
         settings: shading, background, supersampling (``RenderSettings()`` when None).
         strands: line sets in the **model** frame (e.g. hair), moved with the head.
         renderer: GL owner; the process default when None.
+        eyes: the lids' shadow on the eyeballs (:func:`head_mesh_draw`); None: off.
     """
     settings = RenderSettings() if settings is None else settings
     pose = params.pose if pose is None else pose
     verts = transform_points(head_vertices(model, params), pose)
     lines = [replace(s, vertices=transform_points(s.vertices, pose)) for s in strands]
-    mesh = head_mesh_draw(model, verts, texture, light_dir=settings.light_dir)
+    mesh = head_mesh_draw(model, verts, texture, light_dir=settings.light_dir, eyes=eyes)
     return render(camera, [mesh], lines, settings, renderer)
 
 
@@ -150,14 +159,17 @@ def render_avatar(
     settings: RenderSettings | None = None,
     renderer: Renderer | None = None,
     strands: Sequence[LineSet] = (),
+    eyes: EyeOcclusionSettings | None = DEFAULT_EYE_OCCLUSION,
 ) -> RenderResult:
     """Render an avatar, by default exactly as fitted to its photo (the photo's camera and the fitted pose).
 
-    ``strands`` are model-frame line sets drawn with the head (e.g. ``headcast.hair.display.strands_line_set``).
+    ``strands`` are model-frame line sets drawn with the head (e.g. ``headcast.hair.display.strands_line_set``);
+    ``eyes``: the lids' shadow on the eyeballs (:func:`head_mesh_draw`), None: off.
     """
     cam = avatar.fit.camera if camera is None else camera
     return render_head(
-        avatar.model, avatar.fit.params, avatar.texture, cam, pose, settings, strands=strands, renderer=renderer
+        avatar.model, avatar.fit.params, avatar.texture, cam, pose, settings, strands=strands, renderer=renderer,
+        eyes=eyes,
     )
 
 
