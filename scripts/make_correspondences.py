@@ -70,7 +70,7 @@ def detector_hits(
                 params = HeadParams(np.zeros(model.num_identity), np.zeros(model.num_expressions), pose)
                 rgb = render_head(
                     model, params, texture, camera, settings=RenderSettings(background=(0.5, 0.5, 0.5), supersample=2),
-                    renderer=pipeline.renderer,
+                    renderer=pipeline.renderer, eyes=None,  # calibrated on renders without the lids' shadow
                 ).color[..., :3]
                 try:
                     photo = Photo(np.ascontiguousarray(rgb))

@@ -18,7 +18,7 @@ from headcast.landmarks.types import Landmarks
 # (outer corner, inner corner, (upper, lower) lid pairs): the subject's right eye, then the left
 EYES = ((33, 133, ((160, 144), (159, 145), (158, 153))), (263, 362, ((387, 373), (386, 374), (385, 380))))
 GAZE = {"eyeLookDownLeft": 0.4, "eyeLookDownRight": 0.4, "eyeLookInRight": 0.2, "eyeLookOutLeft": 0.2}
-EXACT = FitSettings(identity_prior=1e-5, expression_prior=1e-5, contour_mode="fixed")
+EXACT = FitSettings(identity_prior=1e-5, expression_prior=1e-5, contour_mode="fixed", landmark_noise=None)
 
 
 def aperture(points: np.ndarray, eye: tuple) -> float:

@@ -18,7 +18,7 @@ from headcast.landmarks.types import Landmarks
 
 TRUE_EXPRESSION = {"jawOpen": 0.4, "mouthSmileLeft": 0.6, "mouthSmileRight": 0.3, "eyeBlinkRight": 0.5}
 # Noise-free data: weak priors so their bias stays far below the 0.5 px tolerance.
-EXACT = FitSettings(identity_prior=1e-5, expression_prior=1e-5, expression_init="zero")
+EXACT = FitSettings(identity_prior=1e-5, expression_prior=1e-5, expression_init="zero", landmark_noise=None)
 
 
 @pytest.fixture(scope="module")

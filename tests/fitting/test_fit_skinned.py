@@ -34,7 +34,7 @@ TRUE_EXPRESSION = {"mouthSmileLeft": 0.5, "eyeBlinkRight": 0.4, "browInnerUp": 0
 # Noise-free data: weak priors so that their bias stays small.
 EXACT = FitSettings(
     identity_prior=1e-5, expression_prior=1e-5, coefficient_prior=1e-5, joint_prior=1e-5, expression_init="zero",
-    contour_mode="fixed",
+    contour_mode="fixed", landmark_noise=None,
 )  # fmt: skip
 JAW_TOL_RAD = 0.003  # 0.17°: recovered jaw angle on noise-free landmarks (measured ≤ 2e-4 rad)
 NME_TOL = 0.001  # 0.1 % of the eye distance (~0.15 px here; measured 7e-5)

@@ -164,7 +164,7 @@ def test_the_mean_error_is_taken_off_in_the_eye_line_frame(
     assert np.median(np.linalg.norm(shifted[:, :2] - uv, axis=1)) > 2.0
 
     def fit(points: np.ndarray, path: Path) -> np.ndarray:
-        settings = FitSettings(landmark_noise=path, identity_prior=1.0, expression_prior=1.0, expression_init="zero")
+        settings = FitSettings(landmark_noise=path, noise_role="all", expression_init="zero")
         return fit_head(replace(lm, points=points), model60, camera_from_fov(1000, 1000, 40.0), settings,
                         corr).landmarks_2d  # fmt: skip
 
@@ -293,9 +293,8 @@ def test_fit_with_a_learned_noise_model_beats_the_mean_head(
     path = tmp_path / "noise.npz"
     save_landmark_noise(learn_landmark_noise(np.stack(errors), corr), path)
 
-    learned = FitSettings(landmark_noise=path, identity_prior=1.0, expression_prior=1.0, loss="soft_l1",
-                          loss_scale=3.0, expression_init="zero")  # fmt: skip
-    default = FitSettings(expression_init="zero")
+    learned = FitSettings(landmark_noise=path, noise_role="all", loss="soft_l1", expression_init="zero")
+    default = FitSettings(expression_init="zero", landmark_noise=None)
     mean_head = blend_vertices(model60, np.zeros(60), np.zeros(model60.num_expressions))
     found: dict[str, list[np.ndarray]] = {"mean head": [], "exact": [], "default": [], "learned": []}
     for i in range(3):
@@ -314,3 +313,46 @@ def test_fit_with_a_learned_noise_model_beats_the_mean_head(
     assert med["exact"] < 0.6 * med["mean head"], med
     assert med["learned"] < 0.85 * med["mean head"], med
     assert med["learned"] < med["default"], med
+
+
+def test_the_packaged_model_belongs_to_the_packaged_table(corr: Correspondence) -> None:
+    """Regenerating the landmark table without relearning the noise model would silently switch the model off."""
+    from headcast.fitting.fit import load_packaged_noise
+
+    noise, whitening = load_packaged_noise()
+    assert noise.table_digest == correspondence_digest(corr)
+    assert noise.num_landmarks == corr.num_landmarks and noise.samples >= 1000
+    assert np.all(np.isfinite(whitening)) and np.all(np.diag(whitening) > 0)
+
+
+def test_identity_role_holds_the_learned_shape_and_fits_the_rest_per_landmark(
+    model60: LinearHeadModel, corr: Correspondence
+) -> None:
+    """``noise_role="identity"``: the identity is (nearly) the learned-noise fit's; pose and expression come from the
+    per-landmark terms, so the landmarks are matched at least as closely as the learned-noise fit matches them."""
+    detector = SimulatedDetector(model60, corr, np.random.default_rng(4))
+    head = sample_head(model60, SyntheticSettings(seed=0), 2)
+    lm, _ = synthetic_landmarks(model60, corr, head.params)
+    _, detected = detector(head.params)
+    seen = replace(lm, points=np.column_stack([detected, lm.points[:, 2]]))
+    held = fit_head(seen, model60, detector.camera, FitSettings(landmark_noise="packaged"), corr)
+    alone = fit_head(seen, model60, detector.camera, FitSettings(landmark_noise="packaged", noise_role="all"), corr)
+    per_landmark = fit_head(seen, model60, detector.camera, FitSettings(landmark_noise=None), corr)
+    spread = np.linalg.norm(alone.params.identity - per_landmark.params.identity)
+    assert np.linalg.norm(held.params.identity - alone.params.identity) < 0.1 * spread
+    assert held.nme < alone.nme
+
+
+def test_a_table_the_packaged_model_was_not_learned_for_is_fitted_per_landmark(
+    model60: LinearHeadModel, corr: Correspondence
+) -> None:
+    """e.g. a FLAME head's table: the packaged model is skipped, not an error (an explicit file would be one)."""
+    moved = replace(corr, barycentric=np.roll(corr.barycentric, 1, axis=1))
+    head = sample_head(model60, SyntheticSettings(seed=0), 0)
+    lm, _ = synthetic_landmarks(model60, moved, head.params)
+    camera = camera_from_fov(1000, 1000, 40.0)
+    packaged = fit_head(lm, model60, camera, FitSettings(landmark_noise="packaged"), moved)
+    plain = fit_head(lm, model60, camera, FitSettings(landmark_noise=None), moved)
+    np.testing.assert_array_equal(packaged.params.identity, plain.params.identity)
+    with_packaged_table = fit_head(lm, model60, camera, FitSettings(landmark_noise="packaged"), corr)
+    assert not np.array_equal(with_packaged_table.params.identity, plain.params.identity)

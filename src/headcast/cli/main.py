@@ -216,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
         "the pipeline's RefineSettings.enabled)",
     )
     evaluate.add_argument(
+        "--landmark-noise", choices=("packaged", "off"), default=None,
+        help="take the identity from the packaged model of the detector's landmark error, or fit every landmark "
+        "independently (default: the pipeline's FitSettings.landmark_noise, off)",
+    )
+    evaluate.add_argument(
         "--assets", type=Path, default=None, metavar="DIR", help="model-file folder (else HEADCAST_ASSETS, ...)"
     )
     evaluate.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -364,6 +369,7 @@ def _load_pipeline(
     assets: Path | None, head_model: "HeadModelName" = "ict", flame_model: Path | None = None,
     delight: bool | None = None,
     refine: bool | None = None,
+    landmark_noise: bool | None = None,
 ) -> "Pipeline":
     from dataclasses import replace
 
@@ -375,6 +381,8 @@ def _load_pipeline(
         settings = replace(settings, texture=replace(settings.texture, delight=delight))
     if refine is not None:
         settings = replace(settings, refine=replace(settings.refine, enabled=refine))
+    if landmark_noise is not None:
+        settings = replace(settings, fit=replace(settings.fit, landmark_noise="packaged" if landmark_noise else None))
     return Pipeline.load(settings)
 
 
@@ -503,6 +511,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         args.assets,
         delight=None if args.delight is None else args.delight == "on",
         refine=None if args.refine is None else args.refine == "on",
+        landmark_noise=None if args.landmark_noise is None else args.landmark_noise == "packaged",
     )
     try:
         run = run_evaluation(
@@ -536,5 +545,6 @@ def _eval_command(args: argparse.Namespace) -> str:
     parts += ["--seed", str(args.seed)] if args.seed else []
     parts += ["--delight", args.delight] if args.delight is not None else []
     parts += ["--refine", args.refine] if args.refine is not None else []
+    parts += ["--landmark-noise", args.landmark_noise] if args.landmark_noise is not None else []
     parts += ["--assets", str(args.assets)] if args.assets is not None else []
     return shlex.join(parts)

@@ -14,7 +14,10 @@ Design note (layers, bottom up):
   an ICT head (``headcast make --flame-model``, written by ``export.flame_params``);
 * ``solver`` — robust, box-constrained Levenberg-Marquardt on the normal equations;
 * ``fit`` — the energy, its analytic Jacobian and ``fit_head`` (pose init, silhouette sliding of the jaw line,
-  joint solve); ``metrics`` — NME; ``settings`` — ``FitSettings``; ``types`` — ``FitResult``.
+  joint solve); the learned model of the detector's landmark error that gives the identity
+  (``data/mediapipe_landmark_noise.npz``, checked in, written by ``scripts/synthetic_fit_study.py --learn-noise``
+  from renders of random heads; relearn it whenever the landmark table changes); ``metrics`` — NME;
+  ``settings`` — ``FitSettings``; ``types`` — ``FitResult``.
 
 Conventions follow docs/conventions.md: metres, OpenGL camera looking down −z, top-left pixel origin,
 axis-angle rotations, ARKit's ``Left`` = the head's left (+x).

@@ -7,6 +7,7 @@ from typing import Literal
 RobustLoss = Literal["linear", "soft_l1", "huber", "cauchy"]
 ExpressionInit = Literal["mediapipe", "zero"]
 ContourMode = Literal["slide", "fixed"]
+NoiseRole = Literal["all", "identity"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +47,25 @@ class FitSettings:
         max_iterations: solver steps in the first round.
         refine_iterations: solver steps in each later round.
         landmark_noise: a learned model of the detector's landmark error
-            (:class:`headcast.fitting.fit.LandmarkNoise`, written by ``scripts/synthetic_fit_study.py --learn-noise``),
-            or None. When given, the landmark term is the error's Gaussian negative log-likelihood under the model:
-            all 478 landmarks are compared as fixed points of the table, the model's mean error is subtracted from
-            the detections and the rest is whitened by its covariance (correlated errors count once). Then
-            ``contour_mode``, the contour, oval, iris and lid weights are not used, ``loss_scale`` is in units of
-            the whitened error (σ), and the priors are in their natural units: ``identity_prior = 1`` is the
-            model's own ``α ~ N(0, I)``.
+            (:class:`headcast.fitting.fit.LandmarkNoise`, written by ``scripts/synthetic_fit_study.py --learn-noise``):
+            ``"packaged"`` (the model shipped for the ICT FaceKit table, learned from 1,500 rendered random heads;
+            another table — a FLAME head — then uses the per-landmark terms alone), a file, or None (per-landmark
+            terms alone; the default: with the packaged model the fitted shape is closer to the truth on rendered
+            heads, but the photo's features sit further from the mesh's, and the baked texture then moves less
+            well with expressions — emotion recognisability and smile transfer got worse; docs/results/eval).
+            With a model, a first fit's landmark term is the error's Gaussian negative log-likelihood: all modelled
+            landmarks are compared as fixed points of the table, the model's mean error is subtracted from the
+            detections and the rest is whitened by its covariance (correlated errors count once); there
+            ``contour_mode`` and the contour, oval, iris and lid weights are not used, and the loss scale and
+            priors are the ``noise_*`` ones below (σ units, natural priors).
+        noise_role: with ``landmark_noise``: ``"all"`` takes the whole fit from the learned-noise term;
+            ``"identity"`` takes only the identity from it, then fits pose and expression with the per-landmark
+            terms above (contour sliding, lid and oval weights) with the identity held at that shape.
+        noise_identity_prior: ``identity_prior`` of the learned-noise fit (natural units: 1 is ``α ~ N(0, I)``).
+        noise_expression_prior: ``expression_prior`` of the learned-noise fit.
+        noise_loss_scale: ``loss_scale`` of the learned-noise fit, in units of the whitened error (σ).
+        held_identity_prior: weight λ of ``λ‖α − α̂‖²`` holding the identity at the learned-noise fit's ``α̂`` in
+            the second fit of ``noise_role="identity"`` (large: held).
     """
 
     fov_deg: float = 40.0
@@ -75,4 +88,9 @@ class FitSettings:
     depth_weight: float = 0.05
     max_iterations: int = 25
     refine_iterations: int = 10
-    landmark_noise: Path | None = None
+    landmark_noise: Path | Literal["packaged"] | None = None
+    noise_role: NoiseRole = "identity"
+    noise_identity_prior: float = 1.0
+    noise_expression_prior: float = 1.0
+    noise_loss_scale: float = 3.0
+    held_identity_prior: float = 10.0

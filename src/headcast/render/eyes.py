@@ -5,7 +5,7 @@ under the upper lid sees only part of the sky and reads darker; the bright, even
 lid line. ICT FaceKit's lids have no such step: the face mesh's lid margin lies ~1 mm *inside* the eyeball sphere,
 the lid surface meets the eyeball at a grazing angle and the renderer (which casts no shadows) draws the white
 equally bright right up to the edge — a wide, staring eye even when the aperture is right. Production heads add an
-"eye occlusion" shell for this (ICT's own ``M_EyeOcclusion``, MetaHuman's eye occlusion mesh: a transparent card
+"eye occlusion" shell for this (the head model's own occlusion shell, MetaHuman's eye occlusion mesh: a transparent card
 over the eyeball, darkest along the lids); this module computes the same term analytically.
 
 Model: near a lid edge, the eyeball is a floor in front of a wall of height ``h`` (the lid's effective overhang:
