@@ -649,7 +649,6 @@ class _Terms:
     whitening: NDArray[np.float64] | None = None  # (2F, 2F) LandmarkNoise whitening of the fixed rows, or None
     frame: NDArray[np.float64] | None = None  # (2, 2) eye-line rotation (LandmarkNoise convention), with whitening
     identity_centre: NDArray[np.float64] | None = None  # (K,) centre of the identity prior (None: 0)
-    identity_weight: float | None = None  # λ_α of this round (None: settings.identity_prior)
 
 
 def _split(x: NDArray[np.float64], k: int, n_w: int) -> tuple[NDArray[np.float64], ...]:
@@ -758,8 +757,7 @@ def _residuals_and_jacobian(
 
     # priors (quadratic)
     expression_prior = s.coefficient_prior if terms.expression_kind == "coefficients" else s.expression_prior
-    sa = np.sqrt(s.identity_prior if terms.identity_weight is None else terms.identity_weight)
-    sw = np.sqrt(expression_prior)
+    sa, sw = np.sqrt(s.identity_prior), np.sqrt(expression_prior)
     res.append(sa * (alpha if terms.identity_centre is None else alpha - terms.identity_centre))
     res.append(sw * (w - terms.w0))
     if theta.size:
@@ -959,7 +957,8 @@ def fit_head(
         return shaped
     # "identity": the learned-noise fit gives the shape; pose, expression, lids and jaw line come from the
     # per-landmark terms with the identity held there (prior centred on it, weight held_identity_prior)
-    return _fit(landmarks, model, camera, settings, corr, held_identity=shaped.params.identity)
+    held = replace(settings, identity_prior=settings.held_identity_prior)
+    return _fit(landmarks, model, camera, held, corr, held_identity=shaped.params.identity)
 
 
 def _fit(
@@ -1067,7 +1066,6 @@ def _fit(
             whitening=whitening,
             frame=frame,
             identity_centre=None if held_identity is None else alpha0,
-            identity_weight=None if held_identity is None else settings.held_identity_prior,
         )
         budget = settings.max_iterations if rnd == 0 else settings.refine_iterations
         x, steps = _solve(x, terms, budget)

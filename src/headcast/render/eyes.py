@@ -109,6 +109,8 @@ def _find_lids(model: LinearHeadModel) -> tuple[EyeLids, ...]:
     tris = np.asarray(model.triangles, dtype=np.int64)
     face_tris = tris[np.all(model.part_mask("face")[tris], axis=1)]
     loops = boundary_loops(face_tris)
+    if not loops:
+        return ()
     t = np.asarray(model.template, np.float64)
     up = np.array([0.0, 1.0, 0.0])  # the model's up (docs/conventions.md)
     out = []
@@ -116,8 +118,6 @@ def _find_lids(model: LinearHeadModel) -> tuple[EyeLids, ...]:
         eyeball = np.unique(tris[model.material_mask(*roles)]).astype(np.int64)
         sclera = np.unique(tris[model.material_mask(roles[0])]).astype(np.int64)
         centre, radius = fit_sphere(t[sclera])
-        if not loops:
-            return ()
         loop = np.asarray(min(loops, key=lambda lp: float(np.linalg.norm(t[lp].mean(axis=0) - centre))), np.int64)
         p = t[loop] - t[loop].mean(axis=0)
         width_axis = np.linalg.svd(p, full_matrices=False)[2][0]
