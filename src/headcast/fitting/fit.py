@@ -955,10 +955,63 @@ def fit_head(
     shaped = _fit(landmarks, model, camera, natural, corr, learned)
     if settings.noise_role == "all":
         return shaped
+    if settings.noise_role == "depth":
+        # the image-plane shape of the per-landmark fit (what this photo's features show), the depth of the
+        # learned-noise fit (what the detector's biased depth and correlated errors cannot give)
+        plain = _fit(landmarks, model, camera, settings, corr)
+        rot = axis_angle_to_matrix(plain.params.pose.rotation)
+        blended = depth_blended_identity(
+            model, plain.params.identity, shaped.params.identity, rot[2], model.face_vertices
+        )
+        return _fit(landmarks, model, camera, _held(settings), corr, held_identity=blended)
     # "identity": the learned-noise fit gives the shape; pose, expression, lids and jaw line come from the
     # per-landmark terms with the identity held there (prior centred on it, weight held_identity_prior)
-    held = replace(settings, identity_prior=settings.held_identity_prior)
-    return _fit(landmarks, model, camera, held, corr, held_identity=shaped.params.identity)
+    return _fit(landmarks, model, camera, _held(settings), corr, held_identity=shaped.params.identity)
+
+
+def _held(settings: FitSettings) -> FitSettings:
+    """The settings of the second, held-identity fit."""
+    return replace(settings, identity_prior=settings.held_identity_prior,
+                   expression_prior=settings.held_expression_prior, lid_weight=settings.held_lid_weight)
+
+
+def depth_blended_identity(
+    model: LinearHeadModel,
+    plane_identity: NDArray[np.floating],
+    depth_identity: NDArray[np.floating],
+    view_axis: NDArray[np.floating],
+    vertex_ids: NDArray[np.integer],
+) -> NDArray[np.float64]:
+    """The identity whose shape takes its image-plane extent from one fit and its depth from another.
+
+    With ``A`` the identity basis at ``vertex_ids`` and ``P = v vᵀ`` the projector on the unit view axis ``v``
+    (model frame), the target offsets are ``t = A α_p + P A (α_d − α_p)`` — ``α_p``'s shape moved along the view
+    axis to ``α_d``'s depth — and the result is their least-squares fit ``argmin_α ‖A α − t‖²`` over the
+    ``len(α_p)`` modes (both identities are padded or cut to that length).
+
+    Args:
+        model: the head model.
+        plane_identity: ``(K,)`` identity whose image-plane shape (across the view axis) is kept.
+        depth_identity: ``(K',)`` identity whose depth (along the view axis) is kept.
+        view_axis: ``(3,)`` the camera's optical axis in the model frame (any sign or length).
+        vertex_ids: the vertices compared (e.g. ``model.face_vertices``).
+
+    Returns:
+        ``(K,)`` float64 identity coefficients.
+    """
+    k = len(plane_identity)
+    a_p = np.asarray(plane_identity, np.float64)
+    a_d = np.zeros(k)
+    n = min(k, len(depth_identity))
+    a_d[:n] = np.asarray(depth_identity, np.float64)[:n]
+    v = np.asarray(view_axis, np.float64)
+    v = v / np.linalg.norm(v)
+    basis = model.identity_basis[:k][:, np.asarray(vertex_ids)].astype(np.float64)  # (K, N, 3)
+    flat = basis.reshape(k, -1).T  # (3N, K)
+    along = np.einsum("knc,c->kn", basis, v)  # (K, N): each mode's depth per vertex
+    target = flat @ a_p + (np.einsum("kn,k->n", along, a_d - a_p)[:, None] * v).reshape(-1)
+    solution, *_ = np.linalg.lstsq(flat, target, rcond=None)
+    return np.asarray(solution, np.float64)
 
 
 def _fit(

@@ -7,7 +7,7 @@ from typing import Literal
 RobustLoss = Literal["linear", "soft_l1", "huber", "cauchy"]
 ExpressionInit = Literal["mediapipe", "zero"]
 ContourMode = Literal["slide", "fixed"]
-NoiseRole = Literal["all", "identity"]
+NoiseRole = Literal["all", "identity", "depth"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,9 @@ class FitSettings:
         noise_loss_scale: ``loss_scale`` of the learned-noise fit, in units of the whitened error (σ).
         held_identity_prior: weight λ of ``λ‖α − α̂‖²`` holding the identity at the learned-noise fit's ``α̂`` in
             the second fit of ``noise_role="identity"`` (large: held).
+        held_expression_prior: ``expression_prior`` of that second fit (larger: the expression stays nearer
+            MediaPipe's blendshape scores instead of turning the held shape's mismatch into expression).
+        held_lid_weight: ``lid_weight`` of that second fit.
     """
 
     fov_deg: float = 40.0
@@ -94,3 +97,5 @@ class FitSettings:
     noise_expression_prior: float = 1.0
     noise_loss_scale: float = 3.0
     held_identity_prior: float = 10.0
+    held_expression_prior: float = 1e-2
+    held_lid_weight: float = 3.0

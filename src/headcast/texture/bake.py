@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.fitting.types import FitResult
-from headcast.geometry.camera import Camera, transform_points
+from headcast.geometry.camera import Camera, project, transform_points
 from headcast.headmodel.base import LinearHeadModel, MaterialRole, head_vertices
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.parsing.face import FaceClass
@@ -33,6 +33,7 @@ from headcast.texture.maps import AtlasMaps, Region, atlas_maps
 from headcast.texture.materials import exposure_factor, measure_eyes, mouth_texels, paint_eye, paint_mouth
 from headcast.texture.occlusion import occlusion_trust
 from headcast.texture.project import FACE_OVAL, face_trust_mask, project_photo
+from headcast.texture.register import feature_shifts
 from headcast.texture.settings import TextureSettings
 from headcast.texture.teeth import TeethPhotoSettings, TeethProjection, blend_teeth, project_teeth, teeth_trust
 from headcast.texture.types import UVTexture
@@ -86,6 +87,10 @@ def bake_texture(
         keep = occlusion_trust(classes, face_width, settings.occluder_dilation, settings.occluder_feather,
                                pixels=photo.pixels)
         trust = ((trust.astype(np.uint16) * keep.astype(np.uint16) + 127) // 255).astype(np.uint8)
+    shifts = None
+    if settings.register_features and landmarks is not None:
+        shifts = feature_shifts(landmarks.points[:, :2], fit.landmarks_2d, project(verts, fit.camera),
+                                settings.register_smoothing, settings.register_fade, settings.register_max_shift)
     r0, r1, c0, c1 = maps.face_box
     proj = project_photo(
         photo.pixels,
@@ -101,6 +106,7 @@ def bake_texture(
         settings.grazing_cos,
         renderer,
         with_normals=settings.delight,
+        shifts_px=shifts,
     )
     color, lighting, strength, delit = proj.color, None, 0.0, None
     if settings.delight and proj.normal is not None:

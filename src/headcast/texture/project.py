@@ -2,7 +2,8 @@
 
 For every face-cell texel the pass interpolates the fitted mesh's camera-frame position ``p`` and normal ``n``,
 projects ``p`` into the photo (docs/conventions.md: ``u = cx + fx·X/(−Z)``, ``v = cy − fy·Y/(−Z)``), samples
-the photo bilinearly, and weights the sample by
+the photo bilinearly there — plus an optional per-vertex shift that registers the photo's features to the mesh's
+(:mod:`headcast.texture.register`) — and weights the sample by
 
 * visibility: ``−p_z ≤ d(u, v) + tolerance`` where ``d`` is the depth of the nearest opaque surface seen by the
   camera (a depth render at the photo's camera);
@@ -37,11 +38,14 @@ _VERTEX = """
 in vec2 in_uv;
 in vec3 in_pos;
 in vec3 in_normal;
+in vec2 in_shift;
 out vec3 v_pos;
 out vec3 v_normal;
+out vec2 v_shift;
 void main() {
     v_pos = in_pos;
     v_normal = in_normal;
+    v_shift = in_shift;
     gl_Position = vec4(in_uv * 2.0 - 1.0, 0.0, 1.0);
 }
 """
@@ -56,6 +60,7 @@ uniform float depth_tolerance;
 uniform vec2 grazing_cos;
 in vec3 v_pos;
 in vec3 v_normal;
+in vec2 v_shift;              // photo pixels: where this point's feature is in the photo, from its projection
 layout(location = 0) out vec4 f_out;
 layout(location = 1) out vec4 f_normal;  // written only where the framebuffer has a second attachment
 void main() {
@@ -65,8 +70,12 @@ void main() {
     if (depth <= 1e-4) { f_out = vec4(0.0); return; }
     vec2 px = vec2(intrinsics.z + intrinsics.x * v_pos.x / depth, intrinsics.w - intrinsics.y * v_pos.y / depth);
     vec2 t = px / photo_size;
-    if (t.x < 0.0 || t.y < 0.0 || t.x > 1.0 || t.y > 1.0) { f_out = vec4(0.0); return; }
-    vec4 c = texture(photo, t);
+    vec2 ts = (px + v_shift) / photo_size;
+    if (ts.x < 0.0 || ts.y < 0.0 || ts.x > 1.0 || ts.y > 1.0 || t.x < 0.0 || t.y < 0.0 || t.x > 1.0 || t.y > 1.0) {
+        f_out = vec4(0.0);
+        return;
+    }
+    vec4 c = texture(photo, ts);
     float nearest = texture(depth_map, vec2(t.x, 1.0 - t.y)).a;  // a framebuffer: its row 0 is the bottom
     float visible = (nearest > 0.0 && depth <= nearest + depth_tolerance) ? 1.0 : 0.0;
     float facing = dot(n, normalize(-v_pos));
@@ -140,6 +149,7 @@ def project_photo(
     renderer: Renderer,
     depth_max_side: int = 640,
     with_normals: bool = False,
+    shifts_px: NDArray[np.floating] | None = None,
 ) -> Projection:
     """Bake the photo into the face cell.
 
@@ -158,6 +168,9 @@ def project_photo(
         renderer: GL owner.
         depth_max_side: the visibility depth map is rendered at most this large.
         with_normals: also return the texels' camera-frame normals (:attr:`Projection.normal`).
+        shifts_px: ``(V, 2)`` per-vertex offsets (photo pixels) added to the projection before the photo is
+            sampled (visibility is still tested at the projection itself); None: no offsets
+            (:func:`headcast.texture.register.feature_shifts`).
     """
     ctx = renderer.ctx
     scale = min(1.0, depth_max_side / max(camera.width, camera.height))
@@ -173,10 +186,12 @@ def project_photo(
 
     tris = np.asarray(face_triangles, dtype=np.int64)
     corners = tris.ravel()
-    data = np.empty((len(corners), 8), dtype=np.float32)
+    data = np.zeros((len(corners), 10), dtype=np.float32)
     data[:, 0:2] = np.asarray(face_uv, np.float32).reshape(-1, 2)
     data[:, 2:5] = np.asarray(vertices_cam, np.float32)[corners]
     data[:, 5:8] = np.asarray(normals_cam, np.float32)[corners]
+    if shifts_px is not None:
+        data[:, 8:10] = np.asarray(shifts_px, np.float32)[corners]
 
     prog = renderer.program("bake_face", _VERTEX, _FRAGMENT)
     set_uniform(prog, "photo", 0)
@@ -195,7 +210,7 @@ def project_photo(
     ctx.disable(moderngl.DEPTH_TEST)
     ctx.disable(moderngl.CULL_FACE)
     vbo = ctx.buffer(data.tobytes())
-    vao = ctx.vertex_array(prog, [(vbo, "2f 3f 3f", "in_uv", "in_pos", "in_normal")])
+    vao = ctx.vertex_array(prog, [(vbo, "2f 3f 3f 2f", "in_uv", "in_pos", "in_normal", "in_shift")])
     vao.render(moderngl.TRIANGLES)
     raw = np.frombuffer(fbo.read(components=4, dtype="f1"), dtype=np.uint8)
     out = raw.reshape(cell_size, cell_size, 4)[::-1].astype(np.float32) / 255.0

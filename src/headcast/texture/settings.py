@@ -41,6 +41,12 @@ class TextureSettings:
         occluder_dilation: with face-parsing classes, occluders (hair, glasses, hands, ...) grow by this fraction
             of the face width before their pixels are refused (:func:`~headcast.texture.occlusion.occlusion_trust`).
         occluder_feather: width of the soft edge around the grown occluders, as a fraction of the face width.
+        register_features: sample the photo where the detector found each feature rather than where the fitted
+            mesh's landmark projects (a smooth shift field through the fit's landmark residuals,
+            :mod:`headcast.texture.register`), so the photo's lids and lips are baked onto the mesh's.
+        register_smoothing: the shift field's thin-plate-spline smoothing (face widths²).
+        register_fade: the field fades out beyond the landmarks over this many face widths.
+        register_max_shift: no shift longer than this fraction of the face width.
         delight: divide the photo's lighting out of the projected face before completion (an albedo texture;
             :mod:`headcast.texture.albedo`): the lighting is estimated as second-order SH on the seen skin, and
             headcast's renders light the albedo with that estimate, held fixed in the room while the head turns
@@ -102,6 +108,10 @@ class TextureSettings:
     weight_feather_px: float = 8.0
     occluder_dilation: float = 0.015
     occluder_feather: float = 0.03
+    register_features: bool = False
+    register_smoothing: float = 1e-4
+    register_fade: float = 0.05
+    register_max_shift: float = 0.05
     delight: bool = True
     delight_ridge: float = 0.1
     delight_floor: float = 0.3
