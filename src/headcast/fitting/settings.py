@@ -61,6 +61,8 @@ class FitSettings:
         noise_role: with ``landmark_noise``: ``"all"`` takes the whole fit from the learned-noise term;
             ``"identity"`` takes only the identity from it, then fits pose and expression with the per-landmark
             terms above (contour sliding, lid and oval weights) with the identity held at that shape.
+            ``"depth"`` holds instead the identity that keeps the per-landmark fit's shape across the view axis and
+            the learned-noise fit's depth along it (:func:`headcast.fitting.fit.depth_blended_identity`).
         noise_identity_prior: ``identity_prior`` of the learned-noise fit (natural units: 1 is ``α ~ N(0, I)``).
         noise_expression_prior: ``expression_prior`` of the learned-noise fit.
         noise_loss_scale: ``loss_scale`` of the learned-noise fit, in units of the whitened error (σ).

@@ -89,8 +89,12 @@ def bake_texture(
         trust = ((trust.astype(np.uint16) * keep.astype(np.uint16) + 127) // 255).astype(np.uint8)
     shifts = None
     if settings.register_features and landmarks is not None:
-        shifts = feature_shifts(landmarks.points[:, :2], fit.landmarks_2d, project(verts, fit.camera),
-                                settings.register_smoothing, settings.register_fade, settings.register_max_shift)
+        face_ids = np.unique(maps.face_triangles)  # only the face cell's corners are projected
+        shifts = np.zeros((len(verts), 2), np.float32)
+        face_px = project(verts[face_ids], fit.camera)
+        shifts[face_ids] = feature_shifts(landmarks.points[:, :2], fit.landmarks_2d, face_px,
+                                          settings.register_smoothing, settings.register_fade,
+                                          settings.register_max_shift)
     r0, r1, c0, c1 = maps.face_box
     proj = project_photo(
         photo.pixels,

@@ -14,6 +14,7 @@ The iris landmarks are left out (the eyeballs are another material).
 import numpy as np
 from numpy.typing import NDArray
 from scipy.interpolate import RBFInterpolator
+from scipy.spatial import cKDTree
 
 from headcast.texture.project import FACE_OVAL
 
@@ -58,11 +59,7 @@ def feature_shifts(
     field = RBFInterpolator(sites, residual / width, kernel="thin_plate_spline", smoothing=smoothing)
     at = (np.asarray(vertices_px, np.float64) - centre) / width
     shift = field(at) * width
-    # distance from each vertex to its nearest landmark (in face widths), in chunks to bound memory
-    nearest = np.empty(len(at))
-    for start in range(0, len(at), 8192):
-        block = at[start : start + 8192]
-        nearest[start : start + 8192] = np.sqrt(((block[:, None, :] - sites[None]) ** 2).sum(-1).min(axis=1))
+    nearest, _ = cKDTree(sites).query(at)  # face widths from each vertex to its nearest landmark
     beyond = np.maximum(nearest - LANDMARK_SPACING, 0.0)
     shift *= np.exp(-((beyond / max(fade, 1e-6)) ** 2))[:, None]
     length = np.linalg.norm(shift, axis=1, keepdims=True)
