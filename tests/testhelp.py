@@ -3,12 +3,18 @@
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import cv2
 import numpy as np
 import pytest
 from numpy.typing import NDArray
 from PIL import Image
 
-from headcast.headmodel.base import HeadParams, LinearHeadModel
+from headcast.fitting.correspondence import landmark_points
+from headcast.fitting.types import FitResult
+from headcast.geometry.camera import HeadPose, camera_from_fov, project, transform_points
+from headcast.geometry.rotation import euler_yxz_to_matrix, matrix_to_axis_angle
+from headcast.headmodel.base import HeadParams, LinearHeadModel, head_vertices
+from headcast.parsing.face import FaceClass
 
 if TYPE_CHECKING:
     from headcast.fitting.correspondence import Correspondence
@@ -94,3 +100,39 @@ def synthetic_landmarks(model: LinearHeadModel, corr: "Correspondence", params: 
         box=np.r_[uv.min(axis=0), uv.max(axis=0)],
     )
     return lm, uv
+
+
+SCENE_SIZE = 800
+"""Side of :class:`OutlineScene`'s square image, pixels."""
+
+
+class OutlineScene:
+    """A true head and a fit whose cranium is wrong, seen by an 800 × 800 camera."""
+
+    def __init__(self, model: LinearHeadModel, corr: "Correspondence", seed: int = 0) -> None:
+        rng = np.random.default_rng(seed)
+        self.model, self.corr = model, corr
+        self.camera = camera_from_fov(SCENE_SIZE, SCENE_SIZE, 40.0)
+        rot = euler_yxz_to_matrix(0.2, -0.05, 0.0)
+        self.pose = HeadPose(matrix_to_axis_angle(rot), np.array([0.0, 0.0, -0.75]))
+        self.true_identity = rng.normal(0.0, 1.0, 60)
+        self.true = HeadParams(self.true_identity, np.zeros(model.num_expressions), self.pose)
+        self.start = HeadParams(np.zeros(60), np.zeros(model.num_expressions), self.pose)
+
+    def classes(self, params: HeadParams) -> np.ndarray:
+        """Skin where the head projects, background elsewhere (a perfect parsing of a bald head)."""
+        verts = transform_points(head_vertices(self.model, params), params.pose)
+        uv = project(verts, self.camera)
+        out = np.zeros((SCENE_SIZE, SCENE_SIZE), np.uint8)
+        for tri in np.asarray(self.model.triangles):
+            cv2.fillConvexPoly(out, np.round(uv[tri]).astype(np.int32), int(FaceClass.SKIN))
+        return out
+
+    def fit(self, params: HeadParams) -> FitResult:
+        """A fit at ``params``: its landmarks are the head's own projections."""
+        verts = head_vertices(self.model, params)
+        lm = project(
+            transform_points(landmark_points(verts, self.model.triangles, self.corr), params.pose), self.camera
+        )
+        lm68 = project(transform_points(verts[self.model.landmarks68], params.pose), self.camera)
+        return FitResult(params, self.camera, lm, lm68, 0.0)

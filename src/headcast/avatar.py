@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
-from headcast.fitting.types import FitResult, RefineReport
+from headcast.fitting.types import FitResult, OutlineReport, RefineReport
 from headcast.hair.types import Strands
 from headcast.headmodel.base import LinearHeadModel
 from headcast.landmarks.types import Landmarks, Photo
@@ -37,6 +37,8 @@ class Avatar:
             computed (texture occlusion, hair); None without face parsing.
         refine: what the skull-outline refinement of the fit did (:mod:`headcast.fitting.refine`); None when it
             did not run (an avatar rebuilt from files).
+        outline: what the outline warp did (:mod:`headcast.fitting.outline`; the warp itself is in
+            ``fit.params.warp``); None when it did not run.
     """
 
     photo: Photo
@@ -51,3 +53,4 @@ class Avatar:
     emotion: "EmotionState | None" = None
     parsing: "NDArray[np.uint8] | None" = None
     refine: RefineReport | None = None
+    outline: OutlineReport | None = None

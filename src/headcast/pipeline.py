@@ -42,6 +42,7 @@ from headcast.export.obj import prepare_obj_export
 from headcast.export.settings import ExportSettings
 from headcast.fitting.correspondence import Correspondence, load_correspondence
 from headcast.fitting.fit import fit_head
+from headcast.fitting.outline import OutlineSettings, fit_outline_warp
 from headcast.fitting.refine import RefineSettings, refine_identity
 from headcast.fitting.settings import FitSettings
 from headcast.geometry.camera import camera_from_fov
@@ -118,6 +119,7 @@ class PipelineSettings:
     detector: DetectorSettings = field(default_factory=DetectorSettings)
     fit: FitSettings = field(default_factory=FitSettings)
     refine: RefineSettings = field(default_factory=RefineSettings)
+    outline: OutlineSettings = field(default_factory=OutlineSettings)
     texture: TextureSettings = field(default_factory=TextureSettings)
     views: ViewSettings = field(default_factory=ViewSettings)
     export: ExportSettings = field(default_factory=ExportSettings)
@@ -385,11 +387,13 @@ class Pipeline:
             fit = fit_head(landmarks, self.model, camera, s.fit, self.correspondence)
         with _timed(timings, "refine"):
             fit, refined = refine_identity(fit, self.model, self.correspondence, classes, landmarks.points, s.refine)
+        with _timed(timings, "outline"):
+            fit, outlined = fit_outline_warp(fit, self.model, classes, s.outline)
         with _timed(timings, "texture"):
             texture = bake_texture(img, fit, self.model, s.texture, landmarks=landmarks, renderer=self.renderer,
                                    classes=classes)
         return Avatar(img, landmarks, fit, texture, self.model, timings, tuple(warnings), parsing=classes,
-                      refine=refined)
+                      refine=refined, outline=outlined)
 
 
 def load_head_model(settings: PipelineSettings) -> tuple[LinearHeadModel, Correspondence, "FlameExport | None"]:

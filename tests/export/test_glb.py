@@ -155,3 +155,23 @@ def test_ict_glb_passes_khronos_validator(ict_glb: tuple[Path, Avatar], gltf_val
     report = validate(gltf_validator, ict_glb[0])
     assert report["issues"]["numErrors"] == 0, report["issues"]["messages"][:10]
     assert report["info"]["totalVertexCount"] > 25_000
+
+
+def test_tiny_glb_bakes_the_outline_warp_into_the_base(tmp_path: Path, tiny_avatar: Avatar) -> None:
+    from dataclasses import replace
+
+    from headcast.headmodel.base import rest_vertices
+    from headcast.headmodel.warp import OutlineWarp
+
+    warp = OutlineWarp(np.zeros(3), np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0]),
+                       np.deg2rad(np.array([-60.0, 0.0, 60.0])), np.array([0.004, 0.01, 0.004]), 0.2, 0.0, 0.001)
+    warped = replace(tiny_avatar, fit=replace(tiny_avatar.fit, params=replace(tiny_avatar.fit.params, warp=warp)))
+    gltf = _load(write_glb(tmp_path / "w.glb", warped))
+    model, params = warped.model, warped.fit.params
+    neutral = rest_vertices(model, params.identity, np.zeros(3), warp)
+    assert np.abs(neutral - rest_vertices(model, params.identity, np.zeros(3), None)).max() > 1e-3
+    prim = gltf.meshes[0].primitives[0]
+    keep = ~material_mask(model, ("overlay",)) & ~material_mask(model, ("lashes",))
+    split = split_uv_seams(model.triangles[keep], model.triangle_uvs[keep])
+    np.testing.assert_allclose(read_accessor(gltf, prim.attributes.POSITION), neutral[split.vertex_ids],
+                               atol=POSITION_ATOL_M)

@@ -114,3 +114,30 @@ def test_reader_reports_missing_and_non_json_files(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ParamsFileError, match=r"not a valid headcast params\.json"):
         read_params(tmp_path / "bad.json")
+
+
+def _with_warp(avatar: Avatar) -> Avatar:
+    from dataclasses import replace
+
+    from headcast.headmodel.warp import OutlineWarp
+
+    warp = OutlineWarp(np.array([0.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0]),
+                       np.deg2rad(np.array([-60.0, 0.0, 60.0])), np.array([0.004, 0.01, 0.004]), 0.2, 0.0, 0.001)
+    return replace(avatar, fit=replace(avatar.fit, params=replace(avatar.fit.params, warp=warp)))
+
+
+def test_the_outline_warp_round_trips_to_the_same_mesh(tmp_path: Path, tiny_avatar: Avatar) -> None:
+    warped = _with_warp(tiny_avatar)
+    moved = pose_head(warped.model, warped.fit.params).vertices - pose_head(tiny_avatar.model,
+                                                                             tiny_avatar.fit.params).vertices
+    assert np.abs(moved).max() > 1e-3  # the warp moves the tiny head
+    raw = json.loads(write_params(tmp_path / "params.json", warped).read_text())
+    assert raw["outline_warp"]["shifts"] == [0.004, 0.01, 0.004]
+    params, _ = read_params(tmp_path / "params.json", warped.model)
+    np.testing.assert_allclose(pose_head(warped.model, params).vertices,
+                               pose_head(warped.model, warped.fit.params).vertices, atol=ROUND_TRIP_ATOL_M, rtol=0)
+    assert "outline_warp" not in json.loads(write_params(tmp_path / "plain.json", tiny_avatar).read_text())
+    raw["outline_warp"]["angles"] = [1.0, 0.0, -1.0]
+    (tmp_path / "bad.json").write_text(json.dumps(raw))
+    with pytest.raises(ParamsFileError, match="increase"):
+        read_params(tmp_path / "bad.json", warped.model)

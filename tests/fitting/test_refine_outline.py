@@ -4,16 +4,15 @@ import cv2
 import numpy as np
 import pytest
 
-from headcast.fitting.correspondence import Correspondence, landmark_points, load_correspondence
+from headcast.fitting.correspondence import Correspondence, load_correspondence
 from headcast.fitting.metrics import nme
 from headcast.fitting.refine import RefineSettings, fan_directions, outline_rays, photo_outline, refine_identity
-from headcast.fitting.types import FitResult
-from headcast.geometry.camera import HeadPose, camera_from_fov, project, transform_points
-from headcast.geometry.rotation import euler_yxz_to_matrix, matrix_to_axis_angle
-from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices, head_vertices
+from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
 from headcast.parsing.face import FaceClass
+from testhelp import SCENE_SIZE
+from testhelp import OutlineScene as Head
 
-SIZE = 800
+SIZE = SCENE_SIZE
 
 
 def disc_classes(centre: tuple[float, float], radius: float, top_class: FaceClass | None = None) -> np.ndarray:
@@ -43,37 +42,6 @@ def test_photo_outline_ignores_hair_and_frame_edges() -> None:
     assert not hair.usable[7]  # the top ray ends in hair
     cropped = photo_outline(disc_classes((400, 420), 1200), centre, dirs, 100.0, RefineSettings())
     assert np.isnan(cropped.radius).all() and not cropped.usable.any()  # the head runs out of the frame
-
-
-class Head:
-    """A true head and a fit whose cranium is wrong, seen by an 800 × 800 camera."""
-
-    def __init__(self, model: LinearHeadModel, corr: Correspondence, seed: int = 0) -> None:
-        rng = np.random.default_rng(seed)
-        self.model, self.corr = model, corr
-        self.camera = camera_from_fov(SIZE, SIZE, 40.0)
-        rot = euler_yxz_to_matrix(0.2, -0.05, 0.0)
-        self.pose = HeadPose(matrix_to_axis_angle(rot), np.array([0.0, 0.0, -0.75]))
-        self.true_identity = rng.normal(0.0, 1.0, 60)
-        self.true = HeadParams(self.true_identity, np.zeros(model.num_expressions), self.pose)
-        self.start = HeadParams(np.zeros(60), np.zeros(model.num_expressions), self.pose)
-
-    def classes(self, params: HeadParams) -> np.ndarray:
-        """Skin where the head projects, background elsewhere (a perfect parsing of a bald head)."""
-        verts = transform_points(head_vertices(self.model, params), params.pose)
-        uv = project(verts, self.camera)
-        out = np.zeros((SIZE, SIZE), np.uint8)
-        for tri in np.asarray(self.model.triangles):
-            cv2.fillConvexPoly(out, np.round(uv[tri]).astype(np.int32), int(FaceClass.SKIN))
-        return out
-
-    def fit(self, params: HeadParams) -> FitResult:
-        verts = head_vertices(self.model, params)
-        lm = project(
-            transform_points(landmark_points(verts, self.model.triangles, self.corr), params.pose), self.camera
-        )
-        lm68 = project(transform_points(verts[self.model.landmarks68], params.pose), self.camera)
-        return FitResult(params, self.camera, lm, lm68, 0.0)
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ def _fake_avatar(ict_model, rng: np.random.Generator):
     from headcast.fitting.types import FitResult
     from headcast.geometry.camera import Camera, HeadPose
     from headcast.headmodel.base import HeadParams
+    from headcast.headmodel.warp import OutlineWarp
     from headcast.landmarks.types import Landmarks, Photo
     from headcast.texture.types import UVTexture
 
@@ -36,7 +37,9 @@ def _fake_avatar(ict_model, rng: np.random.Generator):
     landmarks = Landmarks(rng.normal(size=(478, 3)), rng.random(52), tuple(f"bs{i}" for i in range(52)),
                           rng.normal(size=(4, 4)), (64, 48), 2, np.array([1.0, 2.0, 30.0, 40.0]))
     params = HeadParams(rng.normal(size=ict_model.num_identity), rng.random(ict_model.num_expressions),
-                        HeadPose(rng.normal(size=3), rng.normal(size=3)))
+                        HeadPose(rng.normal(size=3), rng.normal(size=3)),
+                        warp=OutlineWarp(rng.normal(size=3), np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 0.0]),
+                                         np.array([-1.0, 0.0, 1.0]), rng.normal(size=3) * 1e-3))
     fit = FitResult(params, Camera(80.0, 81.0, 32.0, 24.0, 64, 48), rng.normal(size=(478, 2)),
                     rng.normal(size=(68, 2)), 0.031, {"round0": 7})
     texture = UVTexture(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8),
@@ -45,9 +48,11 @@ def _fake_avatar(ict_model, rng: np.random.Generator):
 
 
 def test_fit_state_round_trip_is_exact(ict_model):
+    from headcast.headmodel.warp import pack_warp
     from headcast.service.fitcache import avatar_from_state, fit_state_bytes
 
     avatar = _fake_avatar(ict_model, np.random.default_rng(0))
+    assert avatar.fit.params.warp is not None
     back = avatar_from_state(fit_state_bytes(avatar), avatar.photo, ict_model)
     a, b = avatar, back
     for x, y in ((a.landmarks.points, b.landmarks.points), (a.landmarks.blendshapes, b.landmarks.blendshapes),
@@ -58,7 +63,8 @@ def test_fit_state_round_trip_is_exact(ict_model):
                  (a.fit.params.joint_rotations, b.fit.params.joint_rotations),
                  (a.fit.landmarks_2d, b.fit.landmarks_2d), (a.fit.landmarks68_2d, b.fit.landmarks68_2d),
                  (a.texture.image, b.texture.image), (a.texture.uv, b.texture.uv),
-                 (a.texture.coverage, b.texture.coverage)):
+                 (a.texture.coverage, b.texture.coverage),
+                 (pack_warp(a.fit.params.warp), pack_warp(b.fit.params.warp))):
         assert x.dtype == y.dtype and np.array_equal(x, y)
     assert b.landmarks.blendshape_names == a.landmarks.blendshape_names
     assert (b.landmarks.image_size, b.landmarks.num_faces) == ((64, 48), 2)

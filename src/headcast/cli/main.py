@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
         "independently (default: the pipeline's FitSettings.landmark_noise, off)",
     )
     evaluate.add_argument(
+        "--register", choices=("on", "off"), default=None,
+        help="shift the photo's features onto the fitted mesh's before baking (the detector's landmarks), or bake "
+        "at the fitted mesh's projection (default: the pipeline's TextureSettings.register_features)",
+    )
+    evaluate.add_argument(
         "--assets", type=Path, default=None, metavar="DIR", help="model-file folder (else HEADCAST_ASSETS, ...)"
     )
     evaluate.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -370,6 +375,7 @@ def _load_pipeline(
     delight: bool | None = None,
     refine: bool | None = None,
     landmark_noise: bool | None = None,
+    register: bool | None = None,
 ) -> "Pipeline":
     from dataclasses import replace
 
@@ -379,6 +385,8 @@ def _load_pipeline(
     settings = PipelineSettings(assets=AssetSettings(assets_dir=assets), head=head)
     if delight is not None:
         settings = replace(settings, texture=replace(settings.texture, delight=delight))
+    if register is not None:
+        settings = replace(settings, texture=replace(settings.texture, register_features=register))
     if refine is not None:
         settings = replace(settings, refine=replace(settings.refine, enabled=refine))
     if landmark_noise is not None:
@@ -512,6 +520,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         delight=None if args.delight is None else args.delight == "on",
         refine=None if args.refine is None else args.refine == "on",
         landmark_noise=None if args.landmark_noise is None else args.landmark_noise == "packaged",
+        register=None if args.register is None else args.register == "on",
     )
     try:
         run = run_evaluation(
@@ -546,5 +555,6 @@ def _eval_command(args: argparse.Namespace) -> str:
     parts += ["--delight", args.delight] if args.delight is not None else []
     parts += ["--refine", args.refine] if args.refine is not None else []
     parts += ["--landmark-noise", args.landmark_noise] if args.landmark_noise is not None else []
+    parts += ["--register", args.register] if args.register is not None else []
     parts += ["--assets", str(args.assets)] if args.assets is not None else []
     return shlex.join(parts)

@@ -626,7 +626,8 @@ def evaluate_avatar(
     lap("same_view")
 
     mean_params = replace(
-        fit.params, identity=np.zeros_like(fit.params.identity), expression=np.zeros_like(fit.params.expression)
+        fit.params, identity=np.zeros_like(fit.params.identity), expression=np.zeros_like(fit.params.expression),
+        warp=None,
     )
     baselines = {
         "mean_head": view_metrics(photo, render(mean_params, avatar.texture), mask, models, refs, settings)[0],

@@ -47,8 +47,9 @@ from headcast.export.images import png_bytes
 from headcast.export.mesh import SeamSplit, material_mask, safe_normals, split_uv_seams
 from headcast.export.settings import ExportSettings
 from headcast.geometry.mesh import morphed_normals, normal_sums, vertex_normals
-from headcast.headmodel.base import LinearHeadModel, Skeleton, blend_vertices
+from headcast.headmodel.base import LinearHeadModel, Skeleton, rest_vertices
 from headcast.headmodel.lbs import pose_feature, regress_joints, rodrigues
+from headcast.headmodel.warp import OutlineWarp
 from headcast.texture.types import UVTexture
 
 if TYPE_CHECKING:
@@ -273,6 +274,7 @@ def bind_pose_vertices(
     expression: NDArray[np.floating],
     joint_rotations: NDArray[np.floating] | None,
     num_targets: int,
+    warp: OutlineWarp | None = None,
 ) -> NDArray[np.float64]:
     """Positions the GLB stores: the rest blend without the morph-target components, plus baked pose correctives.
 
@@ -286,13 +288,14 @@ def bind_pose_vertices(
         expression: ``(E,)`` fitted expression.
         joint_rotations: ``(J, 3)`` axis-angle per joint, radians; None for a model without a skeleton.
         num_targets: the first ``num_targets`` expression components are morph targets (left at zero here).
+        warp: the avatar's outline warp (``HeadParams.warp``), baked into the positions; None: none.
 
     Returns:
         ``(V, 3)`` float64 model-frame vertices, metres.
     """
     rest_expression = np.array(expression, dtype=np.float64)
     rest_expression[:num_targets] = 0.0
-    base = blend_vertices(model, identity, rest_expression)
+    base = rest_vertices(model, identity, rest_expression, warp)
     skel = model.skeleton
     if skel is None or joint_rotations is None:
         return base
@@ -369,6 +372,7 @@ def _skin(
     identity: NDArray[np.floating],
     expression: NDArray[np.floating],
     joint_rotations: NDArray[np.floating] | None,
+    warp: OutlineWarp | None = None,
 ) -> _Skin | None:
     """The skin of a skinned model at ``joint_rotations`` (zero rotations: the rest pose); None without one."""
     skel = model.skeleton
@@ -379,7 +383,7 @@ def _skin(
         rot = np.asarray(joint_rotations, dtype=np.float64)
     if rot.shape != (skel.num_joints, 3):
         raise ValueError(f"joint_rotations must be ({skel.num_joints}, 3) for this model, got {rot.shape}")
-    rest = blend_vertices(model, identity, expression)
+    rest = rest_vertices(model, identity, expression, warp)
     joints = regress_joints(skel.j_regressor, rest[None])[0]
     influences = model.memo.get(("export.glb.skin",), lambda: skin_influences(skel.lbs_weights))
     return _Skin(skel, joints, rot, influences)
@@ -427,6 +431,7 @@ def build_gltf(
     texture_png: bytes | None = None,
     strands: "StrandGeometry | None" = None,
     joint_rotations: NDArray[np.floating] | None = None,
+    warp: OutlineWarp | None = None,
 ) -> gl.GLTF2:
     """Build the glTF document (binary blob set) of one head; see the module docstring for the frame and the skin.
 
@@ -442,6 +447,8 @@ def build_gltf(
             with its own material (base colour from ``COLOR_0``); None writes the head alone.
         joint_rotations: ``(J, 3)`` fitted axis-angle per joint (``HeadParams.joint_rotations``) of a skinned model;
             None or ``(0, 3)``: the rest pose. Ignored for a model without a skeleton.
+        warp: the outline warp of the rest mesh (``HeadParams.warp``; :mod:`headcast.headmodel.warp`), baked into
+            the positions (the morph targets are its deltas, unchanged); None: none.
 
     Returns:
         A ``pygltflib.GLTF2`` ready for ``save_binary``.
@@ -454,9 +461,9 @@ def build_gltf(
         raise ValueError(f"texture has {texture.uv.shape[0]} UVs, the model {model.uv.shape[0]}")
 
     num_targets = morph_target_count(model, settings)
-    skin = _skin(model, identity, weights, joint_rotations)
+    skin = _skin(model, identity, weights, joint_rotations, warp)
     base = bind_pose_vertices(  # (V, 3) float64, metres
-        model, identity, weights, None if skin is None else skin.rotations, num_targets
+        model, identity, weights, None if skin is None else skin.rotations, num_targets, warp
     )
     keep_tris = model.triangles[~material_mask(model, settings.exclude_roles)]
     base_normals = vertex_normals(base, keep_tris)
@@ -596,7 +603,7 @@ def write_glb(
         hair = strand_geometry(avatar.hair, "lines", max_strands=GLB_LINE_STRANDS)
     gltf = build_gltf(
         avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png, strands=hair,
-        joint_rotations=params.joint_rotations,
+        joint_rotations=params.joint_rotations, warp=params.warp,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     gltf.save_binary(str(path))

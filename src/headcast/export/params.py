@@ -54,9 +54,10 @@ from headcast.fitting.flame_head import FLAME_HEAD_NAME
 from headcast.fitting.types import RefineReport
 from headcast.geometry.camera import Camera, HeadPose, pose_matrix
 from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
-from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices
+from headcast.headmodel.base import HeadParams, LinearHeadModel, rest_vertices
 from headcast.headmodel.flame import FLAME_JOINT_NAMES
 from headcast.headmodel.lbs import regress_joints
+from headcast.headmodel.warp import OutlineWarp
 from headcast.texture.lighting import ShLighting, rotate_lighting
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -65,7 +66,8 @@ CONVENTIONS = (
     "looking down -z; pixels of the input photo, origin top-left, v down (headcast docs/conventions.md)"
 )
 _MATRIX_TOLERANCE = 1e-6  # |matrix − pose_matrix(rotation, translation)| allowed when reading
-_OMITTED_WHEN_ABSENT = ("joint_rotations", "flame", "lighting")  # optional fields added after schema 1's first files
+# optional fields added after schema 1's first files
+_OMITTED_WHEN_ABSENT = ("joint_rotations", "flame", "lighting", "outline_warp")
 
 Vec3 = tuple[float, float, float]
 Row4 = tuple[float, float, float, float]
@@ -152,6 +154,46 @@ class RefineDoc(_Schema):
     outline_after: float | None = Field(description="the same after the refinement")
     identity_change: float = Field(description="norm of the identity change, sigma units")
     reason: str = Field(default="", description="why nothing was refined")
+
+
+class WarpDoc(_Schema):
+    """The outline warp of the rest mesh (:mod:`headcast.headmodel.warp`), model frame, metres and radians."""
+
+    centre: Vec3 = Field(description="the warp plane's centre (between the outer eye corners)")
+    axis: Vec3 = Field(description="unit normal of the plane (towards the photo's camera)")
+    up: Vec3 = Field(description="unit up direction in the plane")
+    angles: list[float] = Field(description="increasing ray angles from up, radians")
+    shifts: list[float] = Field(description="radial shift of the silhouette per angle, metres (+ outward)")
+    inner: float = Field(ge=0.0, lt=1.0, description="no shift below this fraction of the silhouette radius")
+    anchor_near: float = Field(ge=0.0, description="no shift within this distance of the fitted face, metres")
+    anchor_far: float = Field(gt=0.0, description="full shift beyond this distance of the fitted face, metres")
+    ear_shifts: tuple[float, float] = Field(
+        default=(0.0, 0.0), description="outward shift of the model's +x and -x ear, metres")
+    ear_sigma: float = Field(default=0.012, gt=0.0, description="sigma of the ears' Gaussian weights, metres")
+
+    @model_validator(mode="after")
+    def _valid(self) -> "WarpDoc":
+        try:
+            self.to_warp()
+        except ValueError as e:
+            raise ValueError(f"outline_warp: {e}") from e
+        return self
+
+    @classmethod
+    def from_warp(cls, warp: OutlineWarp) -> "WarpDoc":
+        """The document of a warp."""
+        return cls(centre=_vec3(warp.centre), axis=_vec3(warp.axis), up=_vec3(warp.up),
+                   angles=[float(a) for a in warp.angles], shifts=[float(x) for x in warp.shifts],
+                   inner=float(warp.inner), anchor_near=float(warp.anchor_near), anchor_far=float(warp.anchor_far),
+                   ear_shifts=(float(warp.ear_shifts[0]), float(warp.ear_shifts[1])), ear_sigma=float(warp.ear_sigma))
+
+    def to_warp(self) -> OutlineWarp:
+        """The warp of the document (raises ValueError for invalid numbers)."""
+        return OutlineWarp(centre=np.array(self.centre), axis=np.array(self.axis), up=np.array(self.up),
+                           angles=np.array(self.angles, dtype=np.float64),
+                           shifts=np.array(self.shifts, dtype=np.float64),
+                           inner=self.inner, anchor_near=self.anchor_near, anchor_far=self.anchor_far,
+                           ear_shifts=np.array(self.ear_shifts, dtype=np.float64), ear_sigma=self.ear_sigma)
 
 
 class FitDoc(_Schema):
@@ -261,6 +303,9 @@ class AvatarParams(_Schema):
     lighting: LightingDoc | None = Field(
         default=None, description="the photo's lighting estimated on the face (SH, camera frame); absent when "
                                   "the texture stage did not estimate it")
+    outline_warp: WarpDoc | None = Field(
+        default=None, description="the outline warp added to the rest mesh before expression (the fitted skull "
+                                  "outline beyond the identity modes); absent when there is none")
 
     @model_validator(mode="after")
     def _extrinsics_match_pose(self) -> "AvatarParams":
@@ -310,6 +355,7 @@ class AvatarParams(_Schema):
             expression=np.array([self.expression[n] for n in names], dtype=np.float64),
             pose=self.head_pose.to_pose(),
             joint_rotations=self._joint_rotations(model),
+            warp=None if self.outline_warp is None else self.outline_warp.to_warp(),
         )
 
     def _joint_rotations(self, model: LinearHeadModel | None) -> NDArray[np.float64]:
@@ -389,7 +435,7 @@ def flame_camera_pose(
     if foreign or skel.joint_names[0] != FLAME_JOINT_NAMES[0]:
         raise ValueError(f"joints {', '.join(skel.joint_names)} are not FLAME's {', '.join(FLAME_JOINT_NAMES)} "
                          f"(root '{FLAME_JOINT_NAMES[0]}' first)")
-    rest = blend_vertices(model, params.identity, params.expression)
+    rest = rest_vertices(model, params.identity, params.expression, params.warp)
     root = regress_joints(skel.j_regressor[:1], rest[None])[0, 0]
     head_rot = axis_angle_to_matrix(params.pose.rotation)
     pose = np.zeros((len(FLAME_JOINT_NAMES), 3))
@@ -498,6 +544,7 @@ def params_document(avatar: Avatar, timings: Mapping[str, float] | None = None) 
         joint_rotations=joints,
         flame=flame,
         lighting=lighting,
+        outline_warp=None if fit.params.warp is None else WarpDoc.from_warp(fit.params.warp),
     )
 
 

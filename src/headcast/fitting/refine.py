@@ -49,12 +49,8 @@ from headcast.fitting.solver import solve_robust_lm
 from headcast.fitting.types import FitResult, RefineReport
 from headcast.geometry.camera import project
 from headcast.geometry.rotation import axis_angle_to_matrix
-from headcast.headmodel.base import LinearHeadModel
+from headcast.headmodel.base import LinearHeadModel, face_anchor_vertices
 from headcast.parsing.face import HEAD_CLASSES, FaceClass, class_mask
-
-ANCHOR_ABOVE_EYES = 0.5
-"""Face vertices up to this many eye distances above the eye corners are anchored (the forehead above may follow
-the skull)."""
 
 FOREHEAD_LANDMARK = 10
 """MediaPipe's top-of-forehead landmark: sets the head's "up" in the image."""
@@ -225,19 +221,6 @@ def skull_vertices(model: LinearHeadModel) -> NDArray[np.int64]:
     mouth = model.template[[model.landmarks68[48], model.landmarks68[54]]]
     above = model.template[:, 1] > float(mouth[:, 1].mean())
     return np.nonzero(skin & above)[0].astype(np.int64)
-
-
-def face_anchor_vertices(model: LinearHeadModel, stride: int) -> NDArray[np.int64]:
-    """The anchors that keep the fitted face in place.
-
-    Every ``stride``-th vertex of the model's face part below the outer eye corners' height plus a margin above them
-    (the region the landmarks fit and NoW measures).
-    """
-    face = model.part_mask("face") if model.has_part("face") else np.ones(model.num_vertices, dtype=bool)
-    eyes = model.template[[model.landmarks68[36], model.landmarks68[45]]]
-    span = float(np.linalg.norm(eyes[0] - eyes[1]))
-    below = model.template[:, 1] < float(eyes[:, 1].mean()) + ANCHOR_ABOVE_EYES * span
-    return np.nonzero(face & below)[0][::stride].astype(np.int64)
 
 
 def outline_vertices(

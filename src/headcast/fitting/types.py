@@ -51,3 +51,30 @@ class RefineReport:
     identity_change: float
     seconds: float
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class OutlineReport:
+    """What the outline warp did (params.json ``outline``).
+
+    Attributes:
+        rays_used: rays whose photo boundary is skin or ear.
+        rays: rays cast.
+        offset_before: median |model − photo| outline offset on the used rays before, eye distances.
+        offset_after: the same after.
+        max_shift_mm: the largest shift of the warp, millimetres.
+        seconds: wall time.
+        reason: why nothing was warped, else ``""``.
+        ear_rays_used: rays ending in the model's +x and −x ear.
+        ear_shift_mm: the +x and −x ear's shift, millimetres.
+    """
+
+    rays_used: int
+    rays: int
+    offset_before: float
+    offset_after: float
+    max_shift_mm: float
+    seconds: float
+    reason: str = ""
+    ear_rays_used: tuple[int, int] = (0, 0)
+    ear_shift_mm: tuple[float, float] = (0.0, 0.0)

@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 
 from headcast.hair.scalp import Scalp, ScalpSettings, build_scalp, head_surface_triangles
 from headcast.hair.sdf import HeadSDF, build_head_sdf
-from headcast.headmodel.base import HeadParams, LinearHeadModel, blend_vertices, head_vertices
+from headcast.headmodel.base import HeadParams, LinearHeadModel, head_vertices, rest_vertices
+from headcast.headmodel.warp import pack_warp
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,7 +67,7 @@ def prepare_head(
         if hit is not None:
             cache.heads.move_to_end(key)
             return hit
-    base = blend_vertices(model, params.identity, np.zeros(model.num_expressions))
+    base = rest_vertices(model, params.identity, np.zeros(model.num_expressions), params.warp)
     posed = head_vertices(model, params)
     scalp = build_scalp(model, base, scalp_settings, front_height)
     sdf = build_head_sdf(base, head_surface_triangles(model, base), spacing=sdf_spacing)
@@ -104,7 +105,7 @@ def _head_key(params: HeadParams, scalp_settings: ScalpSettings | None, sdf_spac
               front_height: float) -> bytes:
     """Digest of what a prepared head of one model depends on."""
     h = hashlib.blake2b(digest_size=20)
-    for a in (params.identity, params.expression):
+    for a in (params.identity, params.expression, pack_warp(params.warp)):
         arr = np.ascontiguousarray(a, dtype=np.float64)
         h.update(repr(arr.shape).encode())
         h.update(arr.data)

@@ -18,9 +18,15 @@ from typing import Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 
 from headcast.geometry.camera import HeadPose, transform_points
 from headcast.headmodel.lbs import linear_blend_skinning
+from headcast.headmodel.warp import OutlineWarp, warp_offsets
+
+ANCHOR_ABOVE_EYES = 0.5
+"""Face vertices up to this many eye distances above the eye corners are anchors (the forehead above may follow
+the skull)."""
 
 PartName = Literal[
     "face", "head_neck", "mouth_socket", "eye_sockets", "gums_tongue", "teeth", "eyeballs", "eye_blend", "eyelashes"
@@ -340,12 +346,14 @@ class HeadParams:
             rest pose).
         joint_rotations: ``(J, 3)`` axis-angle per joint (``Skeleton.joint_names`` order, each relative to its
             parent) for skinned models; ``(0, 3)`` for linear models and for a skinned one at rest.
+        warp: the outline warp of the rest mesh (:mod:`headcast.headmodel.warp`), or None.
     """
 
     identity: NDArray[np.float64]
     expression: NDArray[np.float64]
     pose: HeadPose
     joint_rotations: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 3)))
+    warp: OutlineWarp | None = None
 
     def expression_dict(self, model: LinearHeadModel) -> dict[str, float]:
         """``{shape name: weight}`` in the model's order."""
@@ -399,6 +407,133 @@ def blend_vertices(
     return out
 
 
+def skin_vertices(model: LinearHeadModel) -> NDArray[np.int64]:
+    """The model's skin vertices (its ``face`` and ``head_neck`` parts; every vertex for a model without them)."""
+    names = [n for n in ("face", "head_neck") if model.has_part(n)]
+    if not names:
+        return np.arange(model.num_vertices, dtype=np.int64)
+    return np.nonzero(model.part_mask(*names))[0].astype(np.int64)
+
+
+def face_anchor_vertices(model: LinearHeadModel, stride: int) -> NDArray[np.int64]:
+    """The vertices that keep the fitted face in place.
+
+    Every ``stride``-th vertex of the model's face part below the outer eye corners' height plus
+    :data:`ANCHOR_ABOVE_EYES` eye distances (the region the landmarks fit and NoW measures).
+    """
+    face = model.part_mask("face") if model.has_part("face") else np.ones(model.num_vertices, dtype=bool)
+    eyes = model.template[[model.landmarks68[36], model.landmarks68[45]]]
+    span = float(np.linalg.norm(eyes[0] - eyes[1]))
+    below = model.template[:, 1] < float(eyes[:, 1].mean()) + ANCHOR_ABOVE_EYES * span
+    return np.nonzero(face & below)[0][::stride].astype(np.int64)
+
+
+def anchor_freedom(model: LinearHeadModel, near: float, far: float) -> NDArray[np.float64]:
+    """``(V,)`` ``w_f``: 0 within ``near`` metres of a face anchor (template positions), 1 beyond ``far``."""
+
+    def build() -> NDArray[np.float64]:
+        anchors = model.template[face_anchor_vertices(model, 1)]
+        dist, _ = cKDTree(anchors).query(model.template)
+        return np.clip((dist - near) / (far - near), 0.0, 1.0)
+
+    return model.memo.get(("headmodel.base.freedom", near, far), build)
+
+
+EAR_DEPTH = 0.01
+"""Skin within this lateral distance (metres) of the widest point by the ear is the ear (:func:`ear_axes`)."""
+
+EAR_ROOT = 0.016
+"""The ear's root lies this far (metres) inside its widest point: vertices there do not follow its shift."""
+
+EAR_BELOW_NOSE = 0.04
+"""The ear is looked for from this far below the nose base (metres) up to above the eyes (:func:`ear_axes`)."""
+
+
+def ear_axes(model: LinearHeadModel) -> NDArray[np.float64]:
+    """``(2, 2, 3)`` the +x and −x ear's axis in the template: its lowest and highest point.
+
+    The ear is the skin that reaches within :data:`EAR_DEPTH` of the widest skin point on its side between
+    :data:`EAR_BELOW_NOSE` below the nose base and :data:`ANCHOR_ABOVE_EYES` eye distances above the outer eye
+    corners (the head's widest point there is the ear's rim).
+    """
+
+    def build() -> NDArray[np.float64]:
+        t = model.template.astype(np.float64)
+        skin = skin_vertices(model)
+        eyes = t[[model.landmarks68[36], model.landmarks68[45]]]
+        span = float(np.linalg.norm(eyes[0] - eyes[1]))
+        low = float(t[model.landmarks68[33], 1]) - EAR_BELOW_NOSE
+        high = float(eyes[:, 1].mean()) + ANCHOR_ABOVE_EYES * span
+        band = skin[(t[skin, 1] >= low) & (t[skin, 1] <= high)]
+        if len(band) == 0:
+            band = skin
+        out = np.zeros((2, 2, 3))
+        for k, sign in enumerate((1.0, -1.0)):
+            lateral = sign * t[band, 0]
+            ear = t[band[lateral >= lateral.max() - EAR_DEPTH]]
+            centre = ear.mean(axis=0)
+            out[k, 0] = [centre[0], ear[:, 1].min(), centre[2]]
+            out[k, 1] = [centre[0], ear[:, 1].max(), centre[2]]
+        return out
+
+    return model.memo.get(("headmodel.base.ear_axes",), build)
+
+
+def ear_vertices(model: LinearHeadModel) -> NDArray[np.int64]:
+    """``(2,)`` the template vertex nearest the middle of the +x and −x ear's axis (:func:`ear_axes`)."""
+
+    def build() -> NDArray[np.int64]:
+        middle = ear_axes(model).mean(axis=1)
+        _, ids = cKDTree(model.template).query(middle)
+        return np.asarray(ids, dtype=np.int64)
+
+    return model.memo.get(("headmodel.base.ears",), build)
+
+
+def ear_weights(model: LinearHeadModel, sigma: float) -> NDArray[np.float64]:
+    """``(2, V)`` how much each vertex follows the +x and −x ear's shift (template positions).
+
+    A lateral ramp — 0 at :data:`EAR_ROOT` inside the ear's widest point, 1 there (a smoothstep: the ear turns out
+    about its root) — times a Gaussian (σ = ``sigma`` metres) of the distance to the ear's axis (:func:`ear_axes`)
+    across the side view (y, z; the head's width left out).
+    """
+
+    def build() -> NDArray[np.float64]:
+        t = model.template.astype(np.float64)
+        out = np.zeros((2, len(t)))
+        for k, (sign, (a, b)) in enumerate(zip((1.0, -1.0), ear_axes(model), strict=True)):
+            rim = sign * a[0] + EAR_DEPTH / 2
+            ramp = np.clip((sign * t[:, 0] - (rim - EAR_ROOT)) / EAR_ROOT, 0.0, 1.0)
+            yz, a2, b2 = t[:, 1:], a[1:], b[1:]
+            ab = b2 - a2
+            s = np.clip((yz - a2) @ ab / max(float(ab @ ab), 1e-12), 0.0, 1.0)
+            d = np.linalg.norm(yz - (a2 + s[:, None] * ab), axis=1)
+            out[k] = ramp * ramp * (3.0 - 2.0 * ramp) * np.exp(-0.5 * (d / sigma) ** 2)
+        return out
+
+    return model.memo.get(("headmodel.base.ear_weights", sigma), build)
+
+
+def rest_vertices(
+    model: LinearHeadModel,
+    identity: NDArray[np.floating],
+    expression: NDArray[np.floating],
+    warp: OutlineWarp | None,
+) -> NDArray[np.float64]:
+    """``(V, 3)`` the shaped rest mesh: :func:`blend_vertices` plus the outline warp of the identity's neutral mesh.
+
+    The warp is evaluated on the expression-free mesh, so an expression moves a warped head as it moves the
+    unwarped one.
+    """
+    rest = blend_vertices(model, identity, expression)
+    if warp is None:
+        return rest
+    neutral = rest if not np.any(expression) else blend_vertices(model, identity, np.zeros_like(expression))
+    freedom = anchor_freedom(model, warp.anchor_near, warp.anchor_far)
+    ears = ear_vertices(model)
+    return rest + warp_offsets(neutral, warp, skin_vertices(model), freedom, ears, ear_weights(model, warp.ear_sigma))
+
+
 def skin_rest_vertices(
     model: LinearHeadModel, rest: NDArray[np.floating], joint_rotations: NDArray[np.floating]
 ) -> NDArray[np.float64]:
@@ -427,10 +562,10 @@ def skin_rest_vertices(
 def head_vertices(model: LinearHeadModel, params: HeadParams) -> NDArray[np.float64]:
     """``(V, 3)`` float64 vertices of ``params`` in the model frame.
 
-    The linear blend of :func:`blend_vertices`, skinned (:func:`skin_rest_vertices`) when the model has a skeleton
-    and ``params`` has joint angles.
+    The linear blend of :func:`blend_vertices` with the outline warp (:func:`rest_vertices`), skinned
+    (:func:`skin_rest_vertices`) when the model has a skeleton and ``params`` has joint angles.
     """
-    rest = blend_vertices(model, params.identity, params.expression)
+    rest = rest_vertices(model, params.identity, params.expression, params.warp)
     return skin_rest_vertices(model, rest, params.joint_rotations)
 
 

@@ -17,14 +17,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.avatar import Avatar
-from headcast.fitting.types import FitResult, RefineReport
+from headcast.fitting.types import FitResult, OutlineReport, RefineReport
 from headcast.geometry.camera import Camera, HeadPose
 from headcast.headmodel.base import HeadParams, LinearHeadModel
+from headcast.headmodel.warp import pack_warp, unpack_warp
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.texture.lighting import ShLighting
 from headcast.texture.types import UVTexture
 
-FIT_STATE_FORMAT = 1
+FIT_STATE_FORMAT = 2
 """Bumped whenever the arrays below change meaning; older files are then ignored (re-fitted)."""
 
 
@@ -52,6 +53,7 @@ def fit_state_bytes(avatar: Avatar) -> bytes:
         "rotation": p.pose.rotation,
         "translation": p.pose.translation,
         "joint_rotations": p.joint_rotations,
+        "warp": pack_warp(p.warp),
         "camera": np.array([cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height], np.float64),
         "landmarks_2d": fit.landmarks_2d,
         "landmarks68_2d": fit.landmarks68_2d,
@@ -66,6 +68,7 @@ def fit_state_bytes(avatar: Avatar) -> bytes:
         "warnings": np.array(json.dumps(list(avatar.warnings))),
         "timings": np.array(json.dumps(avatar.timings)),
         "refine": np.array(json.dumps(None if avatar.refine is None else dataclasses.asdict(avatar.refine))),
+        "outline": np.array(json.dumps(None if avatar.outline is None else dataclasses.asdict(avatar.outline))),
     }
     return npz_bytes(arrays)
 
@@ -145,6 +148,7 @@ def avatar_from_state(data: bytes, photo: Photo, model: LinearHeadModel) -> Avat
             expression=a["expression"],
             pose=HeadPose(a["rotation"], a["translation"]),
             joint_rotations=a["joint_rotations"],
+            warp=unpack_warp(a["warp"]),
         )
         fit = FitResult(
             params=params,
@@ -162,6 +166,10 @@ def avatar_from_state(data: bytes, photo: Photo, model: LinearHeadModel) -> Avat
         timings = {str(k): float(v) for k, v in json.loads(str(a["timings"])).items()}
         refined = json.loads(str(a["refine"])) if "refine" in a else None
         refine = None if refined is None else RefineReport(**refined)
+        outlined = json.loads(str(a["outline"]))
+        outline = None if outlined is None else OutlineReport(**outlined)
     except (KeyError, TypeError) as err:
         raise FitStateError(f"fit state lacks {err}") from None
-    return Avatar(photo, landmarks, fit, texture, model, timings, warnings, refine=refine)
+    except ValueError as err:
+        raise FitStateError(f"fit state has a bad outline warp: {err}") from None
+    return Avatar(photo, landmarks, fit, texture, model, timings, warnings, refine=refine, outline=outline)
