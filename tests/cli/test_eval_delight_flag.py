@@ -37,3 +37,23 @@ def test_refine_flag_reaches_the_refine_settings(monkeypatch, tmp_path: Path, fl
     assert loaded[0].refine.enabled is expected
     assert loaded[0].texture == TextureSettings()  # nothing else changes
     assert ("--refine" in _eval_command(args)) == (flag is not None)
+
+
+@pytest.mark.parametrize("name", ["outline", "register"])
+@pytest.mark.parametrize(("flag", "expected"), [("on", True), ("off", False), (None, None)])
+def test_outline_and_register_flags_reach_their_settings(monkeypatch, tmp_path: Path, name, flag, expected) -> None:
+    argv = ["eval", str(tmp_path), "--out", str(tmp_path / "out")] + ([] if flag is None else [f"--{name}", flag])
+    args = build_parser().parse_args(argv)
+    loaded: list[PipelineSettings] = []
+    monkeypatch.setattr(pipeline_module.Pipeline, "load", classmethod(lambda cls, s: loaded.append(s) or s))
+    value = getattr(args, name)
+    _load_pipeline(None, **{name: None if value is None else value == "on"})
+    default = PipelineSettings()
+    if name == "outline":
+        assert loaded[0].outline.enabled is (default.outline.enabled if expected is None else expected)
+        assert loaded[0].texture == default.texture
+    else:
+        assert loaded[0].texture.register_features is (
+            default.texture.register_features if expected is None else expected)
+        assert loaded[0].outline == default.outline
+    assert (f"--{name}" in _eval_command(args)) == (flag is not None)

@@ -221,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
         "independently (default: the pipeline's FitSettings.landmark_noise, off)",
     )
     evaluate.add_argument(
+        "--outline", choices=("on", "off"), default=None,
+        help="warp the fitted cranium and ears to the photo's bare-skin and ear outline, or keep the fitted mesh "
+        "(default: the pipeline's OutlineSettings.enabled)",
+    )
+    evaluate.add_argument(
         "--register", choices=("on", "off"), default=None,
         help="shift the photo's features onto the fitted mesh's before baking (the detector's landmarks), or bake "
         "at the fitted mesh's projection (default: the pipeline's TextureSettings.register_features)",
@@ -376,6 +381,7 @@ def _load_pipeline(
     refine: bool | None = None,
     landmark_noise: bool | None = None,
     register: bool | None = None,
+    outline: bool | None = None,
 ) -> "Pipeline":
     from dataclasses import replace
 
@@ -387,6 +393,8 @@ def _load_pipeline(
         settings = replace(settings, texture=replace(settings.texture, delight=delight))
     if register is not None:
         settings = replace(settings, texture=replace(settings.texture, register_features=register))
+    if outline is not None:
+        settings = replace(settings, outline=replace(settings.outline, enabled=outline))
     if refine is not None:
         settings = replace(settings, refine=replace(settings.refine, enabled=refine))
     if landmark_noise is not None:
@@ -521,6 +529,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         refine=None if args.refine is None else args.refine == "on",
         landmark_noise=None if args.landmark_noise is None else args.landmark_noise == "packaged",
         register=None if args.register is None else args.register == "on",
+        outline=None if args.outline is None else args.outline == "on",
     )
     try:
         run = run_evaluation(
@@ -556,5 +565,6 @@ def _eval_command(args: argparse.Namespace) -> str:
     parts += ["--refine", args.refine] if args.refine is not None else []
     parts += ["--landmark-noise", args.landmark_noise] if args.landmark_noise is not None else []
     parts += ["--register", args.register] if args.register is not None else []
+    parts += ["--outline", args.outline] if args.outline is not None else []
     parts += ["--assets", str(args.assets)] if args.assets is not None else []
     return shlex.join(parts)

@@ -214,9 +214,11 @@ def hair_render_notes(results: list[ImageResult]) -> list[str]:
 
 STANDING_NOTES = [
     "LPIPS column: ours is ST-LPIPS (shift-tolerant AlexNet LPIPS), not the vanilla LPIPS of the thesis' Table 4.1.",
-    "The fit is the landmark fit plus the outline refinement (the identity follows the parsed skull and ear "
-    "outlines where they are bare; `headcast eval --refine off` leaves it out); there is no photometric refinement. "
-    "Baseline (a) mean head shows what the fitted identity/expression add.",
+    "The fit is the landmark fit plus the outline refinement (the identity follows the parsed skull outline where "
+    "it is bare; `headcast eval --refine off` leaves it out) and the outline warp (the cranium beyond the identity "
+    "modes and the ears moved to the photo's bare-skin and ear outline; `--outline off` leaves it out); there is no "
+    "photometric refinement. Baseline (a) mean head (no warp) shows what the fitted identity, expression and warp "
+    "add.",
     "novel_detection_rate / novel_difd / novel_dlib average over all novel views, the ±90° profiles included "
     "(schema 2); profile_* are the profiles alone; the per-yaw table gives each view.",
     "Peak memory is the process peak (getrusage ru_maxrss) after each photo's pipeline run; the metric networks "
@@ -376,7 +378,7 @@ def build_markdown(doc: dict[str, Any]) -> str:
             f"| {_fmt(row['difd'], 2)} | – |"
         )
     for label, prefix in (
-        ("**headcast** (full: landmark fit + outline refinement)", ""),
+        ("**headcast** (full: landmark fit + outline refinement + outline warp)", ""),
         ("baseline (a): mean head, fitted pose", "mean_head."),
         ("baseline (c): flat skin colour", "flat_texture."),
     ):
