@@ -75,6 +75,23 @@ def test_measure_eyes_finds_iris_colour_and_white_level() -> None:
     assert measure_eyes(img, np.zeros((468, 2))).iris is None  # no iris landmarks
 
 
+def test_iris_profile_runs_from_the_pupil_to_the_iris_and_paints_it() -> None:
+    from headcast.texture.materials import IRIS_BINS, SCLERA_LIMBUS_R, cell_tile_uv, paint_eye_from_profile
+
+    img, points = _synthetic_eyes()
+    profile = measure_eyes(img, points).iris_profile
+    assert profile is not None and profile.shape == (IRIS_BINS, 3)
+    assert np.all(profile[0] * 255 < 10)  # the pupil (the catchlight left out)
+    np.testing.assert_allclose(profile[IRIS_BINS // 2] * 255, [60, 110, 40], atol=2)  # the iris
+    cell = paint_eye_from_profile(128, "sclera", profile, (0.9, 0.88, 0.85), None)
+    r = np.hypot(*np.moveaxis(cell_tile_uv(128) - 0.5, -1, 0))
+    assert np.all(cell[r < 0.1 * SCLERA_LIMBUS_R] < 0.05)  # a dark pupil in the middle
+    ring = (r > 0.5 * SCLERA_LIMBUS_R) & (r < 0.7 * SCLERA_LIMBUS_R)
+    assert np.allclose(np.median(cell[ring], axis=0) * 255, [60, 110, 40], atol=12)  # green iris, some texture
+    assert np.all(cell[r > 1.5 * SCLERA_LIMBUS_R].mean(axis=0) > 0.6)  # whites outside
+    assert measure_eyes(img, np.zeros((468, 2))).iris_profile is None  # no iris landmarks
+
+
 def test_exposure_factor() -> None:
     assert exposure_factor(None, (0.9, 0.9, 0.9)) == 1.0
     assert exposure_factor(0.95, (0.9, 0.9, 0.9)) == 1.0

@@ -28,9 +28,17 @@ from headcast.texture.albedo import delight_face, delight_map
 from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.blend import membrane_fill
 from headcast.texture.detail import photo_skin_detail, tile
+from headcast.texture.eyeball import EyePhotoSettings, project_eyeballs
 from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, hair_gate, push_pull
 from headcast.texture.maps import AtlasMaps, Region, atlas_maps
-from headcast.texture.materials import exposure_factor, measure_eyes, mouth_texels, paint_eye, paint_mouth
+from headcast.texture.materials import (
+    exposure_factor,
+    measure_eyes,
+    mouth_texels,
+    paint_eye,
+    paint_eye_from_profile,
+    paint_mouth,
+)
 from headcast.texture.occlusion import occlusion_trust
 from headcast.texture.project import FACE_OVAL, face_trust_mask, project_photo
 from headcast.texture.register import feature_shifts
@@ -123,10 +131,23 @@ def bake_texture(
     eyes = measure_eyes(photo.pixels, points)
     iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
     exposure = exposure_factor(eyes.sclera_luminance, settings.sclera)
-    image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure, done.detail)
+    profile = eyes.iris_profile if settings.iris_from_photo else None
+    image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure, done.detail, profile)
     paint_mouth_cells(image, maps, model, settings, exposure, renderer)
     coverage = np.zeros((maps.size, maps.size), np.float32)
     coverage[r0:r1, c0:c1] = weight
+    if settings.eyes_from_photo:
+        seen = project_eyeballs(photo.pixels, points, fit.camera, verts, normals, opaque, model, maps.uv,
+                                maps.cell_boxes, settings.grazing_cos, EyePhotoSettings(), renderer)
+        for role, eye in seen.items():
+            e0, e1, e2, e3 = maps.cell_boxes[role][0]
+            w = eye.weight[..., None]
+            painted = image[e0:e1, e2:e3].astype(np.float32) / 255.0
+            image[e0:e1, e2:e3] = _to_uint8(w * eye.color + (1.0 - w) * painted)
+            coverage[e0:e1, e2:e3] = eye.weight
+        if seen:
+            flat = image.reshape(-1, 3)
+            flat[maps.gutter_dst] = flat[maps.gutter_src]
     if settings.teeth_from_photo and model.has_material("teeth") and len(maps.cell_boxes.get("teeth", ())) == 1:
         mouth = None if classes is None else classes == FaceClass.MOUTH
         teeth = photo_teeth(photo, points, mouth, fit.camera, verts, normals, opaque, model, maps, settings, renderer)
@@ -229,6 +250,7 @@ def paint_atlas(
     settings: TextureSettings,
     exposure: float = 1.0,
     detail: NDArray[np.float32] | None = None,
+    iris_profile: NDArray[np.float32] | None = None,
 ) -> NDArray[np.uint8]:
     """Assemble the atlas: the completed face cell, skin for the back of the head, painted materials, gutters.
 
@@ -241,6 +263,9 @@ def paint_atlas(
         exposure: brightness factor for the eye whites and teeth (see
             :func:`~headcast.texture.materials.exposure_factor`).
         detail: ``(N, N, 3)`` periodic relative skin detail for the head's skin (tiled); None: synthetic grain.
+        iris_profile: ``(B, 3)`` the photo's iris ring colours (:attr:`~headcast.texture.materials.EyeMeasurement.
+            iris_profile`): the eyes are painted with them (:func:`~headcast.texture.materials.
+            paint_eye_from_profile`); None: the procedural iris in ``iris_rgb``.
 
     Returns:
         ``(S, S, 3)`` uint8 sRGB atlas, row 0 = top.
@@ -288,7 +313,12 @@ def paint_atlas(
         rows, cols = box(role)
         uv = maps.catchlight_uv.get(role) if settings.catchlight else None
         glint = None if uv is None else (float(uv[0]), float(uv[1]))
-        atlas[rows, cols] = _to_uint8(paint_eye(rows.stop - rows.start, kind, iris_rgb, sclera, settings.pupil, glint))
+        n = rows.stop - rows.start
+        if iris_profile is None:
+            painted_eye = paint_eye(n, kind, iris_rgb, sclera, settings.pupil, glint)
+        else:
+            painted_eye = paint_eye_from_profile(n, kind, iris_profile, sclera, glint)
+        atlas[rows, cols] = _to_uint8(painted_eye)
     flat = atlas.reshape(-1, 3)
     flat[maps.gutter_dst] = flat[maps.gutter_src]
     return atlas

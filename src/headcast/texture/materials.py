@@ -102,6 +102,53 @@ def paint_eye(
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
+def paint_eye_from_profile(
+    n: int,
+    kind: Literal["sclera", "iris"],
+    profile: NDArray[np.floating],
+    sclera_rgb: tuple[float, float, float],
+    catchlight_uv: tuple[float, float] | None = None,
+) -> NDArray[np.float32]:
+    """Paint one eye cell with the photo's iris: its ring colours from the centre out, pupil included.
+
+    The iris disc (inside the limbus of the cell's layout) takes the colour of ``profile``'s ring at the texel's
+    radius (linear in the limbus radius: the sclera tile maps the view angle almost linearly), modulated by
+    :data:`IRIS_TEXTURE` of the painted fibre pattern's relative contrast; outside it the painted sclera of
+    :func:`paint_eye`. So the pupil size, the iris colour from the pupil to the dark limbal ring and the limbus are
+    the photo's.
+
+    Args:
+        n: cell side in texels.
+        kind: ``"sclera"`` or ``"iris"`` (as :func:`paint_eye`).
+        profile: ``(B, 3)`` ring colours from the centre to the limbus, sRGB [0, 1]
+            (:attr:`EyeMeasurement.iris_profile`).
+        sclera_rgb: white of the eye.
+        catchlight_uv: tile UV of a small soft highlight (sclera only), or None.
+
+    Returns:
+        ``(n, n, 3)`` float32 sRGB.
+    """
+    prof = np.asarray(profile, np.float32)
+    bins = len(prof)
+    pattern, in_iris, _, _, _ = _eye_layers(n, kind)
+    # with a black pupil and no iris colour, the painted cell is the whites outside the iris (zero inside it)
+    const, _ = _eye_affine(n, kind, tuple(sclera_rgb), (0.0, 0.0, 0.0), None)
+    uv = cell_tile_uv(n) - 0.5
+    limbus = SCLERA_LIMBUS_R if kind == "sclera" else IRIS_LIMBUS_R
+    s = np.clip(np.sqrt(np.sum(uv**2, axis=-1)) / limbus, 0.0, 1.0)
+    centres = (np.arange(bins, dtype=np.float32) + 0.5) / bins
+    colour = np.stack([np.interp(s, centres, prof[:, c]) for c in range(3)], axis=-1)
+    inside = in_iris > 0.5
+    relative = pattern / max(float(pattern[inside].mean()) if inside.any() else 1.0, 1e-6)
+    colour = colour * (1.0 + IRIS_TEXTURE * (relative - 1.0))[..., None]
+    out = const + colour * in_iris[..., None]
+    if kind == "sclera" and catchlight_uv is not None:
+        c = np.asarray(catchlight_uv, np.float32) - 0.5
+        glint = 0.9 * np.exp(-np.sum((uv - c) ** 2, axis=-1) / (2.0 * 0.008**2))
+        out = out * (1.0 - glint[..., None]) + glint[..., None]
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
 @lru_cache(maxsize=8)
 def _eye_affine(
     n: int,
@@ -164,10 +211,21 @@ class EyeMeasurement:
         iris: ``(3,)`` float32 median iris colour, sRGB [0, 1], or None when too little iris is visible.
         sclera_luminance: 75th-percentile luminance (Rec. 601 luma of sRGB, [0, 1]) of the visible whites of
             the eyes, or None.
+        iris_profile: ``(IRIS_BINS, 3)`` float32 median colour of the visible iris (pupil included) in rings of
+            equal width from its centre (bin 0) to the limbus (the last), sRGB [0, 1]; None when a ring has too
+            few pixels.
     """
 
     iris: NDArray[np.float32] | None
     sclera_luminance: float | None
+    iris_profile: NDArray[np.float32] | None = None
+
+
+IRIS_BINS = 12
+"""Rings of :attr:`EyeMeasurement.iris_profile`, centre to limbus."""
+
+IRIS_TEXTURE = 0.5
+"""How much of the painted iris fibre pattern's relative contrast modulates the photo's ring colours."""
 
 
 def measure_eyes(pixels: NDArray[np.uint8], points: NDArray[np.floating], min_pixels: int = 12) -> EyeMeasurement:
@@ -187,7 +245,7 @@ def measure_eyes(pixels: NDArray[np.uint8], points: NDArray[np.floating], min_pi
     if len(pts) < 478:
         return EyeMeasurement(None, None)
     h, w = pixels.shape[:2]
-    iris_px, white_px = [], []
+    iris_px, white_px, ring_px, ring_r = [], [], [], []
     for iris_ids in (IRIS_A, IRIS_B):
         centre = pts[iris_ids[0]]
         radius = float(np.mean(np.linalg.norm(pts[list(iris_ids[1:])] - centre, axis=1)))
@@ -208,6 +266,9 @@ def measure_eyes(pixels: NDArray[np.uint8], points: NDArray[np.floating], min_pi
         crop = pixels[y0:y1, x0:x1]
         iris_px.append(crop[inside & (d > 0.45 * radius) & (d < 0.95 * radius)])
         white_px.append(crop[inside & (d > 1.2 * radius)])
+        ring = inside & (d < radius)
+        ring_px.append(crop[ring])
+        ring_r.append(d[ring] / radius)
     luma = np.array([0.299, 0.587, 0.114], np.float32)
     iris = None
     if iris_px and sum(len(p) for p in iris_px) >= min_pixels:
@@ -218,7 +279,41 @@ def measure_eyes(pixels: NDArray[np.uint8], points: NDArray[np.floating], min_pi
     if white_px and sum(len(p) for p in white_px) >= min_pixels:
         px = np.concatenate(white_px).astype(np.float32) / 255.0
         white = float(np.percentile(px @ luma, 75.0))
-    return EyeMeasurement(iris, white)
+    return EyeMeasurement(iris, white, _iris_profile(ring_px, ring_r, min_pixels))
+
+
+def _iris_profile(
+    pixels: list[NDArray[np.uint8]], radius: list[NDArray[np.float64]], min_pixels: int
+) -> NDArray[np.float32] | None:
+    """Median colour per ring of the pooled iris pixels (their normalised radius given), catchlights left out.
+
+    Each ring drops its brightest 15 % (catchlights); an empty ring (a small iris has few pixels near its centre)
+    takes its neighbours' colours. None when fewer than ``min_pixels`` pixels are pooled or half the rings are
+    empty (a closed or hidden eye says nothing about the pupil).
+    """
+    if not pixels:
+        return None
+    px = np.concatenate(pixels).astype(np.float32) / 255.0
+    r = np.concatenate(radius)
+    if len(px) < min_pixels:
+        return None
+    ring = np.minimum((r * IRIS_BINS).astype(np.int64), IRIS_BINS - 1)
+    luma = px @ np.array([0.299, 0.587, 0.114], np.float32)
+    out = np.zeros((IRIS_BINS, 3), np.float32)
+    filled = np.zeros(IRIS_BINS, dtype=bool)
+    for b in range(IRIS_BINS):
+        sel = ring == b
+        if not sel.any():
+            continue
+        keep = sel & (luma <= np.percentile(luma[sel], 85.0))
+        out[b] = np.median(px[keep], axis=0)
+        filled[b] = True
+    if filled.sum() < IRIS_BINS / 2:
+        return None
+    idx = np.arange(IRIS_BINS, dtype=np.float64)
+    for c in range(3):
+        out[:, c] = np.interp(idx, idx[filled], out[filled, c])
+    return out
 
 
 def exposure_factor(sclera_luminance: float | None, sclera_rgb: tuple[float, float, float]) -> float:

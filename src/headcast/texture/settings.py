@@ -91,6 +91,11 @@ class TextureSettings:
         sclera: white of the eye.
         pupil: pupil colour.
         catchlight: paint a small soft highlight on the cornea (upper, towards the default light).
+        iris_from_photo: paint the irises with the photo's iris ring colours, centre to limbus (pupil size, iris
+            colour, limbal ring), where both eyes show enough iris; else the procedural iris in the measured mean
+            colour.
+        eyes_from_photo: texture the eyeballs from the photo inside the eye openings (:mod:`headcast.texture.
+            eyeball`: its iris, pupil, catchlight and whites), the painted eye where the lids hide it.
         teeth: teeth colour (where the photo shows no teeth).
         teeth_from_photo: texture the teeth from the photo where it shows them (:mod:`headcast.texture.teeth`).
         gums_tongue: gums and tongue colour.
@@ -136,6 +141,8 @@ class TextureSettings:
     sclera: RGB = (0.90, 0.87, 0.84)
     pupil: RGB = (0.02, 0.02, 0.025)
     catchlight: bool = True
+    iris_from_photo: bool = True
+    eyes_from_photo: bool = True
     teeth: RGB = (0.90, 0.86, 0.78)
     teeth_from_photo: bool = True
     gums_tongue: RGB = (0.78, 0.40, 0.42)

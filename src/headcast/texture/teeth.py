@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.geometry.camera import Camera
-from headcast.headmodel.base import LinearHeadModel
+from headcast.headmodel.base import LinearHeadModel, MaterialRole
 from headcast.render.context import Renderer
 from headcast.texture.fill import feather_weight
 from headcast.texture.materials import smoothstep
@@ -170,20 +170,30 @@ def teeth_trust(
     return out
 
 
-def teeth_cell_uv(
-    model: LinearHeadModel, atlas_uv: NDArray[np.floating]
+def role_cell_uv(
+    model: LinearHeadModel, atlas_uv: NDArray[np.floating], role: MaterialRole
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """The teeth triangles ``(T, 3)`` and their corners' coordinates in the teeth cell ``(T, 3, 2)`` in [0, 1]².
+    """The triangles ``(T, 3)`` of a one-cell material role and their corners' cell coordinates ``(T, 3, 2)``.
+
+    Cell coordinates are in [0, 1]² (bottom-left origin).
 
     Args:
-        model: a model with one ``teeth`` cell.
+        model: a model with one ``role`` cell.
         atlas_uv: ``(U, 2)`` atlas coordinates of the model's UVs (``AtlasMaps.uv``).
+        role: the material role (``"teeth"``, ``"sclera_left"``, ...).
     """
-    sel = model.material_mask("teeth")
-    u0, v0, u1, v1 = model.atlas_cell("teeth").rect
+    sel = model.material_mask(role)
+    u0, v0, u1, v1 = model.atlas_cell(role).rect
     uv = np.asarray(atlas_uv, np.float32)[model.triangle_uvs[sel]]
     cell = (uv - np.array([u0, v0], np.float32)) / np.array([u1 - u0, v1 - v0], np.float32)
     return np.asarray(model.triangles[sel], np.int64), cell.astype(np.float32)
+
+
+def teeth_cell_uv(
+    model: LinearHeadModel, atlas_uv: NDArray[np.floating]
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """The teeth triangles ``(T, 3)`` and their corners' coordinates in the teeth cell (:func:`role_cell_uv`)."""
+    return role_cell_uv(model, atlas_uv, "teeth")
 
 
 def project_teeth(
