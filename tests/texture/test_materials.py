@@ -72,6 +72,7 @@ def test_measure_eyes_finds_iris_colour_and_white_level() -> None:
     eyes = measure_eyes(img, points)
     assert eyes.iris is not None and np.allclose(eyes.iris * 255, [60, 110, 40], atol=2)
     assert eyes.sclera_luminance is not None and abs(eyes.sclera_luminance - 0.887) < 0.02
+    assert eyes.sclera_rgb is not None and np.allclose(eyes.sclera_rgb * 255, [230, 225, 220], atol=2)
     assert measure_eyes(img, np.zeros((468, 2))).iris is None  # no iris landmarks
 
 

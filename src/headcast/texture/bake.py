@@ -132,7 +132,8 @@ def bake_texture(
     iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
     exposure = exposure_factor(eyes.sclera_luminance, settings.sclera)
     profile = eyes.iris_profile if settings.iris_from_photo else None
-    image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure, done.detail, profile)
+    whites = eyes.sclera_rgb if settings.iris_from_photo else None
+    image = paint_atlas(maps, face, skin, iris_rgb, settings, exposure, done.detail, profile, whites)
     paint_mouth_cells(image, maps, model, settings, exposure, renderer)
     coverage = np.zeros((maps.size, maps.size), np.float32)
     coverage[r0:r1, c0:c1] = weight
@@ -251,6 +252,7 @@ def paint_atlas(
     exposure: float = 1.0,
     detail: NDArray[np.float32] | None = None,
     iris_profile: NDArray[np.float32] | None = None,
+    sclera_rgb: NDArray[np.float32] | None = None,
 ) -> NDArray[np.uint8]:
     """Assemble the atlas: the completed face cell, skin for the back of the head, painted materials, gutters.
 
@@ -266,6 +268,8 @@ def paint_atlas(
         iris_profile: ``(B, 3)`` the photo's iris ring colours (:attr:`~headcast.texture.materials.EyeMeasurement.
             iris_profile`): the eyes are painted with them (:func:`~headcast.texture.materials.
             paint_eye_from_profile`); None: the procedural iris in ``iris_rgb``.
+        sclera_rgb: ``(3,)`` the photo's eye whites (:attr:`~headcast.texture.materials.EyeMeasurement.
+            sclera_rgb`), painted instead of ``settings.sclera`` × ``exposure``; None: those.
 
     Returns:
         ``(S, S, 3)`` uint8 sRGB atlas, row 0 = top.
@@ -303,7 +307,10 @@ def paint_atlas(
                 atlas[rows, cols] = _to_uint8(colour * (1.0 + amount * maps.grain[rows, cols])[..., None])
             else:
                 atlas[rows, cols] = _to_uint8(colour)
-    sclera = (exposure * settings.sclera[0], exposure * settings.sclera[1], exposure * settings.sclera[2])
+    if sclera_rgb is None:
+        sclera = (exposure * settings.sclera[0], exposure * settings.sclera[1], exposure * settings.sclera[2])
+    else:
+        sclera = (float(sclera_rgb[0]), float(sclera_rgb[1]), float(sclera_rgb[2]))
     eyes: tuple[tuple[MaterialRole, Literal["sclera", "iris"]], ...] = (
         ("sclera_left", "sclera"), ("sclera_right", "sclera"), ("iris_left", "iris"), ("iris_right", "iris"),
     )

@@ -214,11 +214,14 @@ class EyeMeasurement:
         iris_profile: ``(IRIS_BINS, 3)`` float32 median colour of the visible iris (pupil included) in rings of
             equal width from its centre (bin 0) to the limbus (the last), sRGB [0, 1]; None when a ring has too
             few pixels.
+        sclera_rgb: ``(3,)`` float32 median colour of the lit part of the visible whites (luma between their 50th
+            and 90th percentiles), sRGB [0, 1], or None.
     """
 
     iris: NDArray[np.float32] | None
     sclera_luminance: float | None
     iris_profile: NDArray[np.float32] | None = None
+    sclera_rgb: NDArray[np.float32] | None = None
 
 
 IRIS_BINS = 12
@@ -276,10 +279,14 @@ def measure_eyes(pixels: NDArray[np.uint8], points: NDArray[np.floating], min_pi
         px = px[px @ luma <= np.percentile(px @ luma, 85.0)]
         iris = np.median(px, axis=0).astype(np.float32)
     white = None
+    white_rgb = None
     if white_px and sum(len(p) for p in white_px) >= min_pixels:
         px = np.concatenate(white_px).astype(np.float32) / 255.0
-        white = float(np.percentile(px @ luma, 75.0))
-    return EyeMeasurement(iris, white, _iris_profile(ring_px, ring_r, min_pixels))
+        y = px @ luma
+        white = float(np.percentile(y, 75.0))
+        lit = (y >= np.percentile(y, 50.0)) & (y <= np.percentile(y, 90.0))
+        white_rgb = np.median(px[lit], axis=0).astype(np.float32) if lit.any() else None
+    return EyeMeasurement(iris, white, _iris_profile(ring_px, ring_r, min_pixels), white_rgb)
 
 
 def _iris_profile(

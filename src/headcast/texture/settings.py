@@ -92,8 +92,8 @@ class TextureSettings:
         pupil: pupil colour.
         catchlight: paint a small soft highlight on the cornea (upper, towards the default light).
         iris_from_photo: paint the irises with the photo's iris ring colours, centre to limbus (pupil size, iris
-            colour, limbal ring), where both eyes show enough iris; else the procedural iris in the measured mean
-            colour.
+            colour, limbal ring), where both eyes show enough iris (else the procedural iris in the measured mean
+            colour), and the whites in the photo's measured colour (else ``sclera`` × the exposure factor).
         eyes_from_photo: texture the eyeballs from the photo inside the eye openings (:mod:`headcast.texture.
             eyeball`: its iris, pupil, catchlight and whites), the painted eye where the lids hide it.
         teeth: teeth colour (where the photo shows no teeth).
