@@ -28,7 +28,7 @@ from headcast.texture.albedo import delight_face, delight_map
 from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.blend import membrane_fill
 from headcast.texture.detail import photo_skin_detail, tile
-from headcast.texture.eyeball import EyePhotoSettings, project_eyeballs
+from headcast.texture.eyeball import EyePhotoSettings, blend_eyeball, project_eyeballs
 from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, hair_gate, push_pull
 from headcast.texture.maps import AtlasMaps, Region, atlas_maps
 from headcast.texture.materials import (
@@ -142,9 +142,7 @@ def bake_texture(
                                 maps.cell_boxes, settings.grazing_cos, EyePhotoSettings(), renderer)
         for role, eye in seen.items():
             e0, e1, e2, e3 = maps.cell_boxes[role][0]
-            w = eye.weight[..., None]
-            painted = image[e0:e1, e2:e3].astype(np.float32) / 255.0
-            image[e0:e1, e2:e3] = _to_uint8(w * eye.color + (1.0 - w) * painted)
+            image[e0:e1, e2:e3] = _to_uint8(blend_eyeball(image[e0:e1, e2:e3].astype(np.float32) / 255.0, eye))
             coverage[e0:e1, e2:e3] = eye.weight
         if seen:
             flat = image.reshape(-1, 3)

@@ -27,7 +27,7 @@ from headcast.headmodel.base import LinearHeadModel, MaterialRole
 from headcast.render.context import Renderer
 from headcast.texture.materials import LEFT_EYE, RIGHT_EYE
 from headcast.texture.project import project_photo
-from headcast.texture.teeth import feather_texels, role_cell_uv, spread_colour
+from headcast.texture.teeth import TeethProjection, blend_teeth, feather_texels, role_cell_uv, spread_colour
 
 EYEBALL_ROLES: tuple[MaterialRole, ...] = ("sclera_left", "sclera_right")
 """The cells the photo's eyes are projected into (the outer eyeball, which is drawn; the iris disc is behind it)."""
@@ -50,19 +50,6 @@ class EyePhotoSettings:
     min_opening: float = 0.12
     depth_tolerance: float = 0.0015
     feather_texels: float = 6.0
-
-
-@dataclass(frozen=True, eq=False)
-class EyeballProjection:
-    """The photo's eye in one eyeball cell.
-
-    Attributes:
-        color: ``(n, n, 3)`` float32 sRGB [0, 1] (spread past the seen texels so the feathered blend sees no black).
-        weight: ``(n, n)`` float32 in [0, 1], feathered.
-    """
-
-    color: NDArray[np.float32]
-    weight: NDArray[np.float32]
 
 
 def eye_trust(pixels_shape: tuple[int, int], points: NDArray[np.floating], settings: EyePhotoSettings
@@ -104,7 +91,7 @@ def project_eyeballs(
     grazing_cos: tuple[float, float],
     settings: EyePhotoSettings,
     renderer: Renderer,
-) -> dict[MaterialRole, EyeballProjection]:
+) -> dict[MaterialRole, TeethProjection]:
     """The photo's eyes in each eyeball cell of the model that has one (module docstring).
 
     Args:
@@ -122,10 +109,11 @@ def project_eyeballs(
         renderer: GL owner.
 
     Returns:
-        ``{role: projection}`` for the roles with one cell and any seen texel.
+        ``{role: projection}`` (the teeth's cell type; ``pixels`` = the summed texel weight before feathering) for
+        the roles with one cell and any seen texel; blend with :func:`blend_eyeball`.
     """
     trust = eye_trust(pixels.shape[:2], points, settings)
-    out: dict[MaterialRole, EyeballProjection] = {}
+    out: dict[MaterialRole, TeethProjection] = {}
     if not trust.any():
         return out
     for role in EYEBALL_ROLES:
@@ -141,5 +129,11 @@ def project_eyeballs(
             continue
         sigma = settings.feather_texels * size / 1024.0
         weight = feather_texels(proj.weight, sigma)
-        out[role] = EyeballProjection(spread_colour(proj.color, proj.weight, 2.0 * sigma + 1.0), weight)
+        out[role] = TeethProjection(spread_colour(proj.color, proj.weight, 2.0 * sigma + 1.0), weight,
+                                    float(proj.weight.sum()))
     return out
+
+
+def blend_eyeball(painted: NDArray[np.floating], eye: TeethProjection) -> NDArray[np.float32]:
+    """``(n, n, 3)`` the eyeball cell: the photo's colour where seen, ``painted`` elsewhere (as for the teeth)."""
+    return blend_teeth(painted, eye)

@@ -74,12 +74,13 @@ class TeethPhotoSettings:
 
 @dataclass(frozen=True, eq=False)
 class TeethProjection:
-    """The photo's teeth in the teeth cell.
+    """The photo's teeth in the teeth cell (also the eyeballs' cells, :mod:`headcast.texture.eyeball`).
 
     Attributes:
         color: ``(n, n, 3)`` float32 sRGB in [0, 1], row 0 = top of the cell.
         weight: ``(n, n)`` float32 in [0, 1]: how much of each texel the photo gives (0: painted).
-        pixels: summed tooth-likeness of the photo pixels that were usable (0 when the mouth is closed).
+        pixels: summed tooth-likeness of the photo pixels that were usable (0 when the mouth is closed); for an
+            eyeball, the summed texel weight.
     """
 
     color: NDArray[np.float32]
