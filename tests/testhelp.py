@@ -18,7 +18,9 @@ from headcast.parsing.face import FaceClass
 
 if TYPE_CHECKING:
     from headcast.fitting.correspondence import Correspondence
-    from headcast.landmarks.types import Landmarks
+    from headcast.landmarks.types import Landmarks, Photo
+    from headcast.render.context import Renderer
+    from headcast.texture.types import UVTexture
 
 
 def load_rgb(path: Path, size: tuple[int, int] | None = None) -> NDArray[np.uint8]:
@@ -136,3 +138,28 @@ class OutlineScene:
         )
         lm68 = project(transform_points(verts[self.model.landmarks68], params.pose), self.camera)
         return FitResult(params, self.camera, lm, lm68, 0.0)
+
+
+def photo_of_known_head(
+    model: LinearHeadModel, known: "UVTexture", expression: NDArray[np.float64], offset: tuple[float, float, float],
+    size: int, fov_deg: float, renderer: "Renderer",
+) -> tuple["Photo", FitResult]:
+    """An unlit render of the mean head wearing ``known`` as a photo, and the exact fit of it.
+
+    The head faces the camera, its face's bounding-box centre moved to ``offset`` (metres, camera frame); the fit's
+    landmarks are the table's points on the rendered head, projected.
+    """
+    from headcast.fitting.correspondence import load_correspondence
+    from headcast.landmarks.types import Photo
+    from headcast.render.raster import RenderSettings
+    from headcast.render.views import render_head
+
+    face = model.template[model.face_vertices]
+    centre = 0.5 * (face.min(axis=0) + face.max(axis=0))
+    pose = HeadPose(np.zeros(3), -centre + np.asarray(offset, dtype=np.float64))
+    params = HeadParams(np.zeros(0), expression, pose)
+    camera = camera_from_fov(size, size, fov_deg)
+    shot = render_head(model, params, known, camera, settings=RenderSettings(shading="unlit"), renderer=renderer)
+    points = project(transform_points(landmark_points(head_vertices(model, params), model.triangles,
+                                                      load_correspondence()), pose), camera)
+    return Photo(np.ascontiguousarray(shot.color[..., :3])), FitResult(params, camera, points, np.zeros((68, 2)), 0.0)

@@ -5,19 +5,13 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from headcast.fitting.correspondence import landmark_points, load_correspondence
-from headcast.fitting.types import FitResult
-from headcast.geometry.camera import HeadPose, camera_from_fov, project, transform_points
-from headcast.headmodel.base import HeadParams, head_vertices
-from headcast.landmarks.types import Photo
-from headcast.render.raster import RenderSettings
-from headcast.render.views import render_head
 from headcast.texture.bake import bake_texture
 from headcast.texture.eyeball import EYEBALL_ROLES, EyePhotoSettings, eye_trust
 from headcast.texture.maps import atlas_maps
 from headcast.texture.materials import LEFT_EYE, RIGHT_EYE
 from headcast.texture.settings import TextureSettings
 from headcast.texture.types import UVTexture
+from testhelp import photo_of_known_head
 
 SIZE = 1024
 
@@ -54,16 +48,8 @@ def looking(ict_model, renderer):
     model = ict_model
     maps = atlas_maps(model, SIZE, renderer)
     known = UVTexture(_known_atlas(SIZE, None), maps.uv, np.zeros((SIZE, SIZE), np.float32))
-    face = model.template[model.face_vertices]
-    centre = 0.5 * (face.min(axis=0) + face.max(axis=0))
-    pose = HeadPose(np.zeros(3), -centre + np.array([0.0, -0.03, -0.35]))
-    params = HeadParams(np.zeros(0), np.zeros(model.num_expressions), pose)
-    camera = camera_from_fov(800, 800, 30.0)
-    shot = render_head(model, params, known, camera, settings=RenderSettings(shading="unlit"), renderer=renderer)
-    photo = Photo(np.ascontiguousarray(shot.color[..., :3]))
-    points = project(transform_points(landmark_points(head_vertices(model, params), model.triangles,
-                                                      load_correspondence()), pose), camera)
-    fit = FitResult(params, camera, points, np.zeros((68, 2)), 0.0)
+    photo, fit = photo_of_known_head(model, known, np.zeros(model.num_expressions), (0.0, -0.03, -0.35), 800, 30.0,
+                                     renderer)
     settings = TextureSettings(atlas_size=SIZE, hair_gate=False, delight=False)
     baked = bake_texture(photo, fit, model, settings, renderer=renderer)
     painted = bake_texture(photo, fit, model, replace(settings, eyes_from_photo=False), renderer=renderer)

@@ -5,13 +5,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from headcast.fitting.correspondence import landmark_points, load_correspondence
-from headcast.fitting.types import FitResult
-from headcast.geometry.camera import HeadPose, camera_from_fov, project, transform_points
-from headcast.headmodel.base import HeadParams, head_vertices
-from headcast.landmarks.types import Photo
-from headcast.render.raster import RenderSettings
-from headcast.render.views import render_head
 from headcast.texture.bake import bake_texture
 from headcast.texture.maps import Region, atlas_maps
 from headcast.texture.settings import TextureSettings
@@ -27,6 +20,7 @@ from headcast.texture.teeth import (
     tooth_likeness,
 )
 from headcast.texture.types import UVTexture
+from testhelp import photo_of_known_head
 
 SIZE = 1024  # atlas side for the round trip (teeth cell 256²)
 
@@ -116,16 +110,8 @@ def smiling(ict_model, renderer):
     for name, value in (("jawOpen", 0.3), ("mouthUpperUpLeft", 0.8), ("mouthUpperUpRight", 0.8),
                         ("mouthSmileLeft", 0.5), ("mouthSmileRight", 0.5)):
         expression[model.expression_index(name)] = value
-    face = model.template[model.face_vertices]
-    centre = 0.5 * (face.min(axis=0) + face.max(axis=0))
-    pose = HeadPose(np.zeros(3), -centre + np.array([0.0, 0.02, -0.45]))
-    params = HeadParams(np.zeros(0), expression, pose)
-    camera = camera_from_fov(640, 640, 30.0)
-    shot = render_head(model, params, known, camera, settings=RenderSettings(shading="unlit"), renderer=renderer)
-    photo = Photo(np.ascontiguousarray(shot.color[..., :3]))
-    points = project(transform_points(landmark_points(head_vertices(model, params), model.triangles,
-                                                      load_correspondence()), pose), camera)
-    fit = FitResult(params, camera, points, np.zeros((68, 2)), 0.0)
+    photo, fit = photo_of_known_head(model, known, expression, (0.0, 0.02, -0.45), 640, 30.0, renderer)
+    params, points = fit.params, fit.landmarks_2d
     settings = TextureSettings(atlas_size=SIZE, hair_gate=False, delight=False)
     baked = bake_texture(photo, fit, model, settings, renderer=renderer)
     flat = bake_texture(photo, fit, model, replace(settings, teeth_from_photo=False), renderer=renderer)
