@@ -43,7 +43,6 @@ from headcast.headmodel.base import (
     ear_vertices,
     ear_weights,
     head_vertices,
-    rest_vertices,
     skin_vertices,
 )
 from headcast.headmodel.warp import OutlineWarp, plane_coords
@@ -215,22 +214,23 @@ def _skull_shifts(
     if len(used) < settings.min_rays:
         return None, f"{len(used)} rays see bare skin at the head's outline (< {settings.min_rays})"
     skin = skin_vertices(model)
-    zeros = np.zeros(model.num_expressions)
 
-    def measure(p: HeadParams) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
+    def measure(p: HeadParams) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64],
                                         NDArray[np.bool_]]:
-        """Per used ray: offset photo − model (px), the silhouette vertex's plane angle and depth, found."""
+        """Per used ray: offset photo − model (px), the silhouette vertex's depth and index in ``skin``, found."""
         verts = transform_points(head_vertices(model, p)[skin], p.pose)
         uv = project(verts, camera)
         ids, found = outline_vertices(uv, outline, used)
         radial = np.einsum("nc,nc->n", uv[ids] - outline.centre, outline.directions[used])
-        phi, _, _ = plane_coords(rest_vertices(model, p.identity, zeros, p.warp)[skin][ids], base)
-        return outline.radius[used] - radial, phi, -verts[ids, 2], found
+        return outline.radius[used] - radial, -verts[ids, 2], ids, found
 
-    offset, phi, depth, found = measure(params)
+    offset, depth, ids, found = measure(params)
     keep = found & (np.abs(offset) <= settings.max_shift * eye)
     if keep.sum() < settings.min_rays:
         return None, f"{int(keep.sum())} outline rays within reach of the model (< {settings.min_rays})"
+    # the silhouette vertices' plane angles (the warp moves vertices radially in the plane: their angles stay)
+    rest = blend_vertices(model, params.identity, np.zeros(model.num_expressions))
+    phi, _, _ = plane_coords(rest[skin[ids]], base)
     before = float(np.median(np.abs(offset[keep]))) / eye
     focal = 0.5 * (camera.fx + camera.fy)
     # ray order is angle order on screen; the plane angles of the silhouette vertices follow it
@@ -242,7 +242,7 @@ def _skull_shifts(
         total = total + _fill_and_smooth(metres, settings.smooth_rays, settings.end_rays)
         cap = settings.max_shift * eye * float(np.median(depth)) / focal
         total = np.clip(total, -cap, cap)
-        offset, _, depth_new, found_new = measure(
+        offset, depth_new, _, found_new = measure(
             replace(params, warp=replace(base, angles=ray_phi[order], shifts=total[order]))
         )
         keep = keep & found_new
@@ -265,14 +265,14 @@ def _ear_shifts(scene: _Scene, params: HeadParams, settings: OutlineSettings) ->
     step = np.deg2rad((hi - lo) / max(settings.ear_rays - 1, 1))
     half = np.full(settings.ear_rays, 0.5 * step)
     cap = settings.max_ear_shift * eye
+    # where the model's ears are in the image (which one is on which side)
+    ears_px = project(transform_points(head_vertices(model, params)[ear_ids], params.pose), camera)
     for sign in (-1.0, 1.0):
         directions = fan_directions(scene.centre, scene.top, settings.ear_rays, sign * hi, start_deg=sign * lo)
         outline = photo_outline(scene.classes, scene.centre, directions, eye, scene.rules,
                                 np.ones(settings.ear_rays, dtype=bool), half)
         rays = np.nonzero(outline.usable)[0]
-        # the model's ear on this side of the image
-        posed = project(transform_points(head_vertices(model, params)[ear_ids], params.pose), camera)
-        k = int(np.argmax((posed - scene.centre) @ directions.mean(axis=0)))
+        k = int(np.argmax((ears_px - scene.centre) @ directions.mean(axis=0)))  # the model's ear on this side
         ids = np.nonzero(weight[k] >= EAR_SET_WEIGHT)[0]
         if len(rays) < settings.min_ear_rays:
             continue
@@ -287,9 +287,8 @@ def _ear_shifts(scene: _Scene, params: HeadParams, settings: OutlineSettings) ->
             if ok.sum() < settings.min_ear_rays:
                 break
             used[k] = int(ok.sum())
-            shifts[k] += float(np.median(offset[ok] * -verts[sil[ok], 2])) / focal
-            shifts[k] = float(np.clip(shifts[k], -cap * float(np.median(-verts[:, 2])) / focal,
-                                      cap * float(np.median(-verts[:, 2])) / focal))
+            limit = cap * float(np.median(-verts[:, 2])) / focal  # metres
+            shifts[k] = float(np.clip(shifts[k] + np.median(offset[ok] * -verts[sil[ok], 2]) / focal, -limit, limit))
     return _Ears(shifts, (used[0], used[1]))
 
 

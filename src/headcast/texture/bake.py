@@ -28,7 +28,7 @@ from headcast.texture.albedo import delight_face, delight_map
 from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.blend import membrane_fill
 from headcast.texture.detail import photo_skin_detail, tile
-from headcast.texture.eyeball import EyePhotoSettings, blend_eyeball, project_eyeballs
+from headcast.texture.eyeball import EyePhotoSettings, project_eyeballs
 from headcast.texture.fill import SkinTone, estimate_skin_tone, feather_weight, hair_gate, push_pull
 from headcast.texture.maps import AtlasMaps, Region, atlas_maps
 from headcast.texture.materials import (
@@ -137,22 +137,20 @@ def bake_texture(
     paint_mouth_cells(image, maps, model, settings, exposure, renderer)
     coverage = np.zeros((maps.size, maps.size), np.float32)
     coverage[r0:r1, c0:c1] = weight
+    # cells the photo textures where it shows them (eyeballs, teeth), blended over their painted colours
+    from_photo: dict[MaterialRole, TeethProjection] = {}
     if settings.eyes_from_photo:
-        seen = project_eyeballs(photo.pixels, points, fit.camera, verts, normals, opaque, model, maps.uv,
-                                maps.cell_boxes, settings.grazing_cos, EyePhotoSettings(), renderer)
-        for role, eye in seen.items():
-            e0, e1, e2, e3 = maps.cell_boxes[role][0]
-            image[e0:e1, e2:e3] = _to_uint8(blend_eyeball(image[e0:e1, e2:e3].astype(np.float32) / 255.0, eye))
-            coverage[e0:e1, e2:e3] = eye.weight
-        if seen:
-            flat = image.reshape(-1, 3)
-            flat[maps.gutter_dst] = flat[maps.gutter_src]
+        from_photo.update(project_eyeballs(photo.pixels, points, fit.camera, verts, normals, opaque, model, maps.uv,
+                                           maps.cell_boxes, settings.grazing_cos, EyePhotoSettings(), renderer))
     if settings.teeth_from_photo and model.has_material("teeth") and len(maps.cell_boxes.get("teeth", ())) == 1:
         mouth = None if classes is None else classes == FaceClass.MOUTH
-        teeth = photo_teeth(photo, points, mouth, fit.camera, verts, normals, opaque, model, maps, settings, renderer)
-        t0, t1, t2, t3 = maps.cell_boxes["teeth"][0]
-        image[t0:t1, t2:t3] = _to_uint8(blend_teeth(image[t0:t1, t2:t3].astype(np.float32) / 255.0, teeth))
-        coverage[t0:t1, t2:t3] = teeth.weight
+        from_photo["teeth"] = photo_teeth(photo, points, mouth, fit.camera, verts, normals, opaque, model, maps,
+                                          settings, renderer)
+    for role, seen in from_photo.items():
+        c0, c1, c2, c3 = maps.cell_boxes[role][0]
+        image[c0:c1, c2:c3] = _to_uint8(blend_teeth(image[c0:c1, c2:c3].astype(np.float32) / 255.0, seen))
+        coverage[c0:c1, c2:c3] = seen.weight
+    if from_photo:
         flat = image.reshape(-1, 3)
         flat[maps.gutter_dst] = flat[maps.gutter_src]
     return UVTexture(image, maps.uv.copy(), coverage, lighting, strength, strength_map)

@@ -27,7 +27,7 @@ from headcast.headmodel.base import LinearHeadModel, MaterialRole
 from headcast.render.context import Renderer
 from headcast.texture.materials import LEFT_EYE, RIGHT_EYE
 from headcast.texture.project import project_photo
-from headcast.texture.teeth import TeethProjection, blend_teeth, feather_texels, role_cell_uv, spread_colour
+from headcast.texture.teeth import TeethProjection, feather_texels, role_cell_uv, spread_colour
 
 EYEBALL_ROLES: tuple[MaterialRole, ...] = ("sclera_left", "sclera_right")
 """The cells the photo's eyes are projected into (the outer eyeball, which is drawn; the iris disc is behind it)."""
@@ -110,7 +110,8 @@ def project_eyeballs(
 
     Returns:
         ``{role: projection}`` (the teeth's cell type; ``pixels`` = the summed texel weight before feathering) for
-        the roles with one cell and any seen texel; blend with :func:`blend_eyeball`.
+        the roles with one cell and any seen texel; blended like the teeth
+        (:func:`headcast.texture.teeth.blend_teeth`).
     """
     trust = eye_trust(pixels.shape[:2], points, settings)
     out: dict[MaterialRole, TeethProjection] = {}
@@ -132,8 +133,3 @@ def project_eyeballs(
         out[role] = TeethProjection(spread_colour(proj.color, proj.weight, 2.0 * sigma + 1.0), weight,
                                     float(proj.weight.sum()))
     return out
-
-
-def blend_eyeball(painted: NDArray[np.floating], eye: TeethProjection) -> NDArray[np.float32]:
-    """``(n, n, 3)`` the eyeball cell: the photo's colour where seen, ``painted`` elsewhere (as for the teeth)."""
-    return blend_teeth(painted, eye)

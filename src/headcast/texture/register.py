@@ -16,10 +16,8 @@ from numpy.typing import NDArray
 from scipy.interpolate import RBFInterpolator
 from scipy.spatial import cKDTree
 
+from headcast.fitting.mediapipe_embedding import NUM_MESH_LANDMARKS
 from headcast.texture.project import FACE_OVAL
-
-NUM_MESH_LANDMARKS = 468
-"""MediaPipe's face-mesh landmarks (the 10 iris points follow them)."""
 
 LANDMARK_SPACING = 0.03
 """Face widths from the nearest landmark within which a point counts as among the landmarks (no fading)."""

@@ -268,6 +268,6 @@ def feather_texels(weight: NDArray[np.floating], sigma: float) -> NDArray[np.flo
 
 
 def blend_teeth(painted: NDArray[np.floating], teeth: TeethProjection) -> NDArray[np.float32]:
-    """``(n, n, 3)`` the teeth cell: the photo's colour where seen, ``painted`` elsewhere (linear in the weight)."""
+    """``(n, n, 3)`` a teeth or eyeball cell: the photo's colour where seen, ``painted`` elsewhere (linear in w)."""
     w = teeth.weight[..., None]
     return np.clip(w * teeth.color + (1.0 - w) * np.asarray(painted, np.float32), 0.0, 1.0).astype(np.float32)
