@@ -57,9 +57,7 @@ class DelitFace:
     strength: NDArray[np.float32] | None = None
 
 
-def lighting_guard(
-    lighting: ShLighting, explained: tuple[float, float], facing: tuple[float, float]
-) -> float:
+def lighting_guard(lighting: ShLighting, explained: tuple[float, float], facing: tuple[float, float]) -> float:
     """How far to trust an estimated lighting for de-lighting, in [0, 1].
 
     ``smoothstep(explained, lighting.explained) · smoothstep(facing, lighting.direction[2])``: 0 when the shading
@@ -82,6 +80,7 @@ def delight_face(
     normal: NDArray[np.float32],
     maps: AtlasMaps,
     settings: TextureSettings,
+    as_photographed: NDArray[np.float32] | None = None,
 ) -> DelitFace:
     """Estimate the photo's lighting on the face cell's skin and divide it out of the seen texels.
 
@@ -91,6 +90,10 @@ def delight_face(
         normal: ``(F, F, 3)`` unit normals of the fitted mesh in the camera frame (``Projection.normal``).
         maps: model maps (skin samples, photo zone, hair-gate zones, plain skin).
         settings: ``delight_*`` fields (ridge, floor, strength map blur, guard ramps) and the skin fallback.
+        as_photographed: ``(F, F)`` in [0, 1]: how much of each texel's photo colour is kept as photographed
+            (its strength is scaled by ``1 − as_photographed``): texels the photo sees at a grazing angle or not
+            at all but that take its colour anyway (the nose, :func:`headcast.texture.bake.complete_face`), where
+            the shading of the fitted normals says nothing of the colour. None: none.
 
     Returns:
         The de-lit colours, the lighting (None if fewer than ``settings.delight_min_samples`` skin texels were
@@ -121,6 +124,8 @@ def delight_face(
     if guard <= 0.0:
         return DelitFace(color, lighting, 0.0)
     strength = face_strength(maps, settings, guard)
+    if as_photographed is not None:
+        strength = (strength * (1.0 - np.clip(as_photographed, 0.0, 1.0))).astype(np.float32)
     seen = weight > 0
     out = color.copy()
     out[seen] = delight(color[seen], normal[seen], lighting, settings.delight_floor, strength[seen])

@@ -92,17 +92,23 @@ def bake_texture(
     if classes is not None:
         if classes.shape != photo.pixels.shape[:2]:
             raise ValueError(f"classes {classes.shape} do not match the photo {photo.pixels.shape[:2]}")
-        keep = occlusion_trust(classes, face_width, settings.occluder_dilation, settings.occluder_feather,
-                               pixels=photo.pixels)
+        keep = occlusion_trust(
+            classes, face_width, settings.occluder_dilation, settings.occluder_feather, pixels=photo.pixels
+        )
         trust = ((trust.astype(np.uint16) * keep.astype(np.uint16) + 127) // 255).astype(np.uint8)
     shifts = None
     if settings.register_features and landmarks is not None:
         face_ids = np.unique(maps.face_triangles)  # only the face cell's corners are projected
         shifts = np.zeros((len(verts), 2), np.float32)
         face_px = project(verts[face_ids], fit.camera)
-        shifts[face_ids] = feature_shifts(landmarks.points[:, :2], fit.landmarks_2d, face_px,
-                                          settings.register_smoothing, settings.register_fade,
-                                          settings.register_max_shift)
+        shifts[face_ids] = feature_shifts(
+            landmarks.points[:, :2],
+            fit.landmarks_2d,
+            face_px,
+            settings.register_smoothing,
+            settings.register_fade,
+            settings.register_max_shift,
+        )
     r0, r1, c0, c1 = maps.face_box
     proj = project_photo(
         photo.pixels,
@@ -120,13 +126,22 @@ def bake_texture(
         with_normals=settings.delight,
         shifts_px=shifts,
     )
+    # the nose takes the photo wherever the photo trusts it (see complete_face) only while the head faces the
+    # camera: turned away, the far flank's texels project onto the near side of the nose
+    frontal = frontal_factor(params.pose.matrix, settings.nose_turn_deg) if settings.nose_from_photo else 0.0
+    nose_trust = None if proj.trust is None or frontal <= 0.0 else proj.trust * np.float32(frontal)
     color, lighting, strength, delit = proj.color, None, 0.0, None
     if settings.delight and proj.normal is not None:
-        delit = delight_face(proj.color, proj.weight, proj.normal, maps, settings)
+        kept = None
+        if nose_trust is not None:  # what the nose takes beyond what the camera sees is kept as photographed
+            seen = np.clip(proj.weight / np.maximum(nose_trust, 1e-3), 0.0, 1.0)
+            kept = (maps.nose_zone * (1.0 - seen) * (nose_trust > 0)).astype(np.float32)
+        delit = delight_face(proj.color, proj.weight, proj.normal, maps, settings, as_photographed=kept)
         color, lighting, strength = delit.color, delit.lighting, delit.guard
-    done = complete_face(color, proj.weight, maps, settings, face_width_px=face_width)
-    strength_map = None if delit is None or lighting is None else delight_map(maps, delit.strength, done.weight,
-                                                                               strength)
+    done = complete_face(color, proj.weight, maps, settings, face_width_px=face_width, nose_trust=nose_trust)
+    strength_map = (
+        None if delit is None or lighting is None else delight_map(maps, delit.strength, done.weight, strength)
+    )
     face, weight, skin = done.color, done.weight, done.skin
     eyes = measure_eyes(photo.pixels, points)
     iris_rgb = np.asarray(settings.iris_fallback, np.float32) if eyes.iris is None else eyes.iris
@@ -140,12 +155,27 @@ def bake_texture(
     # cells the photo textures where it shows them (eyeballs, teeth), blended over their painted colours
     from_photo: dict[MaterialRole, TeethProjection] = {}
     if settings.eyes_from_photo:
-        from_photo.update(project_eyeballs(photo.pixels, points, fit.camera, verts, normals, opaque, model, maps.uv,
-                                           maps.cell_boxes, settings.grazing_cos, EyePhotoSettings(), renderer))
+        from_photo.update(
+            project_eyeballs(
+                photo.pixels,
+                points,
+                fit.camera,
+                verts,
+                normals,
+                opaque,
+                model,
+                maps.uv,
+                maps.cell_boxes,
+                settings.grazing_cos,
+                EyePhotoSettings(),
+                renderer,
+            )
+        )
     if settings.teeth_from_photo and model.has_material("teeth") and len(maps.cell_boxes.get("teeth", ())) == 1:
         mouth = None if classes is None else classes == FaceClass.MOUTH
-        from_photo["teeth"] = photo_teeth(photo, points, mouth, fit.camera, verts, normals, opaque, model, maps,
-                                          settings, renderer)
+        from_photo["teeth"] = photo_teeth(
+            photo, points, mouth, fit.camera, verts, normals, opaque, model, maps, settings, renderer
+        )
     for role, seen in from_photo.items():
         c0, c1, c2, c3 = maps.cell_boxes[role][0]
         image[c0:c1, c2:c3] = _to_uint8(blend_teeth(image[c0:c1, c2:c3].astype(np.float32) / 255.0, seen))
@@ -180,6 +210,7 @@ def complete_face(
     maps: AtlasMaps,
     settings: TextureSettings,
     face_width_px: float | None = None,
+    nose_trust: NDArray[np.float32] | None = None,
 ) -> CompletedFace:
     """Turn the raw projection of the face cell into a complete face texture.
 
@@ -191,6 +222,11 @@ def complete_face(
         face_width_px: the face's width in the photo, pixels; below ``settings.detail_min_face_px`` the photo is
             too small to show skin texture (its high-pass is interpolation and compression noise) and the
             synthetic grain is used. None: not checked.
+        nose_trust: ``(F, F)`` the photo's trust where each texel projects (``Projection.trust``): on the nose
+            (``AtlasMaps.nose_zone``) the weight is the trust alone, without view angle and visibility: the photo
+            sees the flanks at a grazing angle and the nostrils' inside not at all, yet their colour where they
+            project (the flank's shade, the nostril's dark opening) is the only one there is, and counted as
+            unseen the weights' erosion takes the nostrils out of the texture. None: not done.
     """
     fsize = weight.shape[0]
     px_scale = fsize / 1024.0
@@ -200,6 +236,8 @@ def complete_face(
         # over the forehead, temples and cheeks: anything far from the skin tone (hair of any colour); around
         # the mouth and chin only colours of a different hue, so that beards and stubble stay
         w = w * hair_gate(color, skin, maps.gate_full_half, maps.gate_hue_half, px_scale)
+    if nose_trust is not None:  # after the hair gate: the nose's shade and nostrils are dark, not hair
+        w = np.maximum(w, maps.nose_zone * nose_trust * maps.photo_zone)
     w = feather_weight(
         w.astype(np.float32), round(settings.weight_erosion_px * px_scale), settings.weight_feather_px * px_scale
     )
@@ -237,6 +275,20 @@ def complete_face(
         fill = (skin.rgb + residual * maps.seam_fade[..., None]) * grain
     out = fill + w2[..., None] * (c2 - fill)
     return CompletedFace(np.clip(out, 0.0, 1.0), w, skin, detail)
+
+
+def frontal_factor(pose: NDArray[np.floating], turn_deg: tuple[float, float]) -> float:
+    """How frontal the photo is: 1 to 0 as the head turns from ``turn_deg[0]`` to ``turn_deg[1]`` degrees.
+
+    The turn is the angle between the head's forward axis (model ``+z``) and the direction to the camera;
+    ``pose`` is the ``(4, 4)`` model-to-camera matrix.
+    """
+    m = np.asarray(pose, np.float64)
+    to_camera = -m[:3, 3] / max(float(np.linalg.norm(m[:3, 3])), 1e-9)
+    forward = m[:3, 2] / max(float(np.linalg.norm(m[:3, 2])), 1e-9)
+    turn = float(np.degrees(np.arccos(np.clip(forward @ to_camera, -1.0, 1.0))))
+    lo, hi = turn_deg
+    return float(np.clip((hi - turn) / max(hi - lo, 1e-9), 0.0, 1.0))
 
 
 def paint_atlas(
@@ -308,7 +360,10 @@ def paint_atlas(
     else:
         sclera = (float(sclera_rgb[0]), float(sclera_rgb[1]), float(sclera_rgb[2]))
     eyes: tuple[tuple[MaterialRole, Literal["sclera", "iris"]], ...] = (
-        ("sclera_left", "sclera"), ("sclera_right", "sclera"), ("iris_left", "iris"), ("iris_right", "iris"),
+        ("sclera_left", "sclera"),
+        ("sclera_right", "sclera"),
+        ("iris_left", "iris"),
+        ("iris_right", "iris"),
     )
     for role, kind in eyes:
         if not maps.cell_boxes.get(role):  # e.g. FLAME's eyeball is one sphere: sclera cells only
@@ -327,8 +382,14 @@ def paint_atlas(
     return atlas
 
 
-def paint_mouth_cells(image: NDArray[np.uint8], maps: AtlasMaps, model: LinearHeadModel, settings: TextureSettings,
-                      exposure: float, renderer: Renderer) -> None:
+def paint_mouth_cells(
+    image: NDArray[np.uint8],
+    maps: AtlasMaps,
+    model: LinearHeadModel,
+    settings: TextureSettings,
+    exposure: float,
+    renderer: Renderer,
+) -> None:
     """Repaint the gums/tongue and teeth cells of ``image`` in place from the rest-pose geometry.
 
     :func:`~headcast.texture.materials.paint_mouth`: gums vs tongue, darker towards the back; a no-op for a model
@@ -364,8 +425,20 @@ def photo_teeth(
     teeth_settings = TeethPhotoSettings()
     trust = teeth_trust(photo.pixels, points, teeth_settings, mouth_class)
     t0, t1, _, _ = maps.cell_boxes["teeth"][0]
-    return project_teeth(photo.pixels, trust, camera, vertices_cam, normals_cam, opaque, model, maps.uv, t1 - t0,
-                         settings.grazing_cos, teeth_settings, renderer)
+    return project_teeth(
+        photo.pixels,
+        trust,
+        camera,
+        vertices_cam,
+        normals_cam,
+        opaque,
+        model,
+        maps.uv,
+        t1 - t0,
+        settings.grazing_cos,
+        teeth_settings,
+        renderer,
+    )
 
 
 def _to_uint8(rgb: NDArray[np.floating]) -> NDArray[np.uint8]:

@@ -15,7 +15,7 @@ from enum import IntEnum
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
+from scipy.spatial import ConvexHull, cKDTree
 
 from headcast.headmodel.base import AtlasCell, LinearHeadModel, MaterialRole
 from headcast.render.context import Renderer, default_renderer
@@ -93,6 +93,12 @@ class AtlasMaps:
             the right of the pupil (seen from the front), where a highlight is painted.
         cell_boxes: ``{role: ((row0, row1, col0, col1), ...)}`` pixel boxes of the cells of each material role
             of the model, in the model's material order for that role.
+        nose_zone: ``(F, F)`` float32 in [0, 1]: the nose below its root (flanks, wings, nostrils, columella),
+            fading to 0 over 4 mm round it. The photo sees the flanks and the nostrils at a grazing angle or not
+            at all (the nostrils' inside, the groove behind the wings), yet it is their only source: there the
+            photo weight is the photo's trust alone, not the view angle or self-occlusion (a skin fill instead
+            puts a pale nose without nostrils on the face; the nose region alone carried the largest share of
+            the same-view identity distance).
     """
 
     size: int
@@ -116,6 +122,7 @@ class AtlasMaps:
     grain: NDArray[np.float32]
     catchlight_uv: dict[MaterialRole, NDArray[np.float32]]
     cell_boxes: dict[MaterialRole, tuple[tuple[int, int, int, int], ...]]
+    nose_zone: NDArray[np.float32]
 
     def cell_box(self, role: MaterialRole) -> tuple[slice, slice]:
         """``(rows, cols)`` slices of the one cell of ``role``."""
@@ -168,6 +175,8 @@ def build_atlas_maps(model: LinearHeadModel, size: int, renderer: Renderer) -> A
     step = 4  # the zones are smooth: compute them on every 4th texel and resize
     zones = _face_zones(model, pos[::step, ::step], nrm[::step, ::step], mask[::step, ::step])
     skin_small, risk_small, zone_small, plain_small, beard_small = zones
+    nose_small = np.where(mask[::step, ::step], _nose_zone(model, pos[::step, ::step].astype(np.float64)), 0.0)
+    nose_small = nose_small.astype(np.float32)
     skin_sample = mask & (cv2.resize(skin_small.astype(np.uint8), (fsize, fsize), interpolation=cv2.INTER_NEAREST) > 0)
     hair_risk = np.where(mask, cv2.resize(risk_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), 0.0)
     photo_zone = np.where(mask, cv2.resize(zone_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), 0.0)
@@ -198,6 +207,9 @@ def build_atlas_maps(model: LinearHeadModel, size: int, renderer: Renderer) -> A
         cell_boxes={
             role: tuple(cell_pixels(c, size) for c in model.atlas_cells(role)) for role in model.material_roles
         },
+        nose_zone=np.where(mask, cv2.resize(nose_small, (fsize, fsize), interpolation=cv2.INTER_LINEAR), 0.0).astype(
+            np.float32
+        ),
     )
 
 
@@ -332,6 +344,31 @@ def _face_zones(
     return skin, risk.astype(f32), zone.astype(f32), plain.astype(f32), beard.astype(f32)
 
 
+def _nose_zone(
+    model: LinearHeadModel,
+    points: NDArray[np.float64],
+    margin: float = 0.006,
+    fade: float = 0.004,
+) -> NDArray[np.float64]:
+    """``(...)`` in [0, 1] for template positions ``(..., 3)``: how much each is on the nose.
+
+    1 inside the outline through iBUG 27, 31–35 seen from the front (the nose below its root), grown by
+    ``margin`` metres, fading to 0 over ``fade``; 0 more than 15 mm behind the nostrils' base (nothing of the
+    back of the head).
+    """
+    lm = model.template[model.landmarks68].astype(np.float64)
+    outline = lm[[27, 31, 32, 33, 34, 35], :2]
+    hull = outline[ConvexHull(outline).vertices]  # counter-clockwise
+    xy = points[..., :2]
+    inside = np.ones(xy.shape[:-1], bool)
+    for a, b in zip(hull, np.roll(hull, -1, axis=0), strict=True):
+        inside &= ((b[0] - a[0]) * (xy[..., 1] - a[1]) - (b[1] - a[1]) * (xy[..., 0] - a[0])) >= 0.0
+    d = np.where(inside, 0.0, _dist_to_points(xy, _densify(hull, step=0.001)))
+    near = np.clip((margin + fade - d) / fade, 0.0, 1.0)
+    in_front = np.clip((points[..., 2] - (lm[[31, 35], 2].mean() - 0.015)) / 0.004, 0.0, 1.0)
+    return near * in_front
+
+
 def _densify(points: NDArray[np.float64], step: float = 0.002, closed: bool = True) -> NDArray[np.float64]:
     """Points every ``step`` metres along the polyline through ``points`` (closed when ``closed``)."""
     pts = np.asarray(points)
@@ -345,9 +382,9 @@ def _densify(points: NDArray[np.float64], step: float = 0.002, closed: bool = Tr
 
 
 def _dist_to_points(xy: NDArray[np.float64], points: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``(H, W)`` distance in the x-y plane from each texel position to the nearest of ``points``."""
+    """``(...)`` distance in the x-y plane from each position ``(..., 2)`` to the nearest of ``points``."""
     d, _ = cKDTree(points[:, :2]).query(xy.reshape(-1, 2))
-    return np.asarray(d).reshape(xy.shape[:2])
+    return np.asarray(d).reshape(xy.shape[:-1])
 
 
 def _gutter(

@@ -62,10 +62,10 @@ in vec3 v_pos;
 in vec3 v_normal;
 in vec2 v_shift;              // photo pixels: where this point's feature is in the photo, from its projection
 layout(location = 0) out vec4 f_out;
-layout(location = 1) out vec4 f_normal;  // written only where the framebuffer has a second attachment
+layout(location = 1) out vec4 f_normal;  // normal, and the photo's trust where the texel projects
 void main() {
     vec3 n = normalize(v_normal);
-    f_normal = vec4(n, 1.0);
+    f_normal = vec4(n, 0.0);
     float depth = -v_pos.z;
     if (depth <= 1e-4) { f_out = vec4(0.0); return; }
     vec2 px = vec2(intrinsics.z + intrinsics.x * v_pos.x / depth, intrinsics.w - intrinsics.y * v_pos.y / depth);
@@ -80,6 +80,7 @@ void main() {
     float visible = (nearest > 0.0 && depth <= nearest + depth_tolerance) ? 1.0 : 0.0;
     float facing = dot(n, normalize(-v_pos));
     float angle_w = smoothstep(grazing_cos.x, grazing_cos.y, facing);
+    f_normal = vec4(n, c.a);
     f_out = vec4(c.rgb, c.a * visible * angle_w);
 }
 """
@@ -94,11 +95,14 @@ class Projection:
         weight: ``(F, F)`` float32 in [0, 1]: visibility × view-angle × trust (0 outside the chart).
         normal: ``(F, F, 3)`` float32 unit normals of the fitted mesh in the camera frame (half-float precision,
             ~1e-3), zeros outside the chart; None unless :func:`project_photo` was asked for them.
+        trust: ``(F, F)`` float32 in [0, 1]: the photo's trust where the texel projects, whether the camera sees
+            the texel or not (the weight without visibility and view angle); None where not computed.
     """
 
     color: NDArray[np.float32]
     weight: NDArray[np.float32]
     normal: NDArray[np.float32] | None = None
+    trust: NDArray[np.float32] | None = None
 
 
 def face_trust_mask(
@@ -202,9 +206,8 @@ def project_photo(
     set_uniform(prog, "grazing_cos", (float(grazing_cos[0]), float(grazing_cos[1])))
     photo_tex.use(0)
     depth_tex.use(1)
-    attachments: tuple[tuple[int, str], ...] = ((4, "f1"), (4, "f2")) if with_normals else ((4, "f1"),)
-    key = "bake_face_normals" if with_normals else "bake_face"  # one buffer per layout, no re-allocation
-    fbo = renderer.framebuffer(key, (cell_size, cell_size), attachments, depth=False)
+    attachments: tuple[tuple[int, str], ...] = ((4, "f1"), (4, "f2"))
+    fbo = renderer.framebuffer("bake_face_normals", (cell_size, cell_size), attachments, depth=False)
     fbo.use()
     fbo.clear(0.0, 0.0, 0.0, 0.0)
     ctx.disable(moderngl.DEPTH_TEST)
@@ -214,14 +217,14 @@ def project_photo(
     vao.render(moderngl.TRIANGLES)
     raw = np.frombuffer(fbo.read(components=4, dtype="f1"), dtype=np.uint8)
     out = raw.reshape(cell_size, cell_size, 4)[::-1].astype(np.float32) / 255.0
-    normal = None
-    if with_normals:
-        half = np.frombuffer(fbo.read(components=4, attachment=1, dtype="f2"), dtype=np.float16)
-        normal = np.ascontiguousarray(half.reshape(cell_size, cell_size, 4)[::-1, :, :3], dtype=np.float32)
+    half = np.frombuffer(fbo.read(components=4, attachment=1, dtype="f2"), dtype=np.float16)
+    second = half.reshape(cell_size, cell_size, 4)[::-1]
+    normal = np.ascontiguousarray(second[..., :3], dtype=np.float32) if with_normals else None
+    trust_out = np.ascontiguousarray(second[..., 3], dtype=np.float32)
     vao.release()
     vbo.release()
     photo_tex.release()
-    return Projection(np.ascontiguousarray(out[..., :3]), np.ascontiguousarray(out[..., 3]), normal)
+    return Projection(np.ascontiguousarray(out[..., :3]), np.ascontiguousarray(out[..., 3]), normal, trust_out)
 
 
 def _depth_pass(

@@ -30,6 +30,13 @@ class TextureSettings:
         atlas_size: side of the square atlas in texels (a multiple of 16; 2048 gives the face 1024²).
         grazing_cos: ``(lo, hi)``: the photo's weight ramps from 0 to 1 as cos(angle between the surface normal
             and the direction to the camera) goes from ``lo`` to ``hi`` (smoothstep), fading out grazing views.
+        nose_from_photo: on the nose (``AtlasMaps.nose_zone``) use the photo wherever its trust allows, whatever
+            the view angle and self-occlusion: the photo sees the flanks and nostrils at a grazing angle or not
+            at all, and a skin fill there puts a pale nose without nostrils on the face (the nose region carried
+            the largest share of the same-view identity distance).
+        nose_turn_deg: ``(full, none)``: ``nose_from_photo`` applies fully while the head is turned from the
+            camera by at most ``full`` degrees, fading out by ``none`` (turned further, the far flank's texels
+            project onto the near side of the nose).
         depth_tolerance: metres a texel may lie behind the nearest surface seen by the camera and still count
             as visible.
         oval_erosion: the detected face outline is shrunk by this fraction of the face's width before it limits
@@ -106,6 +113,8 @@ class TextureSettings:
 
     atlas_size: int = 2048
     grazing_cos: tuple[float, float] = (0.3, 0.65)
+    nose_from_photo: bool = True
+    nose_turn_deg: tuple[float, float] = (15.0, 30.0)
     depth_tolerance: float = 0.005
     oval_erosion: float = 0.035
     oval_feather: float = 0.04
@@ -156,6 +165,9 @@ class TextureSettings:
         lo, hi = self.grazing_cos
         if not 0.0 <= lo < hi <= 1.0:
             raise ValueError(f"grazing_cos must satisfy 0 <= lo < hi <= 1, got {self.grazing_cos}")
+        lo, hi = self.nose_turn_deg
+        if not 0.0 <= lo < hi <= 180.0:
+            raise ValueError(f"nose_turn_deg must satisfy 0 <= full < none <= 180, got {self.nose_turn_deg}")
         for name in ("delight_explained", "delight_facing"):
             lo, hi = getattr(self, name)
             if lo > hi:
@@ -171,8 +183,9 @@ class TextureSettings:
             )
 
 
-CALIBRATION_TEXTURE = TextureSettings(completion="push_pull", skin_detail="grain", delight=False,
-                                      iris_from_photo=False, eyes_from_photo=False)
+CALIBRATION_TEXTURE = TextureSettings(
+    completion="push_pull", skin_detail="grain", delight=False, iris_from_photo=False, eyes_from_photo=False
+)
 """The bake the packaged MediaPipe landmark calibration was made with (``scripts/make_correspondences.py``, step 7
 of ``headcast.fitting.mediapipe_embedding``: the detector run on renders of the mean head wearing fixture
 textures). The calibration's renders keep this bake, and no face parsing, so the table regenerates whatever the
