@@ -17,7 +17,7 @@ from headcast.headmodel.base import HeadParams, head_vertices
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.render.raster import RenderSettings, rasterize_uv, smooth_normals
 from headcast.render.views import render_head
-from headcast.texture.albedo import lighting_guard
+from headcast.texture.albedo import delight_face, lighting_guard
 from headcast.texture.atlas import opaque_triangle_mask
 from headcast.texture.bake import bake_texture
 from headcast.texture.lighting import ShLighting, sh_basis, srgb_to_linear
@@ -258,3 +258,46 @@ def test_params_json_lighting_relights_in_either_frame_and_reads_back(side_lit, 
     assert original is not None and restored is not None
     assert np.allclose(restored.matrix, original.matrix) and restored.shading_range == original.shading_range
     assert restored.exponents == pytest.approx(original.exponents) and restored.strength == original.strength
+
+
+def test_projection_reports_the_photos_trust_where_the_camera_does_not_see(side_lit, ict_model, renderer) -> None:
+    photo, fit, _, _ = side_lit
+    model = ict_model
+    maps = atlas_maps(model, SIZE, renderer)
+    verts = transform_points(head_vertices(model, fit.params), fit.params.pose)
+    opaque = model.triangles[opaque_triangle_mask(model)]
+    trust = np.full(photo.pixels.shape[:2], 128, np.uint8)
+    size = maps.face_box[1] - maps.face_box[0]
+    proj = project_photo(photo.pixels, trust, fit.camera, verts, smooth_normals(verts, opaque), opaque,
+                         maps.face_triangles, maps.face_uv, size, 0.005, (0.3, 0.65), renderer)  # fmt: skip
+    assert proj.trust is not None
+    chart = maps.face_mask
+    hidden = chart & (proj.weight == 0.0) & (proj.trust > 0.0)
+    assert hidden.sum() > 1000  # texels the camera does not see still report the trust where they project
+    assert np.abs(proj.trust[chart & (proj.trust > 0)] - 128 / 255).max() < 2e-3
+    assert np.all(proj.weight <= proj.trust + 1e-3)  # the weight is the trust × visibility × view angle
+
+
+def test_texels_kept_as_photographed_are_not_divided(side_lit, ict_model, renderer) -> None:
+    photo, fit, _, _ = side_lit
+    model = ict_model
+    maps = atlas_maps(model, SIZE, renderer)
+    verts = transform_points(head_vertices(model, fit.params), fit.params.pose)
+    opaque = model.triangles[opaque_triangle_mask(model)]
+    trust = np.full(photo.pixels.shape[:2], 255, np.uint8)
+    size = maps.face_box[1] - maps.face_box[0]
+    proj = project_photo(photo.pixels, trust, fit.camera, verts, smooth_normals(verts, opaque), opaque,
+                         maps.face_triangles, maps.face_uv, size, 0.005, (0.3, 0.65), renderer,
+                         with_normals=True)  # fmt: skip
+    settings = TextureSettings(atlas_size=SIZE)
+    kept = np.zeros(proj.weight.shape, np.float32)
+    kept[:, : size // 2] = 1.0  # the left half of the cell as photographed
+    full = delight_face(proj.color, proj.weight, proj.normal, maps, settings)
+    half = delight_face(proj.color, proj.weight, proj.normal, maps, settings, as_photographed=kept)
+    assert full.lighting is not None and half.strength is not None and full.strength is not None
+    left = np.zeros_like(kept, bool)
+    left[:, : size // 2] = True
+    assert half.strength[left].max() == 0.0
+    assert np.abs(half.color[left] - proj.color[left]).max() < 1e-4  # divided by the shading ** 0 (sRGB round trip)
+    assert np.array_equal(half.color[~left], full.color[~left])
+    assert np.abs(full.color[left & (proj.weight > 0)] - proj.color[left & (proj.weight > 0)]).max() > 0.05
