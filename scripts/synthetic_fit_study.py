@@ -135,15 +135,15 @@ class HeadOutcome:
 # ------------------------------------------------------------------------------------------------ settings
 
 
-def parse_overrides(text: str) -> dict[str, Any]:
-    """``"key=value,key=value"`` → FitSettings overrides, each value converted to the field's type."""
-    hints = get_type_hints(FitSettings)
+def parse_overrides(text: str, settings_type: type = FitSettings) -> dict[str, Any]:
+    """``"key=value,key=value"`` → overrides of ``settings_type``'s fields, each value converted to the field's type."""
+    hints = get_type_hints(settings_type)
     out: dict[str, Any] = {}
     for item in filter(None, (s.strip() for s in text.split(","))):
         key, _, value = item.partition("=")
         if key not in hints:
-            raise SystemExit(f"unknown FitSettings field '{key}'")
-        default = getattr(FitSettings(), key)
+            raise SystemExit(f"unknown {settings_type.__name__} field '{key}'")
+        default = getattr(settings_type(), key)
         if value.lower() == "none":
             out[key] = None
         elif isinstance(default, bool):
