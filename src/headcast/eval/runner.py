@@ -440,7 +440,8 @@ def avatar_from_bundle(pipeline: Pipeline, photo_path: Path, bundle_dir: Path) -
     fit = FitResult(params, camera, mp, ibug, nme(mp, landmarks.points[:, :2], *MP_OUTER_EYE))
     tex = load_photo(bundle_dir / "texture.png", s.photo).pixels
     # an albedo texture is relit by the renders with the lighting its bake divided out (params.json "lighting"),
-    # per texel as the bake did it, taking the face as fully seen (the bundle holds no coverage)
+    # per texel as the bake did it, taking the face as fully seen (the bundle holds no coverage; the nose's unseen
+    # texels, kept as photographed by the bake, are relit too)
     light, strength, strength_map = None, 0.0, None
     if doc.lighting is not None:
         light, strength = doc.lighting.estimate(), doc.lighting.delight_strength
