@@ -184,10 +184,15 @@ class TextureSettings:
 
 
 CALIBRATION_TEXTURE = TextureSettings(
-    completion="push_pull", skin_detail="grain", delight=False, iris_from_photo=False, eyes_from_photo=False
+    completion="push_pull",
+    skin_detail="grain",
+    delight=False,
+    iris_from_photo=False,
+    eyes_from_photo=False,
+    nose_from_photo=False,
 )
 """The bake the packaged MediaPipe landmark calibration was made with (``scripts/make_correspondences.py``, step 7
 of ``headcast.fitting.mediapipe_embedding``: the detector run on renders of the mean head wearing fixture
 textures). The calibration's renders keep this bake, and no face parsing, so the table regenerates whatever the
-default texture becomes; the detector's landmarks on a render depend on the texture it wears (the painted eyes:
-the eyes from the photo came after the table)."""
+default texture becomes; the detector's landmarks on a render depend on the texture it wears (the painted eyes and
+the skin-filled nose: the eyes and the nose from the photo came after the table)."""
