@@ -260,16 +260,22 @@ def test_params_json_lighting_relights_in_either_frame_and_reads_back(side_lit, 
     assert restored.exponents == pytest.approx(original.exponents) and restored.strength == original.strength
 
 
-def test_projection_reports_the_photos_trust_where_the_camera_does_not_see(side_lit, ict_model, renderer) -> None:
+def _side_lit_projection(side_lit, model, renderer, trust_level: int):
+    """The side-lit photo projected into the face cell of the fitted head, under a constant trust."""
     photo, fit, _, _ = side_lit
-    model = ict_model
     maps = atlas_maps(model, SIZE, renderer)
     verts = transform_points(head_vertices(model, fit.params), fit.params.pose)
     opaque = model.triangles[opaque_triangle_mask(model)]
-    trust = np.full(photo.pixels.shape[:2], 128, np.uint8)
+    trust = np.full(photo.pixels.shape[:2], trust_level, np.uint8)
     size = maps.face_box[1] - maps.face_box[0]
     proj = project_photo(photo.pixels, trust, fit.camera, verts, smooth_normals(verts, opaque), opaque,
-                         maps.face_triangles, maps.face_uv, size, 0.005, (0.3, 0.65), renderer)  # fmt: skip
+                         maps.face_triangles, maps.face_uv, size, 0.005, (0.3, 0.65), renderer,
+                         with_normals=True)  # fmt: skip
+    return maps, proj, size
+
+
+def test_projection_reports_the_photos_trust_where_the_camera_does_not_see(side_lit, ict_model, renderer) -> None:
+    maps, proj, _ = _side_lit_projection(side_lit, ict_model, renderer, 128)
     assert proj.trust is not None
     chart = maps.face_mask
     hidden = chart & (proj.weight == 0.0) & (proj.trust > 0.0)
@@ -279,16 +285,7 @@ def test_projection_reports_the_photos_trust_where_the_camera_does_not_see(side_
 
 
 def test_texels_kept_as_photographed_are_not_divided(side_lit, ict_model, renderer) -> None:
-    photo, fit, _, _ = side_lit
-    model = ict_model
-    maps = atlas_maps(model, SIZE, renderer)
-    verts = transform_points(head_vertices(model, fit.params), fit.params.pose)
-    opaque = model.triangles[opaque_triangle_mask(model)]
-    trust = np.full(photo.pixels.shape[:2], 255, np.uint8)
-    size = maps.face_box[1] - maps.face_box[0]
-    proj = project_photo(photo.pixels, trust, fit.camera, verts, smooth_normals(verts, opaque), opaque,
-                         maps.face_triangles, maps.face_uv, size, 0.005, (0.3, 0.65), renderer,
-                         with_normals=True)  # fmt: skip
+    maps, proj, size = _side_lit_projection(side_lit, ict_model, renderer, 255)
     settings = TextureSettings(atlas_size=SIZE)
     kept = np.zeros(proj.weight.shape, np.float32)
     kept[:, : size // 2] = 1.0  # the left half of the cell as photographed
