@@ -39,9 +39,9 @@ def test_refine_flag_reaches_the_refine_settings(monkeypatch, tmp_path: Path, fl
     assert ("--refine" in _eval_command(args)) == (flag is not None)
 
 
-@pytest.mark.parametrize("name", ["outline", "register"])
+@pytest.mark.parametrize("name", ["outline", "register", "nose"])
 @pytest.mark.parametrize(("flag", "expected"), [("on", True), ("off", False), (None, None)])
-def test_outline_and_register_flags_reach_their_settings(monkeypatch, tmp_path: Path, name, flag, expected) -> None:
+def test_ablation_flags_reach_their_settings(monkeypatch, tmp_path: Path, name, flag, expected) -> None:
     argv = ["eval", str(tmp_path), "--out", str(tmp_path / "out")] + ([] if flag is None else [f"--{name}", flag])
     args = build_parser().parse_args(argv)
     loaded: list[PipelineSettings] = []
@@ -52,8 +52,11 @@ def test_outline_and_register_flags_reach_their_settings(monkeypatch, tmp_path: 
     if name == "outline":
         assert loaded[0].outline.enabled is (default.outline.enabled if expected is None else expected)
         assert loaded[0].texture == default.texture
-    else:
+    elif name == "register":
         assert loaded[0].texture.register_features is (
             default.texture.register_features if expected is None else expected)
         assert loaded[0].outline == default.outline
+    else:
+        assert loaded[0].texture.nose_from_photo is (default.texture.nose_from_photo if expected is None else expected)
+        assert loaded[0].texture.register_features is default.texture.register_features
     assert (f"--{name}" in _eval_command(args)) == (flag is not None)

@@ -226,6 +226,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the pipeline's OutlineSettings.enabled)",
     )
     evaluate.add_argument(
+        "--nose", choices=("on", "off"), default=None,
+        help="texture the nose from the photo wherever the photo trusts it (flanks at a grazing angle, the "
+        "nostrils' hidden inside), or by the view-angle rule with a skin fill (default: the pipeline's "
+        "TextureSettings.nose_from_photo)",
+    )
+    evaluate.add_argument(
         "--register", choices=("on", "off"), default=None,
         help="shift the photo's features onto the fitted mesh's before baking (the detector's landmarks), or bake "
         "at the fitted mesh's projection (default: the pipeline's TextureSettings.register_features)",
@@ -382,6 +388,7 @@ def _load_pipeline(
     landmark_noise: bool | None = None,
     register: bool | None = None,
     outline: bool | None = None,
+    nose: bool | None = None,
 ) -> "Pipeline":
     from dataclasses import replace
 
@@ -395,6 +402,8 @@ def _load_pipeline(
         settings = replace(settings, texture=replace(settings.texture, register_features=register))
     if outline is not None:
         settings = replace(settings, outline=replace(settings.outline, enabled=outline))
+    if nose is not None:
+        settings = replace(settings, texture=replace(settings.texture, nose_from_photo=nose))
     if refine is not None:
         settings = replace(settings, refine=replace(settings.refine, enabled=refine))
     if landmark_noise is not None:
@@ -530,6 +539,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         landmark_noise=None if args.landmark_noise is None else args.landmark_noise == "packaged",
         register=None if args.register is None else args.register == "on",
         outline=None if args.outline is None else args.outline == "on",
+        nose=None if args.nose is None else args.nose == "on",
     )
     try:
         run = run_evaluation(
@@ -566,5 +576,6 @@ def _eval_command(args: argparse.Namespace) -> str:
     parts += ["--landmark-noise", args.landmark_noise] if args.landmark_noise is not None else []
     parts += ["--register", args.register] if args.register is not None else []
     parts += ["--outline", args.outline] if args.outline is not None else []
+    parts += ["--nose", args.nose] if args.nose is not None else []
     parts += ["--assets", str(args.assets)] if args.assets is not None else []
     return shlex.join(parts)
