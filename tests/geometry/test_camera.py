@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from headcast.geometry.camera import (
     Camera,
@@ -7,7 +8,9 @@ from headcast.geometry.camera import (
     opengl_projection,
     project,
     transform_points,
+    turn_from_camera_deg,
 )
+from headcast.geometry.rotation import euler_yxz_to_matrix
 
 
 def test_project_known_points() -> None:
@@ -46,3 +49,17 @@ def test_scaled_camera_scales_pixels() -> None:
     cam = Camera(100.0, 100.0, 50.0, 40.0, 100, 80)
     p = np.array([0.05, -0.02, -1.0])
     assert np.allclose(project(p, cam.scaled(0.5)), project(p, cam) * 0.5)
+
+
+def test_turn_from_camera_is_the_angle_between_forward_and_the_way_to_the_camera() -> None:
+    def pose(yaw_deg: float, pitch_deg: float, offset_x: float) -> np.ndarray:
+        m = np.eye(4)
+        m[:3, :3] = euler_yxz_to_matrix(np.deg2rad(yaw_deg), np.deg2rad(pitch_deg), 0.0)
+        m[:3, 3] = (offset_x, 0.0, -0.5)
+        return m
+
+    assert turn_from_camera_deg(pose(0.0, 0.0, 0.0)) == pytest.approx(0.0, abs=1e-6)
+    assert turn_from_camera_deg(pose(30.0, 0.0, 0.0)) == pytest.approx(30.0)
+    assert turn_from_camera_deg(pose(0.0, -20.0, 0.0)) == pytest.approx(20.0)
+    # a head beside the optical axis that faces straight ahead is turned from the camera by its offset's angle
+    assert turn_from_camera_deg(pose(0.0, 0.0, 0.5)) == pytest.approx(45.0)

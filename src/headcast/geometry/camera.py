@@ -71,6 +71,17 @@ def pose_matrix(rotation: NDArray[np.floating], translation: NDArray[np.floating
     return m
 
 
+def turn_from_camera_deg(pose: NDArray[np.floating]) -> float:
+    """Degrees between the head's forward axis (model ``+z``) and the direction from the head to the camera.
+
+    ``pose`` is the ``(4, 4)`` model-to-camera matrix (:attr:`HeadPose.matrix`); 0 for a head facing the camera.
+    """
+    m = np.asarray(pose, np.float64)
+    to_camera = -m[:3, 3] / max(float(np.linalg.norm(m[:3, 3])), 1e-9)
+    forward = m[:3, 2] / max(float(np.linalg.norm(m[:3, 2])), 1e-9)
+    return float(np.degrees(np.arccos(np.clip(forward @ to_camera, -1.0, 1.0))))
+
+
 def transform_points(points: NDArray[np.floating], pose: HeadPose) -> NDArray[np.float64]:
     """Model-frame ``(..., N, 3)`` points to the camera frame."""
     r = axis_angle_to_matrix(pose.rotation)

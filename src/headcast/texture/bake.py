@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from headcast.fitting.types import FitResult
-from headcast.geometry.camera import Camera, project, transform_points
+from headcast.geometry.camera import Camera, project, transform_points, turn_from_camera_deg
 from headcast.headmodel.base import LinearHeadModel, MaterialRole, head_vertices
 from headcast.landmarks.types import Landmarks, Photo
 from headcast.parsing.face import FaceClass
@@ -280,13 +280,10 @@ def complete_face(
 def frontal_factor(pose: NDArray[np.floating], turn_deg: tuple[float, float]) -> float:
     """How frontal the photo is: 1 to 0 as the head turns from ``turn_deg[0]`` to ``turn_deg[1]`` degrees.
 
-    The turn is the angle between the head's forward axis (model ``+z``) and the direction to the camera;
-    ``pose`` is the ``(4, 4)`` model-to-camera matrix.
+    The turn is :func:`~headcast.geometry.camera.turn_from_camera_deg` of ``pose``, the ``(4, 4)``
+    model-to-camera matrix.
     """
-    m = np.asarray(pose, np.float64)
-    to_camera = -m[:3, 3] / max(float(np.linalg.norm(m[:3, 3])), 1e-9)
-    forward = m[:3, 2] / max(float(np.linalg.norm(m[:3, 2])), 1e-9)
-    turn = float(np.degrees(np.arccos(np.clip(forward @ to_camera, -1.0, 1.0))))
+    turn = turn_from_camera_deg(pose)
     lo, hi = turn_deg
     return float(np.clip((hi - turn) / max(hi - lo, 1e-9), 0.0, 1.0))
 
