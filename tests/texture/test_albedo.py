@@ -161,7 +161,7 @@ def test_delight_off_takes_the_previous_path(side_lit, ict_model, renderer, monk
     monkeypatch.setattr("headcast.texture.bake.delight_face", fail)
     monkeypatch.setattr("headcast.texture.bake.project_photo", spy)
     again = bake_texture(photo, fit, ict_model, TextureSettings(atlas_size=SIZE, delight=False), renderer=renderer)
-    assert calls == [False]  # one projection pass, without the normals attachment
+    assert calls == [False]  # one projection pass, its normals not asked for
     assert np.array_equal(again.image, off.image) and again.lighting is None
 
 
