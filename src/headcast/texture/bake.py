@@ -129,7 +129,7 @@ def bake_texture(
     # the nose takes the photo wherever the photo trusts it (see complete_face) only while the head faces the
     # camera: turned away, the far flank's texels project onto the near side of the nose
     frontal = frontal_factor(params.pose.matrix, settings.nose_turn_deg) if settings.nose_from_photo else 0.0
-    nose_trust = None if proj.trust is None or frontal <= 0.0 else proj.trust * np.float32(frontal)
+    nose_trust = proj.trust * np.float32(frontal) if frontal > 0.0 else None
     color, lighting, strength, delit = proj.color, None, 0.0, None
     if settings.delight and proj.normal is not None:
         kept = None

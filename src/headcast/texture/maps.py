@@ -15,7 +15,7 @@ from enum import IntEnum
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import ConvexHull, cKDTree
+from scipy.spatial import ConvexHull, Delaunay, cKDTree
 
 from headcast.headmodel.base import AtlasCell, LinearHeadModel, MaterialRole
 from headcast.render.context import Renderer, default_renderer
@@ -358,11 +358,9 @@ def _nose_zone(
     """
     lm = model.template[model.landmarks68].astype(np.float64)
     outline = lm[[27, 31, 32, 33, 34, 35], :2]
-    hull = outline[ConvexHull(outline).vertices]  # counter-clockwise
+    hull = outline[ConvexHull(outline).vertices]
     xy = points[..., :2]
-    inside = np.ones(xy.shape[:-1], bool)
-    for a, b in zip(hull, np.roll(hull, -1, axis=0), strict=True):
-        inside &= ((b[0] - a[0]) * (xy[..., 1] - a[1]) - (b[1] - a[1]) * (xy[..., 0] - a[0])) >= 0.0
+    inside = Delaunay(hull).find_simplex(xy.reshape(-1, 2)).reshape(xy.shape[:-1]) >= 0
     d = np.where(inside, 0.0, _dist_to_points(xy, _densify(hull, step=0.001)))
     near = np.clip((margin + fade - d) / fade, 0.0, 1.0)
     in_front = np.clip((points[..., 2] - (lm[[31, 35], 2].mean() - 0.015)) / 0.004, 0.0, 1.0)

@@ -93,16 +93,16 @@ class Projection:
     Attributes:
         color: ``(F, F, 3)`` float32 sRGB in [0, 1], row 0 = top of the cell.
         weight: ``(F, F)`` float32 in [0, 1]: visibility × view-angle × trust (0 outside the chart).
+        trust: ``(F, F)`` float32 in [0, 1]: the photo's trust where the texel projects, whether the camera sees
+            the texel or not (the weight without visibility and view angle; half-float precision).
         normal: ``(F, F, 3)`` float32 unit normals of the fitted mesh in the camera frame (half-float precision,
             ~1e-3), zeros outside the chart; None unless :func:`project_photo` was asked for them.
-        trust: ``(F, F)`` float32 in [0, 1]: the photo's trust where the texel projects, whether the camera sees
-            the texel or not (the weight without visibility and view angle); None where not computed.
     """
 
     color: NDArray[np.float32]
     weight: NDArray[np.float32]
+    trust: NDArray[np.float32]
     normal: NDArray[np.float32] | None = None
-    trust: NDArray[np.float32] | None = None
 
 
 def face_trust_mask(
@@ -207,7 +207,7 @@ def project_photo(
     photo_tex.use(0)
     depth_tex.use(1)
     attachments: tuple[tuple[int, str], ...] = ((4, "f1"), (4, "f2"))
-    fbo = renderer.framebuffer("bake_face_normals", (cell_size, cell_size), attachments, depth=False)
+    fbo = renderer.framebuffer("bake_face", (cell_size, cell_size), attachments, depth=False)
     fbo.use()
     fbo.clear(0.0, 0.0, 0.0, 0.0)
     ctx.disable(moderngl.DEPTH_TEST)
@@ -224,7 +224,7 @@ def project_photo(
     vao.release()
     vbo.release()
     photo_tex.release()
-    return Projection(np.ascontiguousarray(out[..., :3]), np.ascontiguousarray(out[..., 3]), normal, trust_out)
+    return Projection(np.ascontiguousarray(out[..., :3]), np.ascontiguousarray(out[..., 3]), trust_out, normal)
 
 
 def _depth_pass(
