@@ -15,6 +15,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from headcast.cli.overrides import parse_overrides
 from headcast.emotion import load_packaged_model
 from headcast.emotion.apply import emotion_state
 from headcast.emotion.detect import estimate_emotion
@@ -29,6 +30,7 @@ from headcast.eval.emotion import (
     summarise_transfer,
 )
 from headcast.eval.runner import flat_skin_texture
+from headcast.fitting.settings import FitSettings
 from headcast.landmarks.image_io import load_photo
 from headcast.pipeline import Pipeline, PipelineSettings
 from headcast.texture.settings import TextureSettings
@@ -78,12 +80,8 @@ def main() -> None:
         role = {"all": "all", "depth": "depth"}.get(args.landmark_noise, "identity")
         settings = replace(settings, fit=replace(settings.fit, landmark_noise="packaged", noise_role=role))
     if args.fit:
-        from synthetic_fit_study import parse_overrides  # a sibling script: scripts/ is on sys.path
-
-        settings = replace(settings, fit=replace(settings.fit, **parse_overrides(args.fit)))
+        settings = replace(settings, fit=replace(settings.fit, **parse_overrides(args.fit, FitSettings)))
     if args.texture:
-        from synthetic_fit_study import parse_overrides
-
         texture = parse_overrides(args.texture, TextureSettings)
         settings = replace(settings, texture=replace(settings.texture, **texture))
     if args.register is not None:

@@ -73,12 +73,13 @@ import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from headcast.assets import AssetSettings
+from headcast.cli.overrides import parse_overrides as cli_overrides
 from headcast.errors import HeadcastError
 from headcast.eval.now import face_geometry_error
 from headcast.eval.synthetic import SampledHead, SyntheticSettings, run_synthetic, sample_head
@@ -146,27 +147,11 @@ class HeadOutcome:
 
 
 def parse_overrides(text: str, settings_type: type = FitSettings) -> dict[str, Any]:
-    """``"key=value,key=value"`` → overrides of ``settings_type``'s fields, each value converted to the field's type."""
-    hints = get_type_hints(settings_type)
-    out: dict[str, Any] = {}
-    for item in filter(None, (s.strip() for s in text.split(","))):
-        key, _, value = item.partition("=")
-        if key not in hints:
-            raise SystemExit(f"unknown {settings_type.__name__} field '{key}'")
-        default = getattr(settings_type(), key)
-        if value.lower() == "none":
-            out[key] = None
-        elif isinstance(default, bool):
-            out[key] = value.lower() in ("1", "true", "yes")
-        elif isinstance(default, int):
-            out[key] = int(value)
-        elif isinstance(default, float):
-            out[key] = float(value)
-        elif isinstance(default, tuple):
-            out[key] = tuple(v for v in value.split("+") if v)
-        else:
-            out[key] = value
-    return out
+    """:func:`headcast.cli.overrides.parse_overrides`, a bad item ending the script with its message."""
+    try:
+        return cli_overrides(text, settings_type)
+    except ValueError as err:
+        raise SystemExit(str(err)) from None
 
 
 def parse_variant(text: str) -> tuple[str, dict[str, Any]]:

@@ -18,7 +18,7 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -237,6 +237,15 @@ def build_parser() -> argparse.ArgumentParser:
         "at the fitted mesh's projection (default: the pipeline's TextureSettings.register_features)",
     )
     evaluate.add_argument(
+        "--fit", default="", metavar="KEY=VALUE,...", type=_overrides_of("fit"),
+        help="ablation: override FitSettings fields, e.g. landmark_noise=packaged,noise_role=all (applied after the "
+        "flags above)",
+    )
+    evaluate.add_argument(
+        "--texture", default="", metavar="KEY=VALUE,...", type=_overrides_of("texture"),
+        help="ablation: override TextureSettings fields, e.g. nose_turn_deg=10+20 (tuples joined by +)",
+    )
+    evaluate.add_argument(
         "--assets", type=Path, default=None, metavar="DIR", help="model-file folder (else HEADCAST_ASSETS, ...)"
     )
     evaluate.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
@@ -381,6 +390,23 @@ def _options(args: argparse.Namespace) -> "Options":
     return options
 
 
+def _overrides_of(stage: str) -> Callable[[str], str]:
+    """An argparse ``type`` that checks ``KEY=VALUE,...`` against the stage's settings (``fit`` or ``texture``)."""
+
+    def check(text: str) -> str:
+        from headcast.cli.overrides import parse_overrides
+        from headcast.fitting.settings import FitSettings
+        from headcast.texture.settings import TextureSettings
+
+        try:
+            parse_overrides(text, FitSettings if stage == "fit" else TextureSettings)
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+        return text
+
+    return check
+
+
 def _load_pipeline(
     assets: Path | None, head_model: "HeadModelName" = "ict", flame_model: Path | None = None,
     delight: bool | None = None,
@@ -389,9 +415,12 @@ def _load_pipeline(
     register: bool | None = None,
     outline: bool | None = None,
     nose: bool | None = None,
+    fit_overrides: str = "",
+    texture_overrides: str = "",
 ) -> "Pipeline":
     from dataclasses import replace
 
+    from headcast.cli.overrides import apply_overrides
     from headcast.pipeline import HeadModelSettings, Pipeline, PipelineSettings
 
     head = HeadModelSettings(name=head_model, flame_model=flame_model)
@@ -408,6 +437,10 @@ def _load_pipeline(
         settings = replace(settings, refine=replace(settings.refine, enabled=refine))
     if landmark_noise is not None:
         settings = replace(settings, fit=replace(settings.fit, landmark_noise="packaged" if landmark_noise else None))
+    if fit_overrides:
+        settings = replace(settings, fit=apply_overrides(settings.fit, fit_overrides))
+    if texture_overrides:
+        settings = replace(settings, texture=apply_overrides(settings.texture, texture_overrides))
     return Pipeline.load(settings)
 
 
@@ -540,6 +573,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         register=None if args.register is None else args.register == "on",
         outline=None if args.outline is None else args.outline == "on",
         nose=None if args.nose is None else args.nose == "on",
+        fit_overrides=args.fit,
+        texture_overrides=args.texture,
     )
     try:
         run = run_evaluation(
@@ -577,5 +612,7 @@ def _eval_command(args: argparse.Namespace) -> str:
     parts += ["--register", args.register] if args.register is not None else []
     parts += ["--outline", args.outline] if args.outline is not None else []
     parts += ["--nose", args.nose] if args.nose is not None else []
+    parts += ["--fit", args.fit] if args.fit else []
+    parts += ["--texture", args.texture] if args.texture else []
     parts += ["--assets", str(args.assets)] if args.assets is not None else []
     return shlex.join(parts)
