@@ -15,7 +15,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from headcast.cli.overrides import parse_overrides
+from headcast.cli.overrides import apply_overrides
 from headcast.emotion import load_packaged_model
 from headcast.emotion.apply import emotion_state
 from headcast.emotion.detect import estimate_emotion
@@ -30,10 +30,8 @@ from headcast.eval.emotion import (
     summarise_transfer,
 )
 from headcast.eval.runner import flat_skin_texture
-from headcast.fitting.settings import FitSettings
 from headcast.landmarks.image_io import load_photo
 from headcast.pipeline import Pipeline, PipelineSettings
-from headcast.texture.settings import TextureSettings
 
 TUNING = ("london_003_neutral", "london_012_neutral", "london_062_neutral", "london_107_neutral",
           "azure_Family2-Lady1", "azure_Family3-Man1", "ibmmax_Bryan", "webmorph_lisa1")
@@ -79,11 +77,8 @@ def main() -> None:
     if args.landmark_noise != "off":
         role = {"all": "all", "depth": "depth"}.get(args.landmark_noise, "identity")
         settings = replace(settings, fit=replace(settings.fit, landmark_noise="packaged", noise_role=role))
-    if args.fit:
-        settings = replace(settings, fit=replace(settings.fit, **parse_overrides(args.fit, FitSettings)))
-    if args.texture:
-        texture = parse_overrides(args.texture, TextureSettings)
-        settings = replace(settings, texture=replace(settings.texture, **texture))
+    settings = replace(settings, fit=apply_overrides(settings.fit, args.fit),
+                       texture=apply_overrides(settings.texture, args.texture))
     if args.register is not None:
         settings = replace(settings, texture=replace(settings.texture, register_features=args.register == "on"))
     pipeline = Pipeline.load(settings)
