@@ -47,16 +47,19 @@ class ColourSettings:
             points, metres.
         long_side: longer side of the camera copy used for the visibility test, pixels.
         face_px: the colour field is computed on a copy of the photo scaled so that the face height is at most this
-            many pixels (it is blurred over ``blur`` face heights anyway).
+            many pixels. The defaults keep strand-level detail (σ about half a pixel at 320 px, a core eroded by
+            about 3 pixels): a wider blur or a smaller copy washes out the streaks and highlights that make the
+            same-view hair read as the photo's (docs/results/eval/README.md, "strand colours at the photo's
+            resolution").
         tolerance: a point counts as in front of the head up to this far behind its surface, metres.
     """
 
-    blur: float = 0.012
-    core: float = 0.02
+    blur: float = 0.0015
+    core: float = 0.01
     light_keep: float = 0.7
     reach: float = 0.03
     long_side: int = 320
-    face_px: float = 160.0
+    face_px: float = 320.0
     tolerance: float = 0.004
 
 
