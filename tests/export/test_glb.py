@@ -16,7 +16,7 @@ from headcast.avatar import Avatar
 from headcast.export.glb import write_glb
 from headcast.export.mesh import material_mask, split_uv_seams
 from headcast.export.settings import ExportSettings
-from headcast.headmodel.base import LinearHeadModel, blend_vertices
+from headcast.headmodel.base import ARKIT_EXPRESSIONS, LinearHeadModel, blend_vertices
 from headcast.texture.types import UVTexture
 
 # float32 storage of positions/deltas (≈1e-8 m at 10 cm) plus the dropped 0.1 µm delta of the tiny model.
@@ -137,8 +137,8 @@ def test_ict_glb_is_complete_and_small(ict_glb: tuple[Path, Avatar]) -> None:
     model = avatar.model
     gltf = _load(path)
     mesh = gltf.meshes[0]
-    assert mesh.extras["targetNames"] == list(model.expression_names)
-    assert mesh.weights == [0.0] * 57
+    assert mesh.extras["targetNames"][:52] == list(ARKIT_EXPRESSIONS)  # the rest: tests/export/test_morphs.py
+    assert mesh.weights == [0.0] * len(mesh.extras["targetNames"])
     keep = ~material_mask(model, ("overlay",))
     lashes = keep & material_mask(model, ("lashes",))
     counts = [gltf.accessors[p.attributes.POSITION].count for p in mesh.primitives]
@@ -148,7 +148,8 @@ def test_ict_glb_is_complete_and_small(ict_glb: tuple[Path, Avatar]) -> None:
     used = model.template[np.unique(model.triangles[keep])]
     assert len(np.unique(exported, axis=0)) == len(np.unique(used, axis=0))
     assert np.isin(exported.view([("", exported.dtype)] * 3), used.view([("", used.dtype)] * 3)).all()
-    assert path.stat().st_size < 12_000_000
+    # 71 targets with normals, 15 of them visemes (~5 MB); compression is the `web` preset's job (issue [9])
+    assert path.stat().st_size < 16_000_000
 
 
 def test_ict_glb_passes_khronos_validator(ict_glb: tuple[Path, Avatar], gltf_validator: Path) -> None:

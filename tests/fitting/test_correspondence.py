@@ -27,11 +27,13 @@ def corr() -> Correspondence:
     return load_correspondence()
 
 
-REGENERATION_TOLERANCE_MM = (0.1, 0.5)
+REGENERATION_TOLERANCE_MM = (0.1, 2.0)
 """How far a fresh run's landmark points may lie from the packaged table's on the mean head (95th percentile,
 maximum). The table comes from MediaPipe's detections on renders, so it is byte-identical only for the locked
-versions (mediapipe, OpenCV, numpy); a deliberate lock upgrade (scripts/update-lock.sh) moved points by at most
-0.21 mm (mediapipe 1.2.2 → 1.2.3, OpenCV 4 → 5), far below the fit's residual of a few millimetres."""
+versions (mediapipe, OpenCV, numpy) on the same CPU; a deliberate lock upgrade (scripts/update-lock.sh) moved points
+by at most 0.21 mm (mediapipe 1.2.2 → 1.2.3, OpenCV 4 → 5), and a later session's machine of the CI's kind (same
+locks) moved 2 of 478 points by 1.50 and 0.36 mm (95th percentile 0.0): still far below the fit's
+residual of a few millimetres."""
 
 
 def _points_mm(corr: Correspondence, model: LinearHeadModel) -> np.ndarray:

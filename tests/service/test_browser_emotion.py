@@ -98,6 +98,44 @@ def test_rig_matches_apply_emotion(ict_model, tmp_path):
     assert np.degrees(np.arccos((np.trace(sad[:3, :3]) - 1) / 2)) > 5
 
 
+def test_rig_sets_arkit_targets_through_target_sources(ict_model, tmp_path):
+    """A GLB with ARKit-named targets (merged browInnerUp/cheekPuff, visemes): the page sets each target to
+    ``S @ w`` where ``w`` is apply_emotion's expression in the model's own shapes and ``S`` the GLB's
+    ``targetSources``; targets no shape sets (tongueOut, visemes) keep the GLB's weights ("keep") or 0."""
+    from headcast.export.glb import glb_morphs
+    from headcast.export.morphs import target_sources
+    from headcast.export.settings import ExportSettings
+
+    morphs = glb_morphs(ict_model, ExportSettings())
+    sources = target_sources(ict_model, morphs)
+    assert "browInnerUp" in sources and len(sources["browInnerUp"]) == 2  # a merged target is exercised
+    model = load_packaged_model()
+    rng = np.random.default_rng(5)
+    names = list(ict_model.expression_names)
+    keep, replace = EmotionSettings(), EmotionSettings(keep_resting=False)
+    cases, rows = [], []
+    for _ in range(6):
+        params = HeadParams(rng.normal(size=20), rng.uniform(0, 0.6, len(names)),
+                            HeadPose(np.zeros(3), np.array([0, 0, -0.6])))
+        s, b = _intensities(rng), _intensities(rng)
+        resting = resting_expression(model, params.expression, b, ict_model, params.identity)
+        base = rng.uniform(0, 1, len(morphs.names))
+        rows.append((params, s, b, base))
+        for mode in ("keep", "replace"):
+            cases.append({"intensities": s.as_array().tolist(), "baseEmotion": b.as_array().tolist(),
+                          "baseWeights": base.tolist(), "resting": dict(zip(names, resting.tolist(), strict=True)),
+                          "detectedEmotion": b.as_array().tolist(), "identity": params.identity.tolist(),
+                          "pivot": [0, -0.07, 0.03], "mode": mode})
+    js = _run_js(tmp_path, {"targetNames": list(morphs.names), "targetSources": sources, "rig": cases})["rig"]
+    unset = ~morphs.show.any(axis=1)
+    assert unset[list(morphs.names).index("tongueOut")] and unset[list(morphs.names).index("viseme_aa")]
+    for i, (params, s, b, base) in enumerate(rows):
+        for got, settings in ((js[2 * i], keep), (js[2 * i + 1], replace)):
+            want = morphs.show @ apply_emotion(params, s, model, ict_model, base=b, settings=settings).expression
+            want[unset] = np.clip(base[unset], 0, 1) if settings.keep_resting else 0
+            np.testing.assert_allclose(got["weights"], want, atol=1e-9, rtol=0)
+
+
 def test_rig_matches_an_avatar_showing_a_set_emotion(ict_model, tmp_path):
     """A GLB made with an emotion option: it shows ``shown`` while its resting face is relative to the detected
     emotion; the sliders must give avatar_with_emotion's expression (resting faded relative to the detected

@@ -101,68 +101,88 @@ export function mlpForward(model, intensities, identity = null, out = new Float6
   return out;
 }
 
-/** Index of each expression output in a mesh's target list (-1: the mesh has no such target). */
-export function targetMap(model, targetNames) {
-  const where = new Map(targetNames.map((n, i) => [n, i]));
-  return Int32Array.from(model.block.expression.labels, (name) => where.get(name) ?? -1);
+/**
+ * How network expression outputs set a mesh's targets: entries (source j → target t, gain), u_t = Σ gain · out_j.
+ * `targetSources`: the GLB's mesh.extras.targetSources ({target: {model shape: gain}}, headcast.export.morphs);
+ * without it (GLBs before ARKit naming) an output sets the target of the same name with gain 1.
+ */
+export function targetMap(model, targetNames, targetSources = null) {
+  const labels = new Map(model.block.expression.labels.map((n, j) => [n, j]));
+  const source = [], target = [], gain = [];
+  targetNames.forEach((name, t) => {
+    const from = targetSources ? targetSources[name] ?? {} : { [name]: 1 };
+    for (const [shape, g] of Object.entries(from)) {
+      const j = labels.get(shape);
+      if (j === undefined) continue;
+      source.push(j); target.push(t); gain.push(g);
+    }
+  });
+  return { source: Int32Array.from(source), target: Int32Array.from(target), gain: Float64Array.from(gain) };
 }
 
-/** Face region of a target by its ARKit-style name (apply.face_region): 0 brows, 1 eyes, 2 lower face, -1 gaze. */
+/** Face region of a model shape by its ARKit-style name (apply.face_region): 0 brows, 1 eyes, 2 lower face, -1 gaze. */
 export function faceRegion(name) {
-  if (name.startsWith("eyeLook") || name.includes("Pupil")) return -1;
+  if (name.startsWith("eyeLook") || /pupil/i.test(name)) return -1;
   if (name.startsWith("brow")) return 0;
   if (name.startsWith("eye")) return 1;
   return 2;
 }
 
-/** Largest network weight per face region (3 numbers, ≥ 0) of network outputs `out`. */
-export function regionActivity(model, out, map, regions, act = new Float64Array(3)) {
+/** Largest network weight per face region (3 numbers, ≥ 0) of network outputs `out`; `regions`: per output shape. */
+export function regionActivity(model, out, regions, act = new Float64Array(3)) {
   act.fill(0);
   const { start } = model.block.expression;
-  for (let j = 0; j < map.length; j++) {
-    const t = map[j];
-    if (t >= 0 && regions[t] >= 0) act[regions[t]] = Math.max(act[regions[t]], out[start + j]);
-  }
+  for (let j = 0; j < regions.length; j++) if (regions[j] >= 0) act[regions[j]] = Math.max(act[regions[j]], out[start + j]);
   return act;
 }
 
 /**
- * Morph weights in `targetNames` order (see `targetMap`) from network outputs `out`.
- * mode "keep": clip(resting·f + network, 0, 1) (apply_emotion); "replace": the network's weights alone.
- * `resting`: the resting face in `targetNames` order (unclipped); `regions`: faceRegion of each target;
- * `act`, `baseAct`: regionActivity of the emotion shown and of the one the resting face is relative to.
+ * Morph weights in `targetNames` order from network outputs `out`, worked out per model shape as apply_emotion does
+ * and then set on the targets through `map` (see `targetMap`).
+ * mode "keep": clip(resting·f + network, 0, 1) per shape; "replace": the network's weights alone.
+ * `resting`: the resting face per model shape (unclipped); `regions`: faceRegion of each shape; `act`, `baseAct`:
+ * regionActivity of the emotion shown and of the one the resting face is relative to. Targets no shape sets keep
+ * `baseWeights` ("keep") or 0 ("replace").
  */
-export function expressionWeights(model, out, map, resting, mode = "keep", weights = new Float64Array(resting.length),
-  regions = null, act = null, baseAct = null) {
+export function expressionWeights(model, out, map, resting, baseWeights, mode = "keep",
+  weights = new Float64Array(baseWeights.length), regions = null, act = null, baseAct = null,
+  shapes = new Float64Array(resting.length)) {
   const keep = mode !== "replace";
-  for (let t = 0; t < weights.length; t++) {
-    let rest = resting[t];
-    if (regions && regions[t] >= 0) {
-      rest *= 1 - Math.min(1, RESTING_FADE_GAIN * Math.abs(act[regions[t]] - baseAct[regions[t]]));
-    }
-    weights[t] = keep ? rest : 0; // the network's own targets are added below
-  }
   const { start } = model.block.expression;
-  for (let j = 0; j < map.length; j++) {
-    const t = map[j];
-    if (t >= 0) weights[t] += out[start + j];
+  for (let j = 0; j < shapes.length; j++) {
+    let rest = resting[j];
+    if (regions && regions[j] >= 0) {
+      rest *= 1 - Math.min(1, RESTING_FADE_GAIN * Math.abs(act[regions[j]] - baseAct[regions[j]]));
+    }
+    shapes[j] = keep ? Math.min(1, Math.max(0, rest + out[start + j])) : out[start + j];
   }
-  if (keep) for (let t = 0; t < weights.length; t++) weights[t] = Math.min(1, Math.max(0, weights[t]));
+  for (let t = 0; t < weights.length; t++) weights[t] = keep ? Math.min(1, Math.max(0, baseWeights[t])) : 0;
+  for (let k = 0; k < map.target.length; k++) weights[map.target[k]] = 0;
+  for (let k = 0; k < map.target.length; k++) weights[map.target[k]] += map.gain[k] * shapes[map.source[k]];
   return weights;
 }
 
 /**
- * The resting face in `targetNames` order: params.json's `emotion.resting_expression` ({name: weight}) when given,
- * else (older bundles) the GLB's weights minus the network's expression for the emotion they show.
+ * The resting face per model shape: params.json's `emotion.resting_expression` ({model shape: weight}) when given;
+ * else (older bundles) the GLB's weights, shared out over each target's shapes, minus the network's expression for
+ * the emotion they show.
  */
-export function restingWeights(model, map, baseWeights, baseOut, restingByName = null, targetNames = []) {
-  const resting = Float64Array.from(baseWeights);
+export function restingWeights(model, map, baseWeights, baseOut, restingByName = null) {
+  const { labels, start } = model.block.expression;
+  const resting = new Float64Array(labels.length);
   if (restingByName) {
-    targetNames.forEach((name, t) => { if (name in restingByName) resting[t] = restingByName[name]; });
+    labels.forEach((name, j) => { resting[j] = restingByName[name] ?? 0; });
     return resting;
   }
-  const { start } = model.block.expression;
-  for (let j = 0; j < map.length; j++) if (map[j] >= 0) resting[map[j]] -= baseOut[start + j];
+  const total = new Float64Array(baseWeights.length);
+  for (let k = 0; k < map.target.length; k++) total[map.target[k]] += map.gain[k];
+  const done = new Uint8Array(labels.length);
+  for (let k = 0; k < map.target.length; k++) {
+    const j = map.source[k], t = map.target[k];
+    if (done[j] || total[t] <= 0) continue;
+    resting[j] = baseWeights[t] / total[t] - baseOut[start + j];
+    done[j] = 1;
+  }
   return resting;
 }
 
@@ -263,16 +283,18 @@ export function parseEmotion(text) {
  * @param options.pivot  the neck pivot, metres (neckPivotFromPositions)
  * @param options.mode   "keep" (the person's resting face + emotion) | "replace" (the emotion alone)
  * @param options.pose   apply the pose tendency (EmotionSettings.apply_pose)
+ * @param options.targetSources  {target: {model shape: gain}} (GLB mesh.extras.targetSources); optional
  */
 export class EmotionRig {
   constructor(doc, targetNames, baseWeights, options = {}) {
     this.model = prepareModel(doc);
     this.targetNames = Array.from(targetNames);
-    this.map = targetMap(this.model, targetNames);
+    this.map = targetMap(this.model, targetNames, options.targetSources ?? null);
     this.base = Float64Array.from(baseWeights);
     this.restingByName = options.resting ?? null;
     this.detectedEmotion = options.detectedEmotion ?? null;
-    this.regions = Int8Array.from(this.targetNames, faceRegion);
+    this.regions = Int8Array.from(this.model.block.expression.labels, faceRegion);
+    this.shapes = new Float64Array(this.regions.length);
     this.act = new Float64Array(3);
     this.identity = options.identity ?? null;
     this.pivot = options.pivot ?? [0, 0, 0];
@@ -287,18 +309,18 @@ export class EmotionRig {
     this.baseEmotion = Array.from(intensities);
     const out = mlpForward(this.model, this.baseEmotion, this.identity);
     this.baseTendency = tendency(this.model, out);
-    this.resting = restingWeights(this.model, this.map, this.base, out, this.restingByName, this.targetNames);
+    this.resting = restingWeights(this.model, this.map, this.base, out, this.restingByName);
     // the resting face is relative to the detected emotion (params.json), else to the one the GLB shows
     const detected = this.restingByName && this.detectedEmotion
       ? mlpForward(this.model, this.detectedEmotion, this.identity) : out;
-    this.baseAct = regionActivity(this.model, detected, this.map, this.regions);
+    this.baseAct = regionActivity(this.model, detected, this.regions);
   }
 
   update(intensities) {
     const out = mlpForward(this.model, intensities, this.identity, this.out);
-    regionActivity(this.model, out, this.map, this.regions, this.act);
-    const weights = expressionWeights(this.model, out, this.map, this.resting, this.mode, this.weights, this.regions,
-      this.act, this.baseAct);
+    regionActivity(this.model, out, this.regions, this.act);
+    const weights = expressionWeights(this.model, out, this.map, this.resting, this.base, this.mode, this.weights,
+      this.regions, this.act, this.baseAct, this.shapes);
     const rot = this.pose ? matmul3(tendency(this.model, out), this.baseTendency, true) : axisAngleToMatrix(0, 0, 0);
     return { weights, matrix: pivotMatrix(rot, this.pivot), rotation: rot };
   }

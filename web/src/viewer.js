@@ -212,12 +212,14 @@ export class HeadViewer {
     let pivotSource = null;
     let names = null;
     let weights = null;
+    let sources = null;
     this.model.traverse((o) => {
       if (o.isMesh && o.morphTargetInfluences) {
         this.morphMeshes.push(o);
         if (!names) {
           names = Object.keys(o.morphTargetDictionary).sort((a, b) => o.morphTargetDictionary[a] - o.morphTargetDictionary[b]);
           weights = Array.from(o.morphTargetInfluences);
+          sources = o.userData?.targetSources ?? null; // mesh.extras (headcast.export.morphs.target_sources)
         }
         // The lash cards (the double-sided primitive) are drawn from an atlas region without lashes: opaque,
         // they look like black eyeliner. Hidden, as in the server's own renders (headcast.render.views).
@@ -229,6 +231,7 @@ export class HeadViewer {
     });
     this.targetNames = names ?? [];
     this.baseWeights = weights ?? [];
+    this.targetSources = sources;
     this.pivot = pivotSource ? neckPivotFromPositions(pivotSource) : [0, 0, 0]; // before any morph is applied
     this.morphs = this.morphMeshes.map((mesh) => new CpuMorph(mesh));
     this.weights = Float64Array.from(this.baseWeights);
@@ -351,7 +354,7 @@ export class HeadViewer {
     const { doc, identity, baseEmotion, resting, detectedEmotion, mode = "keep", pose = true } = this.rigOptions;
     if (!doc || !this.morphMeshes.length) return;
     this.rig = new EmotionRig(doc, this.targetNames, this.baseWeights, {
-      identity, baseEmotion, resting, detectedEmotion, mode, pose, pivot: this.pivot,
+      identity, baseEmotion, resting, detectedEmotion, mode, pose, pivot: this.pivot, targetSources: this.targetSources,
     });
     if (!this.emotionActive) this.emotion = Array.from(this.rig.baseEmotion);
     this.applyEmotion();
@@ -434,6 +437,7 @@ export class HeadViewer {
       loaded: !!this.model,
       frames: this.frames,
       targetNames: this.targetNames ?? [],
+      targetSources: this.targetSources ?? null,
       influences: this.weights ? Array.from(this.weights) : [],
       baseWeights: this.baseWeights ?? [],
       emotion: this.emotion,

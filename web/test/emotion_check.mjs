@@ -1,5 +1,5 @@
 // node emotion_check.mjs CASES.json: evaluates web/src/emotion.js on the cases a Python test wrote and prints JSON.
-// CASES = {model: PATH, targetNames: [...], rig: [{intensities, baseEmotion, baseWeights, resting?, detectedEmotion?, identity, pivot, mode}],
+// CASES = {model: PATH, targetNames: [...], targetSources?: {target: {shape: gain}}, rig: [{intensities, baseEmotion, baseWeights, resting?, detectedEmotion?, identity, pivot, mode}],
 //          pivots: [{positions: [x, y, z, ...]}], parse: ["happiness=0.8", ...]}
 import { readFileSync } from "node:fs";
 import { EmotionRig, neckPivotFromPositions, parseEmotion } from "../src/emotion.js";
@@ -9,6 +9,7 @@ const doc = JSON.parse(readFileSync(cases.model, "utf8"));
 const rig = (cases.rig ?? []).map((c) => {
   const r = new EmotionRig(doc, cases.targetNames, c.baseWeights, {
     identity: c.identity, baseEmotion: c.baseEmotion, resting: c.resting, detectedEmotion: c.detectedEmotion, pivot: c.pivot, mode: c.mode,
+    targetSources: cases.targetSources,
   });
   const { weights, matrix } = r.update(c.intensities);
   return { weights: Array.from(weights), matrix: Array.from(matrix) };

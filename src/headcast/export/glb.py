@@ -2,15 +2,17 @@
 
 Convention:
     Positions in metres in the neutral **model frame** (+y up, +z forward — glTF's own frame), identity
-    applied and the morph-target expression components zero; one morph target per expression component
-    (``model.expression_basis[j]``), named in ``mesh.extras.targetNames`` (read by three.js, Blender and Unity) and
-    weighted by the fitted value in ``mesh.weights``, so a viewer shows ``template + Σ α_i·identity_i +
-    Σ w_j·expression_j``: the fitted head. Blend-shape weights (``expression_kind="weights"``, ICT FaceKit's
-    ARKit-named shapes) get one target each; unbounded coefficients (``"coefficients"``, FLAME's ψ) get targets for
-    the first ``ExportSettings.max_coefficient_targets`` components, and the fitted values of the others are baked
-    into the positions (glTF allows any float morph weight, so negative and > 1 coefficients are written as they
-    are). UVs are the texture atlas coordinates flipped to glTF's top-left origin (``v' = 1 − v``); vertices are
-    split at UV seams. Targets are sparse accessors holding only the vertices that move.
+    applied. The morph targets are those of :mod:`headcast.export.morphs` — for ICT FaceKit the 52 ARKit shapes
+    under their exact names (``eyeBlinkLeft`` … ``tongueOut``), the 15 Oculus visemes (``viseme_sil`` …) and the
+    model's extra shapes — named in ``mesh.extras.targetNames`` (read by three.js, Blender and Unity), each a fixed
+    combination of the model's expression shapes; ``mesh.extras.targetSources`` says which model shapes set each
+    target (``{target: {shape: gain}}``). The fitted expression is written as target weights in ``mesh.weights``
+    and what they cannot show (the difference of ICT's left and right ``browInnerUp``/``cheekPuff`` halves; for
+    FLAME the coefficients past ``ExportSettings.max_coefficient_targets``) is baked into the positions, so a viewer
+    shows ``positions + Σ u_t · target_t`` = the fitted head (glTF allows any float morph weight, so negative and
+    > 1 coefficients are written as they are). UVs are the texture atlas coordinates flipped to glTF's top-left
+    origin (``v' = 1 − v``); vertices are split at UV seams. Targets are sparse accessors holding only the vertices
+    that move.
 
 Skin (a model with a :class:`~headcast.headmodel.base.Skeleton`, e.g. FLAME):
     The head node is skinned (glTF ``skin``; the node has no transform of its own, as glTF asks of skinned
@@ -45,6 +47,7 @@ import headcast
 from headcast.avatar import Avatar
 from headcast.export.images import png_bytes
 from headcast.export.mesh import SeamSplit, material_mask, safe_normals, split_uv_seams
+from headcast.export.morphs import MorphSet, morph_set, shown_weights, target_sources
 from headcast.export.settings import ExportSettings
 from headcast.geometry.mesh import morphed_normals, normal_sums, vertex_normals
 from headcast.headmodel.base import LinearHeadModel, Skeleton, rest_vertices
@@ -226,20 +229,30 @@ def _groups_and_targets(model: LinearHeadModel, settings: ExportSettings) -> _Gr
     return model.memo.get(("export.glb", settings), lambda: _build_groups(model, settings))
 
 
+def glb_morphs(model: LinearHeadModel, settings: ExportSettings) -> MorphSet:
+    """The GLB's morph targets (:func:`headcast.export.morphs.morph_set`), kept in ``model.memo``."""
+    return model.memo.get(
+        ("export.morphs", settings.max_coefficient_targets),
+        lambda: morph_set(model, settings.max_coefficient_targets),
+    )
+
+
 def _build_groups(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAndTargets:
     """Primitives and their morph targets; identity-independent, so computed once per model and settings.
 
-    Position deltas are the model's expression basis (exact for every identity), for the first
-    :func:`morph_target_count` components. Normal deltas are computed on the mean head: the change of a vertex
-    normal under an expression barely depends on the identity, and computing it per avatar cost ~0.8 s.
+    Position deltas are combinations of the model's expression basis (exact for every identity;
+    :mod:`headcast.export.morphs`). Normal deltas are computed on the mean head: the change of a vertex normal under
+    an expression barely depends on the identity, and computing it per avatar cost ~0.8 s.
     """
     groups = _groups(model, settings)
+    morphs = glb_morphs(model, settings)
     keep_tris = model.triangles[~material_mask(model, settings.exclude_roles)]
     template = model.template.astype(np.float64)
     sums = normal_sums(template, keep_tris)
     base_normals = vertex_normals(template, keep_tris)
     per_group: list[list[tuple[_SparseTarget, _SparseTarget | None]]] = [[] for _ in groups]
-    for delta in model.expression_basis[: morph_target_count(model, settings)]:
+    for t in range(len(morphs.names)):
+        delta = morphs.delta(model, t)
         normals = morphed_normals(template, keep_tris, delta, sums) if settings.normal_targets else None
         for g, group in enumerate(groups):
             vid = group.split.vertex_ids
@@ -259,43 +272,39 @@ def prepare_glb_export(model: LinearHeadModel, settings: ExportSettings) -> None
 
 
 def morph_target_count(model: LinearHeadModel, settings: ExportSettings) -> int:
-    """How many expression components get a morph target (the first ones; the module docstring).
+    """How many morph targets the GLB has (:mod:`headcast.export.morphs`).
 
-    All of a model's blend-shape weights; the first ``settings.max_coefficient_targets`` of its coefficients.
+    ARKit's 52, the 15 visemes and the model's other shapes for a model with canonical names; otherwise one per
+    blend-shape weight, or the first ``settings.max_coefficient_targets`` coefficients.
     """
-    if model.expression_kind == "weights":
-        return model.num_expressions
-    return max(0, min(model.num_expressions, settings.max_coefficient_targets))
+    return len(glb_morphs(model, settings).names)
 
 
 def bind_pose_vertices(
     model: LinearHeadModel,
     identity: NDArray[np.floating],
-    expression: NDArray[np.floating],
+    rest_expression: NDArray[np.floating],
     joint_rotations: NDArray[np.floating] | None,
-    num_targets: int,
     warp: OutlineWarp | None = None,
 ) -> NDArray[np.float64]:
-    """Positions the GLB stores: the rest blend without the morph-target components, plus baked pose correctives.
+    """Positions the GLB stores: the rest blend with what the morph targets do not show, plus pose correctives.
 
-    ``template + Σ α_i·identity_i + Σ_{j ≥ num_targets} w_j·expression_j`` (the components without a target baked
-    in), plus, for a skinned model, the pose-corrective offsets ``Σ_p P_p f_p(θ)`` at ``joint_rotations``
-    (``headcast.headmodel.lbs``: zero at the rest pose).
+    ``template + Σ α_i·identity_i + Σ_j r_j·expression_j`` with ``r`` the part of the fitted expression the
+    target weights leave out (:func:`headcast.export.morphs.shown_weights`), plus, for a skinned model, the
+    pose-corrective offsets ``Σ_p P_p f_p(θ)`` at ``joint_rotations`` (``headcast.headmodel.lbs``: zero at the rest
+    pose).
 
     Args:
         model: the head model.
         identity: ``(K',)`` identity coefficients, K' ≤ K.
-        expression: ``(E,)`` fitted expression.
+        rest_expression: ``(E,)`` the expression baked into the positions.
         joint_rotations: ``(J, 3)`` axis-angle per joint, radians; None for a model without a skeleton.
-        num_targets: the first ``num_targets`` expression components are morph targets (left at zero here).
         warp: the avatar's outline warp (``HeadParams.warp``), baked into the positions; None: none.
 
     Returns:
         ``(V, 3)`` float64 model-frame vertices, metres.
     """
-    rest_expression = np.array(expression, dtype=np.float64)
-    rest_expression[:num_targets] = 0.0
-    base = rest_vertices(model, identity, rest_expression, warp)
+    base = rest_vertices(model, identity, np.asarray(rest_expression, dtype=np.float64), warp)
     skel = model.skeleton
     if skel is None or joint_rotations is None:
         return base
@@ -460,10 +469,11 @@ def build_gltf(
     if texture.uv.shape[0] != model.uv.shape[0]:
         raise ValueError(f"texture has {texture.uv.shape[0]} UVs, the model {model.uv.shape[0]}")
 
-    num_targets = morph_target_count(model, settings)
+    morphs = glb_morphs(model, settings)
+    shown, rest_expression = shown_weights(morphs, weights)
     skin = _skin(model, identity, weights, joint_rotations, warp)
     base = bind_pose_vertices(  # (V, 3) float64, metres
-        model, identity, weights, None if skin is None else skin.rotations, num_targets, warp
+        model, identity, rest_expression, None if skin is None else skin.rotations, warp
     )
     keep_tris = model.triangles[~material_mask(model, settings.exclude_roles)]
     base_normals = vertex_normals(base, keep_tris)
@@ -566,8 +576,8 @@ def build_gltf(
             gl.Mesh(
                 name="head",
                 primitives=primitives,
-                weights=[float(w) for w in weights[:num_targets]],
-                extras={"targetNames": list(model.expression_names[:num_targets])},
+                weights=[float(w) for w in shown],
+                extras={"targetNames": list(morphs.names), "targetSources": target_sources(model, morphs)},
             ),
             *extra_meshes,
         ],
