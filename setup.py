@@ -1,7 +1,8 @@
 """Build step for the web page's generated files; everything else about the package is in pyproject.toml.
 
 The page's scripts (``app.js``, ``emotion.js`` and the 3D viewer ``viewer.js`` with three.js, bundled from
-``web/src`` by esbuild) and the API docs' Swagger UI files are made from ``web/`` by npm and are not kept in git. A
+``web/src`` by esbuild), the API docs' Swagger UI files and the ``web`` GLB quality's compressor
+(``headcast/export/node/compress.mjs``) are made from ``web/`` by npm and are not kept in git. A
 wheel must carry them, so building one (``pip wheel .``, ``python -m build``, also from the sdist, which includes
 ``web/``) runs ``npm ci --prefix web`` and ``npm run --prefix web build`` first when any of them is missing, and
 fails with a message saying so when npm is not installed. Editable installs (``pip install -e .``) build nothing:
@@ -19,15 +20,19 @@ from setuptools.command.build_py import build_py
 from setuptools.errors import ExecError
 
 ROOT = Path(__file__).resolve().parent
-STATIC = ROOT / "src" / "headcast" / "service" / "static"
-WEB_FILES = ("app.js", "emotion.js", "viewer.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
-"""Generated files the wheel must contain, relative to ``STATIC`` (written by ``web/build.mjs``)."""
+PACKAGE = ROOT / "src" / "headcast"
+WEB_FILES = (
+    *(f"service/static/{name}" for name in ("app.js", "emotion.js", "viewer.js")),
+    "service/static/swagger-ui/swagger-ui-bundle.js", "service/static/swagger-ui/swagger-ui.css",
+    "export/node/compress.mjs",
+)
+"""Generated files the wheel must contain, relative to ``PACKAGE`` (written by ``web/build.mjs``)."""
 NPM_STEPS = (("ci", "--prefix", "web", "--no-audit", "--no-fund"), ("run", "--prefix", "web", "build"))
 
 
 def missing_web_files() -> list[str]:
     """The generated files of the page not present in the source tree."""
-    return [name for name in WEB_FILES if not (STATIC / name).is_file()]
+    return [name for name in WEB_FILES if not (PACKAGE / name).is_file()]
 
 
 def build_web_files(log: Callable[[str], None] = print) -> None:
@@ -35,7 +40,7 @@ def build_web_files(log: Callable[[str], None] = print) -> None:
     missing = missing_web_files()
     if not missing:
         return
-    what = ", ".join(f"src/headcast/service/static/{name}" for name in missing)
+    what = ", ".join(f"src/headcast/{name}" for name in missing)
     npm = shutil.which("npm")
     if npm is None:
         raise ExecError(

@@ -5,6 +5,8 @@
 //   src/headcast/service/static/viewer.js       src/viewer.js + three.js: the 3D viewer (app.js imports it lazily)
 //   src/headcast/service/static/swagger-ui/     Swagger UI's prebuilt browser files from swagger-ui-dist, served
 //                                               locally for the API docs at /docs (headcast/service/api/docs.py)
+//   src/headcast/export/node/compress.mjs       tools/compress.mjs + glTF-Transform + meshoptimizer: the `web`
+//                                               quality's GLB compressor, run with node (headcast/export/compress.py)
 //
 // The three scripts are bundled and minified by esbuild as ES modules. An import of one of them by another (app.js
 // → ./emotion.js, ./viewer.js; viewer.js → ./emotion.js) is left as an import of the built sibling file: each is
@@ -21,6 +23,7 @@ import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const staticDir = join(here, "..", "src", "headcast", "service", "static");
+const exportNodeDir = join(here, "..", "src", "headcast", "export", "node");
 
 const srcDir = join(here, "src");
 const ENTRIES = ["app.js", "emotion.js", "viewer.js"];
@@ -60,3 +63,29 @@ for (const name of ["swagger-ui-bundle.js", "swagger-ui-bundle.js.LICENSE.txt", 
 }
 const css = readFileSync(join(swaggerDir, "swagger-ui.css"), "utf8");
 writeFileSync(join(docsDir, "swagger-ui.css"), css.replace(/\s*\/\*# sourceMappingURL=[^*]*\*\/\s*$/, "\n"));
+
+// The GLB compressor for node: one self-contained ES module. glTF-Transform's functions package reaches `sharp` (a
+// native image library) only for texture resizing and encoding, which the compressor never asks for (Python writes
+// the JPEG); `sharp` is replaced by a module that says so if it is ever called.
+const noSharp = {
+  name: "no-sharp",
+  setup(b) {
+    b.onResolve({ filter: /^sharp$/ }, () => ({ path: "sharp", namespace: "no-sharp" }));
+    b.onLoad({ filter: /.*/, namespace: "no-sharp" }, () => ({
+      contents: 'export default function sharp() { throw new Error("sharp is not bundled with headcast"); }',
+    }));
+  },
+};
+mkdirSync(exportNodeDir, { recursive: true });
+writeFileSync(join(exportNodeDir, ".gitignore"), "# written by web/build.mjs: generated files, not kept in git\n*\n");
+await build({
+  entryPoints: [join(here, "tools", "compress.mjs")],
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node18",
+  minify: true,
+  outfile: join(exportNodeDir, "compress.mjs"),
+  plugins: [noSharp],
+  logLevel: "warning",
+});

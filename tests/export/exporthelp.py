@@ -194,18 +194,27 @@ def read_accessor(gltf: pygltflib.GLTF2, index: int) -> np.ndarray:
     blob = gltf.binary_blob()
     acc = gltf.accessors[index]
     width = {"SCALAR": 1, "VEC2": 2, "VEC3": 3, "VEC4": 4, "MAT4": 16}[acc.type]
-    dtype = {5121: np.uint8, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
+    dtype = {5120: np.int8, 5121: np.uint8, 5122: np.int16, 5123: np.uint16, 5125: np.uint32, 5126: np.float32}
 
     def view(view_index: int, offset: int, count: int, dt: type) -> np.ndarray:
         bv = gltf.bufferViews[view_index]
         start = (bv.byteOffset or 0) + (offset or 0)
         return np.frombuffer(blob, dtype=dt, count=count, offset=start)
 
+    def strided(view_index: int, offset: int, dt: type) -> np.ndarray:
+        """The accessor's elements where the buffer view interleaves or pads them (``byteStride``)."""
+        bv = gltf.bufferViews[view_index]
+        item = np.dtype(dt).itemsize
+        stride = bv.byteStride or width * item
+        start = (bv.byteOffset or 0) + (offset or 0)
+        rows = np.frombuffer(blob, np.uint8, count=(acc.count - 1) * stride + width * item, offset=start)
+        picked = np.lib.stride_tricks.as_strided(rows, (acc.count, width * item), (stride, 1))
+        return np.ascontiguousarray(picked).view(dt).reshape(acc.count, width)
+
     if acc.bufferView is None:
         out = np.zeros((acc.count, width), dtype[acc.componentType])
     else:
-        out = view(acc.bufferView, acc.byteOffset, acc.count * width, dtype[acc.componentType])
-        out = out.reshape(acc.count, width).copy()
+        out = strided(acc.bufferView, acc.byteOffset, dtype[acc.componentType]).copy()
     if acc.sparse is not None:
         sp = acc.sparse
         idx = view(sp.indices.bufferView, sp.indices.byteOffset, sp.count, dtype[sp.indices.componentType])

@@ -18,7 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "src" / "headcast" / "service" / "static"
 GENERATED = ("app.js", "emotion.js", "viewer.js", "swagger-ui/swagger-ui-bundle.js", "swagger-ui/swagger-ui.css")
-"""The files ``npm run --prefix web build`` writes under STATIC (setup.py's WEB_FILES)."""
+"""The files ``npm run --prefix web build`` writes under STATIC (setup.py's WEB_FILES, with COMPRESSOR)."""
+COMPRESSOR = "export/node/compress.mjs"
+"""The ``web`` GLB quality's compressor, also written by the build, relative to the package."""
 PAGE_FILES = ("index.html", "style.css", "favicon.svg")
 """The page's hand-written files (its scripts are built from web/src)."""
 _SKIP_NAMES = ("node_modules", "__pycache__", "build", "dist", "*.egg-info")
@@ -27,7 +29,8 @@ _SKIP_NAMES = ("node_modules", "__pycache__", "build", "dist", "*.egg-info")
 def _copy_sources(dest: Path) -> Path:
     if not (ROOT / "setup.py").is_file() or not (ROOT / "web" / "package.json").is_file():
         pytest.skip("not a checkout (no setup.py or web/)")
-    if any(not (STATIC / name).is_file() for name in GENERATED) and shutil.which("npm") is None:
+    built = [STATIC / name for name in GENERATED] + [ROOT / "src" / "headcast" / COMPRESSOR]
+    if any(not path.is_file() for path in built) and shutil.which("npm") is None:
         pytest.skip(
             "the web files are not built (npm ci --prefix web && npm run --prefix web build) and npm is "
             "not installed, so the wheel cannot be built here"
@@ -66,6 +69,7 @@ def test_wheel_carries_the_page_docs_types_and_licence(wheel: Path):
         static = "headcast/service/static/"
         for name in (*PAGE_FILES, *GENERATED, "swagger-ui/LICENSE", "swagger-ui/NOTICE"):
             assert static + name in names, f"{name} missing from {wheel.name}"
+        assert "headcast/" + COMPRESSOR in names, f"{COMPRESSOR} missing from {wheel.name}"
         for name in PAGE_FILES:  # the page's own files, as written in src/
             assert zf.read(static + name) == (STATIC / name).read_bytes(), name
         app = zf.read(static + "app.js")

@@ -38,7 +38,8 @@ def test_page_carries_limits_and_security_headers(gateway: TestClient, gateway_s
     assert f'name="headcast-max-pixels" content="{gateway_settings.max_pixels}"' in res.text
     assert "%MAX_" not in res.text
     csp = res.headers["content-security-policy"]
-    assert "script-src 'self'" in csp and "default-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self' 'wasm-unsafe-eval';" in csp and "default-src 'self'" in csp
+    assert "unsafe-inline" not in csp and "'unsafe-eval'" not in csp  # WebAssembly only (the meshopt decoder)
     assert res.headers["referrer-policy"] == "no-referrer"
 
 

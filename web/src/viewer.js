@@ -12,6 +12,7 @@
 // ./emotion.js stays an import of the built static/emotion.js, which the page's app.js loads too.
 import * as THREE from "three";
 import { GLTFLoader } from "three/examples/jsm/loaders/GLTFLoader.js";
+import { MeshoptDecoder } from "three/examples/jsm/libs/meshopt_decoder.module.js";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import { EMOTIONS, EmotionRig, neckPivotFromPositions } from "./emotion.js";
 
@@ -26,6 +27,65 @@ function disposeTree(object) {
       m.dispose();
     }
   });
+}
+
+/** `attr` with float32 components as the shader sees them (normalised integers divided out); itself if so. */
+function floatAttribute(attr) {
+  if (attr.array instanceof Float32Array && !attr.normalized && !attr.isInterleavedBufferAttribute) return attr;
+  const size = attr.itemSize;
+  const get = [attr.getX, attr.getY, attr.getZ, attr.getW].slice(0, size);
+  const out = new Float32Array(attr.count * size);
+  for (let i = 0; i < attr.count; i++) {
+    for (let c = 0; c < size; c++) out[i * size + c] = get[c].call(attr, i);
+  }
+  return new THREE.BufferAttribute(out, size);
+}
+
+/**
+ * A `web`-quality GLB (headcast.export.compress) stores quantised attributes (KHR_mesh_quantization: normalised
+ * integers, the dequantisation being the mesh node's uniform scale and offset). The CPU morphs, the neck pivot and
+ * the hair subset read attribute arrays as metres in the avatar's frame, so every drawable gets float attributes
+ * in the scene's frame and an identity transform under the scene root. Normals and their deltas only turn with
+ * the node (a uniform scale leaves directions alone). A `full` GLB's nodes are identities: arrays are unchanged.
+ */
+function flattenQuantized(scene) {
+  scene.updateMatrixWorld(true);
+  const rootInverse = scene.matrixWorld.clone().invert();
+  const drawables = [];
+  scene.traverse((o) => {
+    if (o.isMesh || o.isLine || o.isPoints) drawables.push(o);
+  });
+  const identity = new THREE.Matrix4();
+  for (const o of drawables) {
+    const matrix = rootInverse.clone().multiply(o.matrixWorld);
+    const geometry = o.geometry;
+    for (const [name, attr] of Object.entries(geometry.attributes)) geometry.setAttribute(name, floatAttribute(attr));
+    for (const [name, list] of Object.entries(geometry.morphAttributes)) {
+      geometry.morphAttributes[name] = list.map(floatAttribute);
+    }
+    if (matrix.equals(identity)) continue;
+    const turn = new THREE.Quaternion();
+    matrix.decompose(new THREE.Vector3(), turn, new THREE.Vector3());
+    const linear = new THREE.Matrix3().setFromMatrix4(matrix);
+    geometry.attributes.position.applyMatrix4(matrix);
+    for (const delta of geometry.morphAttributes.position ?? []) delta.applyMatrix3(linear);
+    for (const attr of [geometry.attributes.normal, ...(geometry.morphAttributes.normal ?? [])]) {
+      if (!attr) continue;
+      const v = new THREE.Vector3();
+      for (let i = 0; i < attr.count; i++) attr.setXYZ(i, ...v.fromBufferAttribute(attr, i).applyQuaternion(turn));
+    }
+    // the loader's bounds (which allow for the morph targets) move with the vertices; computeBoundingBox() would
+    // add up every target's extent instead
+    geometry.boundingBox?.applyMatrix4(matrix);
+    geometry.boundingSphere?.applyMatrix4(matrix);
+    o.removeFromParent();
+    scene.add(o);
+    o.position.set(0, 0, 0);
+    o.quaternion.identity();
+    o.scale.set(1, 1, 1);
+    o.updateMatrix();
+  }
+  scene.updateMatrixWorld(true);
 }
 
 /** Rows of a dense (N×3) morph delta array that move: indices and their deltas. */
@@ -200,7 +260,8 @@ export class HeadViewer {
 
   /** Show a GLB (ArrayBuffer). `keepView`: keep the camera's direction (a variant of the same head). */
   async load(glb, { keepView = false } = {}) {
-    const gltf = await new GLTFLoader().parseAsync(glb, "");
+    const gltf = await new GLTFLoader().setMeshoptDecoder(MeshoptDecoder).parseAsync(glb, "");
+    flattenQuantized(gltf.scene);
     if (this.model) {
       this.pose.remove(this.model);
       disposeTree(this.model);

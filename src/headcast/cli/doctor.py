@@ -22,6 +22,8 @@ import headcast
 from headcast.assets.registry import ASSETS
 from headcast.assets.resolver import AssetSettings, asset_status, editable_checkout, search_plan
 from headcast.assets.weights import WEIGHTS, weight_status, weights_dir
+from headcast.errors import OptionalComponentError
+from headcast.export.compress import web_compressor
 
 Status = Literal["ok", "warn", "fail", "info"]
 
@@ -240,6 +242,13 @@ def optional_checks(static_dir: Path | None = None) -> list[Check]:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     rows.append(Check("optional", "Chromium (browser tests)", "ok" if chromium else "warn",
                       chromium or "not on PATH", "" if chromium else "apt-get install chromium"))
+    try:
+        node, script = web_compressor()
+        rows.append(Check("optional", "web GLB compressor (make --quality web)", "ok", f"{node}; {script}", ""))
+    except OptionalComponentError as err:
+        rows.append(Check("optional", "web GLB compressor (make --quality web)", "warn",
+                          f"{err} (the service writes full-quality GLBs)",
+                          "apt-get install nodejs npm; npm ci --prefix web && npm run --prefix web build"))
     static = static_dir or Path(headcast.__file__).parent / "service" / "static"
     page = (static / "app.js", static / "emotion.js")  # the page's script and the module it imports
     bundle = static / "viewer.js"

@@ -29,6 +29,7 @@ from headcast.cli.assets_cmd import add_assets_command
 from headcast.errors import HeadcastError, InputImageError
 
 if TYPE_CHECKING:
+    from headcast.export.settings import GlbQuality
     from headcast.options import Options
     from headcast.pipeline import HeadModelName, Pipeline
     from headcast.service.config import ServiceSettings
@@ -148,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--flame-model", type=Path, default=None, metavar="PATH",
         help="your FLAME file (generic_model.pkl / flame2023.pkl from flame.is.tue.mpg.de); with the ICT head it "
         "adds flame_params.json: FLAME parameters fitted to the head",
+    )
+    make.add_argument(
+        "--quality", choices=("full", "web"), default="full",
+        help="avatar.glb: full (default; uncompressed, PNG texture, opens in Blender and every glTF importer) or "
+        "web (a few MB: meshopt-compressed, quantised, 1024 px JPEG texture; for three.js, Babylon.js, Unity's "
+        "glTFast, ...; needs Node.js)",
     )
     make.set_defaults(handler=_cmd_make)
 
@@ -417,6 +424,7 @@ def _load_pipeline(
     nose: bool | None = None,
     fit_overrides: str = "",
     texture_overrides: str = "",
+    quality: "GlbQuality" = "full",
 ) -> "Pipeline":
     from dataclasses import replace
 
@@ -425,6 +433,7 @@ def _load_pipeline(
 
     head = HeadModelSettings(name=head_model, flame_model=flame_model)
     settings = PipelineSettings(assets=AssetSettings(assets_dir=assets), head=head)
+    settings = replace(settings, export=replace(settings.export, quality=quality))
     if delight is not None:
         settings = replace(settings, texture=replace(settings.texture, delight=delight))
     if register is not None:
@@ -524,7 +533,11 @@ def _cmd_make(args: argparse.Namespace) -> int:
     from tqdm import tqdm  # imported here: keeps `headcast version` and --help light
 
     # a missing or foreign FLAME file fails here, before any photo (exit 5)
-    pipeline = _load_pipeline(args.assets, args.head_model, args.flame_model)
+    pipeline = _load_pipeline(args.assets, args.head_model, args.flame_model, quality=args.quality)
+    if args.quality == "web":  # Node.js and the compressor: checked before any photo (exit 7)
+        from headcast.export.compress import web_compressor
+
+        web_compressor()
     results: list[PhotoResult] = []
     progress = tqdm(total=len(photos), disable=not batch, file=sys.stderr, unit="photo", dynamic_ncols=True)
     try:

@@ -35,7 +35,7 @@ double-sided lashes, when the model has them), node 1 the hair when there is hai
 primitives share one embedded PNG texture.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,7 +45,8 @@ from numpy.typing import NDArray
 
 import headcast
 from headcast.avatar import Avatar
-from headcast.export.images import png_bytes
+from headcast.export.compress import compress_glb
+from headcast.export.images import jpeg_bytes, png_bytes
 from headcast.export.mesh import SeamSplit, material_mask, safe_normals, split_uv_seams
 from headcast.export.morphs import MorphSet, morph_set, shown_weights, target_sources
 from headcast.export.settings import ExportSettings
@@ -451,7 +452,8 @@ def build_gltf(
             others (coefficient models only) baked into the positions.
         texture: atlas image and per-model-UV atlas coordinates (bottom-left origin).
         settings: export settings; defaults to ``ExportSettings()``.
-        texture_png: ``texture.image`` already encoded as PNG (saves encoding it twice in a bundle).
+        texture_png: ``texture.image`` already encoded as PNG (saves encoding it twice in a bundle); unused when
+            ``settings.quality`` is ``"web"``, whose texture is a JPEG of ``settings.web_texture_size``².
         strands: hair geometry (``headcast.hair.gltf.strand_geometry``), added as a second node and mesh ``hair``
             with its own material (base colour from ``COLOR_0``); None writes the head alone.
         joint_rotations: ``(J, 3)`` fitted axis-angle per joint (``HeadParams.joint_rotations``) of a skinned model;
@@ -560,8 +562,8 @@ def build_gltf(
             skeleton=first,
         ))
 
-    png = png_bytes(texture.image, settings.png_compress_level) if texture_png is None else texture_png
-    image_view = builder.chunk.add(png)
+    image_bytes, mime = _texture_image(texture, settings, texture_png)
+    image_view = builder.chunk.add(image_bytes)
     blob = builder.chunk.blob()
     roots = list(range(1 + len(extra_nodes))) + ([1 + len(extra_nodes)] if joint_nodes else [])
     gltf = gl.GLTF2(
@@ -591,7 +593,7 @@ def build_gltf(
                 wrapT=gl.CLAMP_TO_EDGE,
             )
         ],
-        images=[gl.Image(bufferView=image_view, mimeType="image/png", name="texture")],
+        images=[gl.Image(bufferView=image_view, mimeType=mime, name="texture")],
         accessors=builder.accessors,
         bufferViews=builder.chunk.views,
         buffers=[gl.Buffer(byteLength=len(blob))],
@@ -600,10 +602,27 @@ def build_gltf(
     return gltf
 
 
+def _texture_image(texture: UVTexture, settings: ExportSettings, texture_png: bytes | None) -> tuple[bytes, str]:
+    """The GLB's texture bytes and MIME type: the atlas as PNG (``full``) or a smaller JPEG (``web``)."""
+    if settings.quality == "web":
+        return jpeg_bytes(texture.image, settings.web_texture_size, settings.web_jpeg_quality), "image/jpeg"
+    png = png_bytes(texture.image, settings.png_compress_level) if texture_png is None else texture_png
+    return png, "image/png"
+
+
 def write_glb(
     path: Path | str, avatar: Avatar, settings: ExportSettings | None = None, texture_png: bytes | None = None
 ) -> Path:
-    """Write the avatar's head as a GLB (see the module docstring); returns the path written."""
+    """Write the avatar's head as a GLB (see the module docstring) at ``settings.quality``; returns the path.
+
+    A ``web`` GLB is built uncompressed next to ``path`` and then compressed into ``path`` by
+    :func:`headcast.export.compress.compress_glb` (Node.js); the uncompressed file is removed either way.
+
+    Raises:
+        OptionalComponentError: ``web`` quality without Node.js or the built compressor.
+        RuntimeError: the compressor failed.
+    """
+    settings = ExportSettings() if settings is None else settings
     path = Path(path)
     params = avatar.fit.params
     hair = None
@@ -611,10 +630,20 @@ def write_glb(
         from headcast.hair.gltf import GLB_LINE_STRANDS, strand_geometry
 
         hair = strand_geometry(avatar.hair, "lines", max_strands=GLB_LINE_STRANDS)
+        if settings.quality == "web":  # the position along the strand: for research tools, not for viewers
+            hair = replace(hair, custom={k: v for k, v in hair.custom.items() if k != "_STRAND_T"})
     gltf = build_gltf(
         avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png, strands=hair,
         joint_rotations=params.joint_rotations, warp=params.warp,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
-    gltf.save_binary(str(path))
+    if settings.quality == "full":
+        gltf.save_binary(str(path))
+        return path
+    raw = path.with_name(f".{path.name}.uncompressed")
+    try:
+        gltf.save_binary(str(raw))
+        compress_glb(raw, path, settings)
+    finally:
+        raw.unlink(missing_ok=True)
     return path

@@ -1,8 +1,12 @@
 """Settings of the bundle writers (GLB, OBJ, params.json, zip)."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 from headcast.headmodel.base import MaterialRole
+
+GlbQuality = Literal["full", "web"]
+"""How ``avatar.glb`` is written (:attr:`ExportSettings.quality`)."""
 
 
 @dataclass(frozen=True)
@@ -24,6 +28,16 @@ class ExportSettings:
         roughness: glTF PBR roughness factor of the skin material (metallic is 0).
         png_compress_level: zlib level 0–9 for the written PNGs (1: a 2048² texture encodes ~4× faster than
             at 6 for a ~15 % larger file).
+        quality: ``avatar.glb`` as ``"full"`` (float attributes, PNG texture at the atlas' size: every glTF
+            importer reads it, Blender's included) or ``"web"`` (for viewers and engines: the texture as a JPEG of
+            ``web_texture_size``², attributes quantised (KHR_mesh_quantization) and buffers meshopt-compressed
+            (EXT_meshopt_compression) by glTF-Transform under Node.js (:mod:`headcast.export.compress`); the hair's
+            ``_STRAND_T`` attribute is left out). Other bundle files are the same either way.
+        web_texture_size: side of the ``web`` GLB's texture in pixels.
+        web_jpeg_quality: JPEG quality (1–95) of the ``web`` GLB's texture.
+        web_position_bits: bits per quantised position (and morph-target position delta) component in the ``web``
+            GLB: 11 bits over the head mesh's ~0.32 m extent is a ~0.16 mm step (12 bits: ~0.2 MB more).
+        web_normal_bits: bits per quantised normal component in the ``web`` GLB.
     """
 
     exclude_roles: tuple[MaterialRole, ...] = ("overlay",)
@@ -34,3 +48,8 @@ class ExportSettings:
     normal_epsilon: float = 1e-2
     roughness: float = 0.7
     png_compress_level: int = 1
+    quality: GlbQuality = "full"
+    web_texture_size: int = 1024
+    web_jpeg_quality: int = 85
+    web_position_bits: int = 11
+    web_normal_bits: int = 8

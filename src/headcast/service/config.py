@@ -17,6 +17,9 @@ class ServiceSettings(BaseSettings):
         head_model: the workers' head model (``headcast make --head-model``): ``ict`` or ``flame`` (the web page's
             emotion sliders drive ICT FaceKit's ARKit-named morph targets; a FLAME avatar shows its own expression).
         flame_model: the FLAME file for ``head_model="flame"`` (None: ``<assets>/flame/generic_model.pkl``).
+        glb_quality: how the workers write ``avatar.glb`` (``headcast make --quality``): ``web`` (default: a few
+            MB, what the page's viewer loads; needs Node.js, and a worker without it writes ``full`` and says so
+            in its log) or ``full`` (uncompressed, for Blender).
         workers: worker processes started beside the gateway by ``headcast serve`` (0: gateway only; jobs wait for
             ``headcast worker`` processes).
         broker: ``redis://HOST:PORT/DB`` to keep jobs in Redis and send them through Dramatiq (scale-out); None for
@@ -46,6 +49,7 @@ class ServiceSettings(BaseSettings):
     assets_dir: Path | None = None
     head_model: Literal["ict", "flame"] = "ict"
     flame_model: Path | None = None
+    glb_quality: Literal["web", "full"] = "web"
     workers: int = Field(default=1, ge=0)
     broker: str | None = Field(default=None, pattern=r"^rediss?://")
     queue: str = Field(default="ict", pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,63}$")

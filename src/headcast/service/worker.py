@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from multiprocessing.synchronize import Event
 from typing import TYPE_CHECKING
 
-from headcast.errors import AssetError, HeadcastError, InputImageError, MultipleFacesError, NoFaceError
+from headcast.errors import (
+    AssetError,
+    HeadcastError,
+    InputImageError,
+    MultipleFacesError,
+    NoFaceError,
+    OptionalComponentError,
+)
+from headcast.export.compress import web_compressor
+from headcast.export.settings import ExportSettings, GlbQuality
 from headcast.options import OptionError
 from headcast.service.backend import Backend, open_backend
 from headcast.service.config import ServiceSettings
@@ -86,7 +95,10 @@ def load_runtime(settings: ServiceSettings) -> WorkerRuntime:
     if swept:
         log.info("removed %d scratch folders of dead workers", swept)
     head = HeadModelSettings(name=settings.head_model, flame_model=settings.flame_model)
-    pipeline = Pipeline.load(PipelineSettings(assets=AssetSettings(assets_dir=settings.assets_dir), head=head))
+    pipeline = Pipeline.load(PipelineSettings(
+        assets=AssetSettings(assets_dir=settings.assets_dir), head=head,
+        export=ExportSettings(quality=_glb_quality(settings.glb_quality)),
+    ))
     if settings.preload_face_parser:
         import numpy as np
 
@@ -96,6 +108,17 @@ def load_runtime(settings: ServiceSettings) -> WorkerRuntime:
             log.warning("face parser not preloaded: %s", err)
     log.info("worker %d ready (queue %s)", os.getpid(), settings.queue)
     return WorkerRuntime(settings, backend, pipeline, os.getpid())
+
+
+def _glb_quality(wanted: GlbQuality) -> GlbQuality:
+    """``wanted``, or ``full`` when ``web`` cannot be written here (no Node.js or compressor; logged)."""
+    if wanted == "web":
+        try:
+            web_compressor()
+        except OptionalComponentError as err:
+            log.warning("writing full-quality GLBs: %s", err)
+            return "full"
+    return wanted
 
 
 class _Heartbeat(threading.Thread):

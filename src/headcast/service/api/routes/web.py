@@ -38,8 +38,10 @@ _EMOTION_FILES: dict[str, str] = {"base": "emotion_mlp.json", "identity": "emoti
 
 PAGE_SECURITY_HEADERS: dict[str, str] = {
     # Same-origin scripts and styles only; blob: for the fetched GLB's texture, the photo preview and downloads.
+    # 'wasm-unsafe-eval' lets the viewer compile three.js's meshopt decoder (WebAssembly, shipped inside viewer.js)
+    # for the `web` GLBs; it allows no eval() of JavaScript.
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob: data:; "
         "connect-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
         "form-action 'self'"
     ),
