@@ -19,8 +19,9 @@ import pytest
 import headcast
 from headcast.assets import AssetSettings
 from headcast.cli.main import batch_out_dirs, build_parser, find_photos, main
-from headcast.errors import AssetError, NoFaceError
+from headcast.errors import AssetError, NoFaceError, OptionalComponentError
 from headcast.export.bundle import BundleFile, BundleManifest
+from headcast.export.settings import ExportSettings
 from headcast.options import OptionError, Options
 
 
@@ -34,6 +35,7 @@ class FakeHeadModelSettings:
 class FakePipelineSettings:
     assets: AssetSettings = field(default_factory=AssetSettings)
     head: FakeHeadModelSettings = field(default_factory=FakeHeadModelSettings)
+    export: ExportSettings = field(default_factory=ExportSettings)
 
 
 @dataclass(frozen=True)
@@ -176,12 +178,30 @@ def test_settings_and_options_reach_the_pipeline(tmp_path: Path, photos: Path, f
     (_, options), = pipeline.made
     assert options == Options(hair="bob", hair_color="#8b5a2b", emotion="happiness=0.8,surprise=0.3", faces="error")
     assert pipeline.settings.head == FakeHeadModelSettings("ict", None)
+    assert pipeline.settings.export.quality == "full"  # the default: the GLB every importer reads
     assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--neutral"]) == 0
     assert fake.loaded[1].made[0][1].emotion == "neutral"
     flame_file = tmp_path / "my_flame.pkl"
     assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--head-model", "flame",
                  "--flame-model", str(flame_file)]) == 0
     assert fake.loaded[2].settings.head == FakeHeadModelSettings("flame", flame_file)
+
+
+def test_quality_web_reaches_the_export_and_checks_node_first(tmp_path: Path, photos: Path,
+                                                              fake: FakePipelineModule, monkeypatch, capsys) -> None:
+    import headcast.export.compress as compress
+
+    monkeypatch.setattr(compress, "web_compressor", lambda: ("node", tmp_path / "compress.mjs"))
+    assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--quality", "web"]) == 0
+    assert fake.loaded[0].settings.export.quality == "web"
+
+    def no_node() -> tuple[str, Path]:
+        raise OptionalComponentError("the 'web' GLB quality needs Node.js >= 18 on the PATH")
+
+    monkeypatch.setattr(compress, "web_compressor", no_node)
+    assert main(["make", str(photos / "anna.jpg"), "-o", str(tmp_path), "--quality", "web"]) == 7
+    assert "Node.js" in capsys.readouterr().err
+    assert len(fake.loaded) == 1  # checked before the pipeline was loaded
 
 
 def test_bad_options_fail_before_loading(tmp_path: Path, photos: Path, fake: FakePipelineModule, capsys) -> None:

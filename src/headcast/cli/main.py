@@ -532,12 +532,12 @@ def _cmd_make(args: argparse.Namespace) -> int:
 
     from tqdm import tqdm  # imported here: keeps `headcast version` and --help light
 
-    # a missing or foreign FLAME file fails here, before any photo (exit 5)
-    pipeline = _load_pipeline(args.assets, args.head_model, args.flame_model, quality=args.quality)
-    if args.quality == "web":  # Node.js and the compressor: checked before any photo (exit 7)
+    if args.quality == "web":  # Node.js and the compressor: checked before any work (exit 7)
         from headcast.export.compress import web_compressor
 
         web_compressor()
+    # a missing or foreign FLAME file fails here, before any photo (exit 5)
+    pipeline = _load_pipeline(args.assets, args.head_model, args.flame_model, quality=args.quality)
     results: list[PhotoResult] = []
     progress = tqdm(total=len(photos), disable=not batch, file=sys.stderr, unit="photo", dynamic_ncols=True)
     try:
