@@ -442,6 +442,24 @@ def test_hair_colour(session: Session, shots: Path):
     assert np.mean(r - g > 80) > np.mean(r0 - g0 > 80) + 0.01, "no red hair appeared"
 
 
+def test_share_link_restores_the_chosen_hair(session: Session, browser: Any, shots: Path):
+    """After a try-on and a colour, the share link names the variant on screen and reopens it, not the original."""
+    variant = session.page.evaluate("() => window.headcast.state.variant")
+    link = session.page.input_value("#share-link")
+    assert link.endswith(f"&variant={variant['id']}") and f"#id={session.job['id']}&token=" in link
+    page = new_page(browser, DESKTOP)
+    page.goto(link)
+    page.wait_for_function(f"() => document.body.dataset.variant === '{variant['id']}'", timeout=120_000)
+    wait_for_frame(page)
+    shown = page.evaluate("() => window.headcast.state.variant")
+    assert shown == variant  # same variant id, style and colour as the page that shared it
+    assert page.evaluate("() => window.headcast.state.hair") == variant["hair"]
+    assert page.input_value("#hair-colour") == variant["hair_color"] == "#c02020"
+    assert viewer_state(page)["hasHair"]
+    page.screenshot(path=shots / "15_share_link_variant_restored.png")
+    page.context.close()
+
+
 def test_gallery_thumbnails(session: Session, shots: Path):
     """The thumbnails (drawn by a background job after the avatars' work) appear in the gallery."""
     page = session.page

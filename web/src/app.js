@@ -221,22 +221,39 @@ async function upload(event) {
   }
 }
 
-function shareLink() {
-  return `${location.origin}${location.pathname}#id=${encodeURIComponent(state.job.id)}&token=${encodeURIComponent(state.job.token)}`;
+/** The URL fragment of what is shown: the job, its token and the hairstyle / colour variant on screen, if any. */
+function fragment() {
+  const variant = state.variant ? `&variant=${encodeURIComponent(state.variant.id)}` : "";
+  return `#id=${encodeURIComponent(state.job.id)}&token=${encodeURIComponent(state.job.token)}${variant}`;
 }
 
-/** Start showing a job (new upload or a share link): put it in the fragment, follow it to the end. */
-async function openJob(id, token) {
+function shareLink() {
+  return `${location.origin}${location.pathname}${fragment()}`;
+}
+
+/** Put what is shown into the address bar's fragment and the share link (the token never leaves the fragment). */
+function rememberShown() {
+  history.replaceState(null, "", fragment());
+  $("share-link").value = shareLink();
+}
+
+/**
+ * Start showing a job (new upload or a share link): put it in the fragment, follow it to the end. `variant`: a
+ * hairstyle / colour variant of it to show once the avatar is there (a share link made while one was shown).
+ */
+async function openJob(id, token, variant = null) {
   state.job = { id, token };
   state.variant = null;
   state.status = null;
-  history.replaceState(null, "", `#id=${encodeURIComponent(id)}&token=${encodeURIComponent(token)}`);
-  $("share-link").value = shareLink();
+  rememberShown();
   enableResultControls(false);
   $("job").hidden = false;
   try {
     const status = await follow();
-    if (status?.status === "done") await showResult(status);
+    if (status?.status === "done") {
+      await showResult(status);
+      if (variant) await restoreVariant(variant);
+    }
     else if (status?.status === "failed") {
       setError(ERROR_TEXT[status.error_code] || `${status.error} (${status.error_code})`);
       $("make").disabled = !state.photo;
@@ -542,6 +559,40 @@ async function runVariant(options, prefix, stillWanted) {
 }
 
 /** This avatar with another hairstyle / colour: made by the server (cached), then swapped into the viewer. */
+/** Load a finished variant's GLB into the viewer and make it the shown one (fragment and share link too). */
+async function showVariant(vid, hair, hairColor, wanted = () => true) {
+  const glb = await (await api(`/api/avatars/${state.job.id}/variants/${vid}/avatar.glb`)).arrayBuffer();
+  if (!wanted()) return;
+  state.variant = { id: vid, hair, hair_color: hairColor };
+  state.hair = hair;
+  state.hairColor = hairColor;
+  state.glb = glb;
+  if (state.viewer) {
+    await state.viewer.load(glb, { keepView: true }); // the rig is rebuilt; the sliders' emotion stays applied
+    $("show-hair").disabled = !state.viewer.hair;
+  }
+  if (hairColor) $("hair-colour").value = hairColor;
+  rememberShown();
+  document.body.dataset.variant = vid;
+  $("variant-job").hidden = true;
+}
+
+/** A share link's variant: shown when it is done; otherwise the avatar stays as made and the page says why. */
+async function restoreVariant(vid) {
+  try {
+    const status = await (await api(`/api/avatars/${state.job.id}/variants/${encodeURIComponent(vid)}`)).json();
+    if (status.status !== "done") throw new Error(`it is ${status.status}`);
+    setBusy(true, "Loading the shared hairstyle…");
+    await showVariant(vid, status.options?.hair ?? "auto", status.options?.hair_color ?? null);
+    markGallery();
+  } catch (err) {
+    setError(`The shared hairstyle could not be shown (${err.message || err}); this is the avatar as made.`);
+    rememberShown();
+  } finally {
+    setBusy(false);
+  }
+}
+
 async function tryHair(hair, hairColor) {
   if (!state.job) return;
   const seq = ++state.variantSeq;
@@ -553,18 +604,7 @@ async function tryHair(hair, hairColor) {
     const vid = await runVariant({ hair, hair_color: hairColor, emotion: state.avatarEmotion }, "variant-", wanted);
     if (!vid) return;
     setBusy(true, "Loading the new hairstyle…");
-    const glb = await (await api(`/api/avatars/${state.job.id}/variants/${vid}/avatar.glb`)).arrayBuffer();
-    if (!wanted()) return;
-    state.variant = { id: vid, hair, hair_color: hairColor };
-    state.hair = hair;
-    state.hairColor = hairColor;
-    state.glb = glb;
-    if (state.viewer) {
-      await state.viewer.load(glb, { keepView: true }); // the rig is rebuilt; the sliders' emotion stays applied
-      $("show-hair").disabled = !state.viewer.hair;
-    }
-    document.body.dataset.variant = vid;
-    $("variant-job").hidden = true;
+    await showVariant(vid, hair, hairColor, wanted);
   } catch (err) {
     if (wanted()) setError(`Hairstyle: ${err.message || err}`);
   } finally {
@@ -659,7 +699,7 @@ function fromFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
   const id = params.get("id");
   const token = params.get("token");
-  return id && token ? { id, token } : null;
+  return id && token ? { id, token, variant: params.get("variant") } : null;
 }
 
 function start() {
@@ -671,10 +711,11 @@ function start() {
   enableResultControls(false);
   $("upload").addEventListener("submit", upload);
   const shared = fromFragment();
-  if (shared) openJob(shared.id, shared.token);
+  if (shared) openJob(shared.id, shared.token, shared.variant);
   window.addEventListener("hashchange", () => {
     const next = fromFragment();
-    if (next && next.id !== state.job?.id) openJob(next.id, next.token);
+    if (next && next.id !== state.job?.id) openJob(next.id, next.token, next.variant);
+    else if (next && next.variant && next.variant !== state.variant?.id) restoreVariant(next.variant);
   });
 }
 
