@@ -253,8 +253,7 @@ async function openJob(id, token, variant = null) {
     if (status?.status === "done") {
       await showResult(status);
       if (variant) await restoreVariant(variant);
-    }
-    else if (status?.status === "failed") {
+    } else if (status?.status === "failed") {
       setError(ERROR_TEXT[status.error_code] || `${status.error} (${status.error_code})`);
       $("make").disabled = !state.photo;
     }
@@ -558,7 +557,6 @@ async function runVariant(options, prefix, stillWanted) {
   return created.variant;
 }
 
-/** This avatar with another hairstyle / colour: made by the server (cached), then swapped into the viewer. */
 /** Load a finished variant's GLB into the viewer and make it the shown one (fragment and share link too). */
 async function showVariant(vid, hair, hairColor, wanted = () => true) {
   const glb = await (await api(`/api/avatars/${state.job.id}/variants/${vid}/avatar.glb`)).arrayBuffer();
@@ -593,6 +591,7 @@ async function restoreVariant(vid) {
   }
 }
 
+/** This avatar with another hairstyle / colour: made by the server (cached), then swapped into the viewer. */
 async function tryHair(hair, hairColor) {
   if (!state.job) return;
   const seq = ++state.variantSeq;

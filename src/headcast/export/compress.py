@@ -10,6 +10,7 @@ Needs Node.js ≥ 18 on the PATH (Debian: ``apt-get install nodejs``) and the bu
 npm run --prefix web build``, which ``scripts/install.sh`` runs when npm is there). ``full`` quality needs neither.
 """
 
+import functools
 import json
 import shutil
 import subprocess
@@ -48,7 +49,7 @@ def web_compressor() -> tuple[str, Path]:
             "the 'web' GLB quality needs Node.js >= 18 on the PATH (Debian/Ubuntu: apt-get install nodejs); "
             "'--quality full' needs nothing more"
         )
-    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
+    version = _node_version(node)
     major = version.lstrip("v").split(".")[0]
     if not major.isdigit() or int(major) < NODE_MIN_MAJOR:
         raise OptionalComponentError(f"the 'web' GLB quality needs Node.js >= {NODE_MIN_MAJOR}, found '{version}'")
@@ -58,6 +59,12 @@ def web_compressor() -> tuple[str, Path]:
             "build' in the headcast checkout (scripts/install.sh does it when npm is installed)"
         )
     return node, COMPRESSOR
+
+
+@functools.cache
+def _node_version(node: str) -> str:
+    """``node --version`` of that executable, asked once per process (every ``web`` export checks it)."""
+    return subprocess.run([node, "--version"], capture_output=True, text=True, check=False).stdout.strip()
 
 
 def compress_glb(source: Path, target: Path, settings: ExportSettings) -> CompressReport:
