@@ -24,6 +24,7 @@ from scipy.spatial.transform import Rotation
 
 from headcast.avatar import Avatar
 from headcast.export.glb import (
+    ENGINE_JOINT_NAMES,
     MAX_INFLUENCES,
     build_gltf,
     morph_target_count,
@@ -130,7 +131,8 @@ def test_skinned_glb_structure(tmp_path: Path, skinned_avatar: Avatar) -> None:
     assert head.translation is None and head.rotation is None and head.matrix is None  # skinned: no own transform
     (skin,) = gltf.skins
     joints = [gltf.nodes[i] for i in skin.joints]
-    assert [n.name for n in joints] == list(skel.joint_names)
+    assert [n.name for n in joints] == [ENGINE_JOINT_NAMES.get(n, n) for n in skel.joint_names]
+    assert [n.name for n in joints] == ["Neck", "Head", "Jaw", "LeftEye", "RightEye"]  # what engines look for
     assert skin.skeleton == skin.joints[0] and gltf.scenes[0].nodes == [0, skin.joints[0]]
     for j, node in enumerate(joints):  # the hierarchy is the skeleton's
         assert [skin.joints.index(c) for c in node.children] == np.flatnonzero(skel.parents == j).tolist()

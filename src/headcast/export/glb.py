@@ -14,9 +14,17 @@ Convention:
     origin (``v' = 1 − v``); vertices are split at UV seams. Targets are sparse accessors holding only the vertices
     that move.
 
+Rig of a linear model (ICT FaceKit; ``ExportSettings.head_rig``):
+    The joints ``Neck → Head → LeftEye, RightEye`` of :mod:`headcast.export.rig` (positions from the avatar's rest
+    mesh, skin weights from the template), all at rest (identity rotations): the GLB shows the forward-facing
+    fitted head, and engines turn the head and eyes by the joints. The photo's head pose (``HeadParams.pose``'s
+    rotation) is the ``Head`` joint's rotation in the one-key animation ``photo_pose``
+    (:func:`photo_pose_rotation`), not baked. Everything else as below.
+
 Skin (a model with a :class:`~headcast.headmodel.base.Skeleton`, e.g. FLAME):
     The head node is skinned (glTF ``skin``; the node has no transform of its own, as glTF asks of skinned
-    meshes). One node per joint, named by ``Skeleton.joint_names``, in the skeleton's hierarchy (children of their
+    meshes). One node per joint, named by ``Skeleton.joint_names`` (FLAME's as engines name them,
+    :data:`ENGINE_JOINT_NAMES`), in the skeleton's hierarchy (children of their
     parent joint; the root joint is a scene root): ``translation`` = the rest joint position relative to the
     parent's (the root's: relative to the model origin), ``rotation`` = the fitted ``HeadParams.joint_rotations``
     as a unit quaternion ``(x, y, z, w)``. Rest joints are regressed from the shaped rest mesh with the fitted
@@ -31,8 +39,11 @@ Skin (a model with a :class:`~headcast.headmodel.base.Skeleton`, e.g. FLAME):
     The head pose (model → camera) is not applied: the mesh stays in the model frame, like an unskinned head.
 
 Layout: node 0 the head (one mesh, one primitive per material group: single-sided skin, eyes, teeth, mouth;
-double-sided lashes, when the model has them), node 1 the hair when there is hair, then the joints; all
-primitives share one embedded PNG texture.
+double-sided lashes, when the model has them), node 1 the hair when there is hair (a child of the ``Head`` joint
+when there are joints, its positions in that joint's frame, so it turns with the head), then the joints. The head
+primitive uses the atlas (PNG, or JPEG for ``web``); the lash primitive is alpha-blended (``BLEND``) with its own
+RGBA PNG of single lashes (:mod:`headcast.texture.lashes`) over the model's own lash-tile UVs, so any glTF renderer
+draws lashes, not the opaque dark band the atlas' flat lash cell gave.
 """
 
 from dataclasses import dataclass, replace
@@ -49,11 +60,15 @@ from headcast.export.compress import compress_glb
 from headcast.export.images import jpeg_bytes, png_bytes
 from headcast.export.mesh import SeamSplit, material_mask, safe_normals, split_uv_seams
 from headcast.export.morphs import MorphSet, morph_set, shown_weights, target_sources
+from headcast.export.rig import HEAD_JOINT, has_eye_joints
+from headcast.export.rig import head_rig as make_head_rig
 from headcast.export.settings import ExportSettings
 from headcast.geometry.mesh import morphed_normals, normal_sums, vertex_normals
-from headcast.headmodel.base import LinearHeadModel, Skeleton, rest_vertices
-from headcast.headmodel.lbs import pose_feature, regress_joints, rodrigues
+from headcast.geometry.rotation import axis_angle_to_matrix, matrix_to_axis_angle
+from headcast.headmodel.base import LinearHeadModel, rest_vertices
+from headcast.headmodel.lbs import kinematic_chain, pose_feature, regress_joints, rodrigues
 from headcast.headmodel.warp import OutlineWarp
+from headcast.texture.lashes import lash_texture
 from headcast.texture.types import UVTexture
 
 if TYPE_CHECKING:
@@ -111,10 +126,10 @@ class _Builder:
         self.accessors.append(accessor)
         return len(self.accessors) - 1
 
-    def vec(self, values: NDArray[np.float32], with_bounds: bool) -> int:
-        """Add a dense float VEC2/VEC3/VEC4 vertex attribute ``(N, C)``."""
+    def vec(self, values: NDArray[np.float32], with_bounds: bool, vertex_attribute: bool = True) -> int:
+        """Add a dense float VEC2/VEC3/VEC4 accessor ``(N, C)``: a vertex attribute, or e.g. animation keys."""
         v = np.ascontiguousarray(values, dtype=np.float32)
-        view = self.chunk.add(v.tobytes(), gl.ARRAY_BUFFER)
+        view = self.chunk.add(v.tobytes(), gl.ARRAY_BUFFER if vertex_attribute else None)
         return self._push(
             gl.Accessor(
                 bufferView=view,
@@ -131,6 +146,13 @@ class _Builder:
         v = np.ascontiguousarray(values, dtype=np.float32)
         view = self.chunk.add(v.tobytes(), gl.ARRAY_BUFFER)
         return self._push(gl.Accessor(bufferView=view, componentType=gl.FLOAT, count=len(v), type=gl.SCALAR))
+
+    def scalar_with_bounds(self, values: NDArray[np.float32]) -> int:
+        """Add a float SCALAR accessor with min/max (animation key times need them), not a vertex attribute."""
+        v = np.ascontiguousarray(values, dtype=np.float32)
+        view = self.chunk.add(v.tobytes())
+        return self._push(gl.Accessor(bufferView=view, componentType=gl.FLOAT, count=len(v), type=gl.SCALAR,
+                                      min=_bounds(v.min(keepdims=True)), max=_bounds(v.max(keepdims=True))))
 
     def joints(self, joints: NDArray[np.integer], num_joints: int) -> int:
         """Add a ``JOINTS_0`` attribute ``(N, 4)``: UNSIGNED_BYTE indices up to 256 joints, else UNSIGNED_SHORT."""
@@ -360,21 +382,30 @@ def quaternion_xyzw(axis_angle: NDArray[np.floating]) -> NDArray[np.float64]:
     return np.concatenate([0.5 * np.sinc(theta / (2.0 * np.pi)) * r, np.cos(theta / 2.0)], axis=-1)
 
 
+ENGINE_JOINT_NAMES = {"global": "Neck", "neck": "Head", "jaw": "Jaw", "eye_left": "LeftEye", "eye_right": "RightEye"}
+"""GLB joint names of a FLAME skeleton's joints: the names engines look for (the rig's, :mod:`headcast.export.rig`).
+FLAME's root turns the head and neck about the neck's base, its ``neck`` joint the head alone."""
+
+
 @dataclass(frozen=True, eq=False)
 class _Skin:
     """What the GLB's skin is made of.
 
     Attributes:
-        skeleton: the model's joints and weights.
-        joints: ``(J, 3)`` float64 rest joint positions (regressed from the shaped rest mesh), metres.
+        joint_names: ``J`` names of the GLB's joint nodes, parents first.
+        parents: ``(J,)`` parent of each joint, ``-1`` for the root.
+        joints: ``(J, 3)`` float64 rest joint positions, metres.
         rotations: ``(J, 3)`` fitted axis-angle per joint, relative to the parent, radians.
         influences: ``(V, 4)`` joint indices and ``(V, 4)`` float32 weights of every model vertex.
+        pose_joint: the joint whose rotation turns the head as in the photo (the ``photo_pose`` animation).
     """
 
-    skeleton: Skeleton
+    joint_names: tuple[str, ...]
+    parents: NDArray[np.int64]
     joints: NDArray[np.float64]
     rotations: NDArray[np.float64]
     influences: tuple[NDArray[np.int64], NDArray[np.float32]]
+    pose_joint: int
 
 
 def _skin(
@@ -383,25 +414,36 @@ def _skin(
     expression: NDArray[np.floating],
     joint_rotations: NDArray[np.floating] | None,
     warp: OutlineWarp | None = None,
+    head_rig: bool = True,
 ) -> _Skin | None:
-    """The skin of a skinned model at ``joint_rotations`` (zero rotations: the rest pose); None without one."""
+    """The GLB's skin, or None.
+
+    A skinned model's skeleton at ``joint_rotations`` (zero rotations: the rest pose); for a linear model the rig
+    of :mod:`headcast.export.rig` at rest, when ``head_rig`` and the model has eyes to place it on.
+    """
     skel = model.skeleton
+    rest = rest_vertices(model, identity, expression, warp)
     if skel is None:
-        return None
+        if not head_rig or not has_eye_joints(model):
+            return None
+        rig = make_head_rig(model, rest)
+        influences = model.memo.get(("export.glb.rig",), lambda: skin_influences(rig.weights))
+        rot = np.zeros((len(rig.joint_names), 3))
+        return _Skin(rig.joint_names, rig.parents, rig.joints, rot, influences, HEAD_JOINT)
     rot = np.zeros((skel.num_joints, 3))
     if joint_rotations is not None and np.size(joint_rotations):
         rot = np.asarray(joint_rotations, dtype=np.float64)
     if rot.shape != (skel.num_joints, 3):
         raise ValueError(f"joint_rotations must be ({skel.num_joints}, 3) for this model, got {rot.shape}")
-    rest = rest_vertices(model, identity, expression, warp)
     joints = regress_joints(skel.j_regressor, rest[None])[0]
     influences = model.memo.get(("export.glb.skin",), lambda: skin_influences(skel.lbs_weights))
-    return _Skin(skel, joints, rot, influences)
+    names = tuple(ENGINE_JOINT_NAMES.get(n, n) for n in skel.joint_names)
+    return _Skin(names, skel.parents, joints, rot, influences, 0)
 
 
 def _joint_nodes(skin: _Skin, first: int) -> list[gl.Node]:
     """One node per joint (node ``first + j`` is joint ``j``): rest offset from the parent and fitted rotation."""
-    parents = skin.skeleton.parents
+    parents = skin.parents
     offsets = skin.joints.copy()
     offsets[1:] -= skin.joints[parents[1:]]
     quats = quaternion_xyzw(skin.rotations)
@@ -412,8 +454,48 @@ def _joint_nodes(skin: _Skin, first: int) -> list[gl.Node]:
             rotation=[float(x) for x in quats[j]],
             children=[first + int(c) for c in np.flatnonzero(parents == j)],
         )
-        for j, name in enumerate(skin.skeleton.joint_names)
+        for j, name in enumerate(skin.joint_names)
     ]
+
+
+def _hair_joint(skin: _Skin) -> int:
+    """The joint the hair node hangs from: ``Head`` when the skin has one, else the root."""
+    return skin.joint_names.index("Head") if "Head" in skin.joint_names else 0
+
+
+def _joint_frame(skin: _Skin, joint: int) -> NDArray[np.float64]:
+    """``(4, 4)`` joint-to-model transform of ``joint`` at the skin's rotations (its node's world matrix)."""
+    chain = kinematic_chain(rodrigues(skin.rotations)[None], skin.joints[None], skin.parents)
+    return chain[0, joint]
+
+
+def _photo_pose_animation(
+    builder: _Builder, skin: _Skin, first: int, pose_rotation: NDArray[np.floating]
+) -> gl.Animation:
+    """One-key ``photo_pose`` animation: the pose joint turned as in the photo (:func:`photo_pose_rotation`)."""
+    time = builder.scalar_with_bounds(np.zeros(1, dtype=np.float32))
+    quat = builder.vec(
+        np.asarray([photo_pose_rotation(skin.rotations[skin.pose_joint], pose_rotation)], dtype=np.float32),
+        with_bounds=False,
+        vertex_attribute=False,
+    )
+    return gl.Animation(
+        name="photo_pose",
+        samplers=[gl.AnimationSampler(input=time, output=quat, interpolation="STEP")],
+        channels=[gl.AnimationChannel(
+            sampler=0, target=gl.AnimationChannelTarget(node=first + skin.pose_joint, path="rotation")
+        )],
+    )
+
+
+def photo_pose_rotation(skin_rotation: NDArray[np.floating], pose_rotation: NDArray[np.floating]) -> list[float]:
+    """Quaternion ``(x, y, z, w)`` of the pose joint that shows the head as photographed: ``R_photo · R_joint``.
+
+    ``pose_rotation`` is the head pose's model-to-camera rotation (axis-angle); the model frame and glTF's share
+    axes (+y up, +z towards a frontal camera), so a frontal photo gives the joint's own rotation.
+    """
+    turn = axis_angle_to_matrix(pose_rotation) @ axis_angle_to_matrix(skin_rotation)
+    return [float(x) for x in quaternion_xyzw(matrix_to_axis_angle(turn))]
 
 
 def _bounds(values: NDArray[np.float32]) -> list[float]:
@@ -425,7 +507,8 @@ def _groups(model: LinearHeadModel, settings: ExportSettings) -> list[_Group]:
     keep = ~material_mask(model, settings.exclude_roles)
     double = keep & material_mask(model, settings.double_sided_roles)
     groups = []
-    for name, mask, two_sided in (("head", keep & ~double, False), ("double_sided", double, True)):
+    double_name = "lashes" if tuple(settings.double_sided_roles) == ("lashes",) else "double_sided"
+    for name, mask, two_sided in (("head", keep & ~double, False), (double_name, double, True)):
         if mask.any():
             split = split_uv_seams(model.triangles[mask], model.triangle_uvs[mask])
             groups.append(_Group(name, two_sided, split))
@@ -442,6 +525,7 @@ def build_gltf(
     strands: "StrandGeometry | None" = None,
     joint_rotations: NDArray[np.floating] | None = None,
     warp: OutlineWarp | None = None,
+    photo_pose: NDArray[np.floating] | None = None,
 ) -> gl.GLTF2:
     """Build the glTF document (binary blob set) of one head; see the module docstring for the frame and the skin.
 
@@ -460,6 +544,9 @@ def build_gltf(
             None or ``(0, 3)``: the rest pose. Ignored for a model without a skeleton.
         warp: the outline warp of the rest mesh (``HeadParams.warp``; :mod:`headcast.headmodel.warp`), baked into
             the positions (the morph targets are its deltas, unchanged); None: none.
+        photo_pose: ``(3,)`` the photo's model-to-camera head rotation (``HeadParams.pose.rotation``), written as
+            the ``photo_pose`` animation of the head-turning joint (:func:`photo_pose_rotation`) when the GLB has
+            joints; None: no animation.
 
     Returns:
         A ``pygltflib.GLTF2`` ready for ``save_binary``.
@@ -473,7 +560,7 @@ def build_gltf(
 
     morphs = glb_morphs(model, settings)
     shown, rest_expression = shown_weights(morphs, weights)
-    skin = _skin(model, identity, weights, joint_rotations, warp)
+    skin = _skin(model, identity, weights, joint_rotations, warp, settings.head_rig)
     base = bind_pose_vertices(  # (V, 3) float64, metres
         model, identity, rest_expression, None if skin is None else skin.rotations, warp
     )
@@ -484,9 +571,12 @@ def build_gltf(
     builder = _Builder()
     materials: list[gl.Material] = []
     primitives: list[gl.Primitive] = []
+    lashes = _lash_image(model, texture, groups, settings)
     for group, group_targets in zip(groups, targets_per_group, strict=True):
         vid, split = group.split.vertex_ids, group.split
-        atlas_uv = texture.uv[split.uv_ids].astype(np.float32)
+        own_tile = group.material == "lashes" and lashes is not None
+        atlas_uv = np.mod(model.uv[split.uv_ids], 1.0) if own_tile else texture.uv[split.uv_ids]
+        atlas_uv = atlas_uv.astype(np.float32)
         gltf_uv = np.stack([atlas_uv[:, 0], 1.0 - atlas_uv[:, 1]], axis=1)
         attributes = gl.Attributes(
             POSITION=builder.vec(base[vid].astype(np.float32), with_bounds=True),
@@ -495,7 +585,7 @@ def build_gltf(
         )
         if skin is not None:
             joint_ids, joint_weights = skin.influences
-            attributes.JOINTS_0 = builder.joints(joint_ids[vid], skin.skeleton.num_joints)
+            attributes.JOINTS_0 = builder.joints(joint_ids[vid], len(skin.joint_names))
             attributes.WEIGHTS_0 = builder.vec(joint_weights[vid], with_bounds=False)
         targets = []
         for pos, nrm in group_targets:
@@ -507,11 +597,12 @@ def build_gltf(
             gl.Material(
                 name=group.material,
                 pbrMetallicRoughness=gl.PbrMetallicRoughness(
-                    baseColorTexture=gl.TextureInfo(index=0),
+                    baseColorTexture=gl.TextureInfo(index=1 if own_tile else 0),
                     metallicFactor=0.0,
                     roughnessFactor=settings.roughness,
                 ),
                 doubleSided=group.double_sided,
+                alphaMode=gl.BLEND if own_tile else gl.OPAQUE,
             )
         )
         primitives.append(
@@ -533,10 +624,13 @@ def build_gltf(
                 doubleSided=True,
             )
         )
+        hair_frame = np.eye(4) if skin is None else _joint_frame(skin, _hair_joint(skin))
+        hair_positions = (strands.positions - hair_frame[:3, 3]) @ hair_frame[:3, :3]  # into the joint's frame
         hair_attrs = gl.Attributes(
-            POSITION=builder.vec(strands.positions, with_bounds=True),
+            POSITION=builder.vec(hair_positions.astype(np.float32), with_bounds=True),
             COLOR_0=builder.vec(strands.colors, with_bounds=False),
-            NORMAL=None if strands.normals is None else builder.vec(strands.normals, with_bounds=False),
+            NORMAL=None if strands.normals is None else builder.vec(
+                (strands.normals @ hair_frame[:3, :3]).astype(np.float32), with_bounds=False),
             **{name: builder.scalar(values) for name, values in strands.custom.items()},
         )
         hair_indices = builder.indices(strands.indices.reshape(-1, 1), len(strands.positions))
@@ -550,9 +644,14 @@ def build_gltf(
 
     joint_nodes: list[gl.Node] = []
     skins: list[gl.Skin] = []
+    animations: list[gl.Animation] = []
     if skin is not None:
         first = 1 + len(extra_nodes)
         joint_nodes = _joint_nodes(skin, first)
+        if extra_nodes:  # the hair turns with the head
+            joint_nodes[_hair_joint(skin)].children = [*joint_nodes[_hair_joint(skin)].children, 1]
+        if photo_pose is not None:
+            animations.append(_photo_pose_animation(builder, skin, first, photo_pose))
         unbind = np.broadcast_to(np.eye(4), (len(skin.joints), 4, 4)).copy()
         unbind[:, :3, 3] = -skin.joints
         skins.append(gl.Skin(
@@ -563,9 +662,11 @@ def build_gltf(
         ))
 
     image_bytes, mime = _texture_image(texture, settings, texture_png)
-    image_view = builder.chunk.add(image_bytes)
+    images = [gl.Image(bufferView=builder.chunk.add(image_bytes), mimeType=mime, name="texture")]
+    if lashes is not None:
+        images.append(gl.Image(bufferView=builder.chunk.add(lashes), mimeType="image/png", name="lashes"))
     blob = builder.chunk.blob()
-    roots = list(range(1 + len(extra_nodes))) + ([1 + len(extra_nodes)] if joint_nodes else [])
+    roots = [0, *([1 + len(extra_nodes)] if joint_nodes else range(1, 1 + len(extra_nodes)))]
     gltf = gl.GLTF2(
         asset=gl.Asset(
             version="2.0", generator=f"headcast {headcast.__version__}", extras={"model": model.name}
@@ -574,6 +675,7 @@ def build_gltf(
         scenes=[gl.Scene(nodes=roots)],
         nodes=[gl.Node(name="head", mesh=0, skin=0 if skins else None), *extra_nodes, *joint_nodes],
         skins=skins,
+        animations=animations,
         meshes=[
             gl.Mesh(
                 name="head",
@@ -584,7 +686,7 @@ def build_gltf(
             *extra_meshes,
         ],
         materials=materials,
-        textures=[gl.Texture(source=0, sampler=0)],
+        textures=[gl.Texture(source=i, sampler=0) for i in range(len(images))],
         samplers=[
             gl.Sampler(
                 magFilter=gl.LINEAR,
@@ -593,13 +695,31 @@ def build_gltf(
                 wrapT=gl.CLAMP_TO_EDGE,
             )
         ],
-        images=[gl.Image(bufferView=image_view, mimeType=mime, name="texture")],
+        images=images,
         accessors=builder.accessors,
         bufferViews=builder.chunk.views,
         buffers=[gl.Buffer(byteLength=len(blob))],
     )
     gltf.set_binary_blob(blob)
     return gltf
+
+
+def _lash_image(model: LinearHeadModel, texture: UVTexture, groups: list[_Group], settings: ExportSettings
+                ) -> bytes | None:
+    """PNG of the lash cards' RGBA tile (:mod:`headcast.texture.lashes`), or None.
+
+    The colour is the one the atlas gave the lashes; None when the GLB has no ``lashes`` primitive or the model no
+    lash cards.
+    """
+    if not any(g.material == "lashes" for g in groups):
+        return None
+    lash_uv = texture.uv[np.unique(model.triangle_uvs[model.material_mask("lashes")])]
+    h, w = texture.image.shape[:2]
+    cols = np.clip((lash_uv[:, 0] * w).astype(int), 0, w - 1)
+    rows = np.clip(((1.0 - lash_uv[:, 1]) * h).astype(int), 0, h - 1)
+    colour = np.median(texture.image[rows, cols, :3].astype(np.float64), axis=0) / 255.0
+    rgba = lash_texture(model, colour, settings.lash_texture_size)
+    return None if rgba is None else png_bytes(rgba, settings.png_compress_level)
 
 
 def _texture_image(texture: UVTexture, settings: ExportSettings, texture_png: bytes | None) -> tuple[bytes, str]:
@@ -634,7 +754,7 @@ def write_glb(
             hair = replace(hair, custom={k: v for k, v in hair.custom.items() if k != "_STRAND_T"})
     gltf = build_gltf(
         avatar.model, params.identity, params.expression, avatar.texture, settings, texture_png, strands=hair,
-        joint_rotations=params.joint_rotations, warp=params.warp,
+        joint_rotations=params.joint_rotations, warp=params.warp, photo_pose=params.pose.rotation,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     if settings.quality == "full":

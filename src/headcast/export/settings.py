@@ -26,6 +26,10 @@ class ExportSettings:
         normal_targets: also write per-target normal deltas (right shading of expressions; ~35 % larger GLB).
         normal_epsilon: normal deltas shorter than this (unit-vector units; 0.01 ≈ 0.6°) are dropped.
         roughness: glTF PBR roughness factor of the skin material (metallic is 0).
+        lash_texture_size: side in pixels of the lash cards' own RGBA texture (alpha-blended ``lashes``
+            material; :mod:`headcast.texture.lashes`).
+        head_rig: give a model without a skeleton (ICT FaceKit) the Neck/Head/LeftEye/RightEye joints and skin of
+            :mod:`headcast.export.rig` in the GLB (False: an unskinned head, as before).
         png_compress_level: zlib level 0–9 for the written PNGs (1: a 2048² texture encodes ~4× faster than
             at 6 for a ~15 % larger file).
         quality: ``avatar.glb`` as ``"full"`` (float attributes, PNG texture at the atlas' size: every glTF
@@ -47,6 +51,8 @@ class ExportSettings:
     normal_targets: bool = True
     normal_epsilon: float = 1e-2
     roughness: float = 0.7
+    head_rig: bool = True
+    lash_texture_size: int = 512
     png_compress_level: int = 1
     quality: GlbQuality = "full"
     web_texture_size: int = 1024
