@@ -61,5 +61,5 @@ def test_worker_job_and_cli_make_give_identical_files(portraits_dir: Path, asset
     worker_hair, cli_hair = (json.loads((d / "hair.json").read_text()) for d in (bundle, cli_out))
     assert worker_hair.pop("seconds").keys() == cli_hair.pop("seconds").keys()  # stage wall times differ
     assert worker_hair == cli_hair
-    for name in ("hair.data", "hair.hair", "hair_guides.obj", "hair_ribbons.glb", "head.obj", "texture.png"):
+    for name in ("hair.data", "hair.hair", "hair_guides.obj", "head.obj", "texture.png"):
         assert (bundle / name).read_bytes() == (cli_out / name).read_bytes(), name

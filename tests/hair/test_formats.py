@@ -68,6 +68,25 @@ def test_obj_polylines_round_trip(tmp_path: Path) -> None:
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+def test_obj_polylines_are_one_l_element_per_segment(tmp_path: Path) -> None:
+    # Blender 3.4's default OBJ importer keeps the first two vertices of an `l` element: one per segment reads whole
+    s = _strands()
+    lines = write_obj_polylines(tmp_path / "a.obj", s).read_text().splitlines()
+    elements = [[int(t) for t in line.split()[1:]] for line in lines if line.startswith("l ")]
+    assert len(elements) == sum(len(x) - 1 for x in s)
+    assert all(len(e) == 2 and e[1] == e[0] + 1 for e in elements)
+    assert sum(line.startswith("v ") for line in lines) == sum(len(x) for x in s)
+    with pytest.raises(ValueError, match="at least 2 points"):
+        write_obj_polylines(tmp_path / "b.obj", [np.zeros((1, 3), np.float32)])
+
+
+def test_obj_reader_takes_whole_polyline_elements_too(tmp_path: Path) -> None:
+    text = "v 0 0 0\nv 1 0 0\nv 2 0 0\nv 0 1 0\nv 0 2 0\nl 1 2 3\nl 4 5\nl -2 -1\n"
+    (tmp_path / "a.obj").write_text(text)
+    back = read_obj_polylines(tmp_path / "a.obj")
+    assert [b[:, :2].tolist() for b in back] == [[[0, 0], [1, 0], [2, 0]], [[0, 1], [0, 2]], [[0, 1], [0, 2]]]
+
+
 @pytest.mark.parametrize("version", [3.0, 4.0])
 def test_tfx_reader(tmp_path: Path, version: float) -> None:
     pts = np.arange(2 * 3 * 3, dtype=np.float32).reshape(2, 3, 3)
@@ -84,6 +103,19 @@ def test_tfx_reader(tmp_path: Path, version: float) -> None:
 def test_usd_curves_round_trip(tmp_path: Path) -> None:
     pytest.importorskip("pxr", reason="usd-core (optional) is not installed")
     s = _strands()
-    back = read_usd_curves(write_usd_curves(tmp_path / "a.usda", s, [np.clip(np.abs(x), 0, 1) for x in s]))
+    colors = [np.clip(np.abs(x), 0, 1) for x in s]
+    path = write_usd_curves(tmp_path / "a.usda", s, colors)
+    back = read_usd_curves(path)
     for a, b in zip(s, back, strict=True):
         np.testing.assert_array_equal(a, b)
+    from pxr import Usd, UsdGeom
+
+    stage = Usd.Stage.Open(str(path))  # held: a prim of a released stage is invalid
+    curves = UsdGeom.BasisCurves(stage.GetPrimAtPath("/hair"))
+    written = np.asarray(curves.GetDisplayColorPrimvar().Get())
+    srgb = np.concatenate(colors)  # USD colour primvars are linear: sRGB 0.5 → 0.214, float32 rounding only
+    linear = np.where(srgb <= 0.04045, srgb / 12.92, ((srgb + 0.055) / 1.055) ** 2.4)
+    np.testing.assert_allclose(written, linear, rtol=1e-6, atol=1e-7)
+    assert curves.GetDisplayColorPrimvar().GetInterpolation() == UsdGeom.Tokens.vertex
+    with pytest.raises(ValueError, match="colors have shape"):
+        write_usd_curves(tmp_path / "b.usda", s, colors[:2])

@@ -12,7 +12,6 @@ import pytest
 from headcast.hair.generator import GrowSettings, make_strands
 from headcast.hair.gltf import strand_geometry
 from headcast.hair.head import HairHead
-from headcast.hair.stage import ribbon_glb_bytes
 from headcast.hair.types import HairParams, Strands
 
 VALIDATOR = Path(__file__).resolve().parents[2] / "tools" / "node" / "validate.mjs"
@@ -59,7 +58,10 @@ def test_head_glb_with_hair_and_ribbon_glb_validate(tmp_path: Path, strands: Str
     assert hair.attributes._STRAND_ID is not None
     report = _validate(path)
     assert report["issues"]["numErrors"] == 0, report["issues"]["messages"][:5]
-    ribbons = tmp_path / "hair_ribbons.glb"
-    ribbons.write_bytes(ribbon_glb_bytes(strands, 500))
+    doc = build_gltf(ict_model, mean_params.identity, mean_params.expression, tex,
+                     strands=strand_geometry(strands, "ribbons", max_strands=500))
+    ribbons = tmp_path / "ribbons.glb"
+    doc.save_binary(str(ribbons))
+    assert pygltflib.GLTF2().load(str(ribbons)).meshes[1].primitives[0].mode == 4
     report = _validate(ribbons)
     assert report["issues"]["numErrors"] == 0, report["issues"]["messages"][:5]

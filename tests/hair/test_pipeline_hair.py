@@ -65,7 +65,7 @@ def test_bundle_has_the_hair_files(avatar_and_pipeline, tmp_path: Path) -> None:
     av, pipe = avatar_and_pipeline
     manifest = pipe.write(av, tmp_path)
     names = {f.name for f in manifest.files}
-    assert {"hair.json", "hair.data", "hair.hair", "hair_guides.obj", "hair_ribbons.glb"} <= names
+    assert {"hair.json", "hair.data", "hair.hair", "hair_guides.obj"} <= names
     info = json.loads(manifest.path("hair.json").read_text())
     assert info["strands"] == av.hair.num_strands and info["hair_iou"] is not None
     with zipfile.ZipFile(manifest.archive.path) as z:

@@ -21,7 +21,7 @@ def test_none_and_style_modes(ict_model, mean_params) -> None:
     res = make_hair(pixels, fit, ict_model, HairSettings(mode="bob", color=(1.0, 0.0, 0.0), grow=grow))  # type: ignore[arg-type]
     assert res.strands is not None and res.strands.root_color == (1.0, 0.0, 0.0)
     files = hair_files(res, HairSettings())
-    assert {"hair.json", "hair.data", "hair.hair", "hair_guides.obj", "hair_ribbons.glb"} <= set(files)
+    assert {"hair.json", "hair.data", "hair.hair", "hair_guides.obj"} <= set(files)
     with pytest.raises(ValueError, match="auto"):
         make_hair(pixels, fit, ict_model, HairSettings(mode="auto"))  # type: ignore[arg-type]
 

@@ -232,6 +232,10 @@ def optional_checks(static_dir: Path | None = None) -> list[Check]:
     rows.append(Check("optional", "emotion evaluation (fer)", "ok" if emotion else "warn",
                       "ai-edge-litert + fer classifier" if emotion else "unavailable",
                       "" if emotion else "bash scripts/install-dev.sh"))
+    usd = _module("pxr")
+    rows.append(Check("optional", "USD hair curves (hair.usdc)", "ok" if usd else "warn",
+                      "usd-core installed" if usd else "unavailable: bundles have no hair.usdc (the other hair files "
+                      "are written)", "" if usd else "pip install usd-core==26.11 (the usd extra)"))
     redis_py = _module("dramatiq") and _module("redis")
     server = shutil.which("redis-server")
     rows.append(Check("optional", "Redis scale-out (serve --broker)", "ok" if redis_py and server else "warn",

@@ -3,7 +3,7 @@
 What a bundle holds (:func:`headcast.hair.stage.hair_files`): ``hair.json`` always (style, strand count, root and
 tip colours rounded to 4 decimals, the hair stage's IoU); with strands also ``hair.data`` (every render strand,
 float32, model frame), ``hair.hair`` (the same points with per-point colours), ``hair_guides.obj`` (the valid
-guides, without their grid cells) and ``hair_ribbons.glb`` (a subsample as ribbons).
+guides, without their grid cells) and, with ``usd-core``, ``hair.usdc`` (the render strands as USD curves).
 
 Enough to draw and measure the strands: the render strands' points (``hair.data``, else ``hair.hair``) and the two
 colours of ``hair.json``; the display colours (:func:`headcast.hair.display.strand_colors`) follow from them (the

@@ -9,6 +9,8 @@ Layout of ``out_dir``::
     texture.png    UV texture atlas (sRGB)
     params.json    identity, expression, pose, joint rotations, camera, landmarks, timings (params.py)
     *.png          caller's pictures, e.g. preview.png, turntable.png
+    hair*          the caller's other files, e.g. the hair stage's (``headcast.hair.stage.hair_files``: hair.json,
+                   hair.data, hair.hair, hair.usdc, hair_guides.obj; each representation once)
     avatar.zip     all of the above
 """
 

@@ -749,7 +749,10 @@ def write_glb(
     if avatar.hair is not None and avatar.hair.num_strands:
         from headcast.hair.gltf import GLB_LINE_STRANDS, strand_geometry
 
-        hair = strand_geometry(avatar.hair, "lines", max_strands=GLB_LINE_STRANDS)
+        ribbons = settings.hair_primitive == "ribbons"
+        hair = strand_geometry(avatar.hair, settings.hair_primitive,
+                               max_strands=settings.hair_ribbon_strands if ribbons else GLB_LINE_STRANDS,
+                               ribbon_width=settings.hair_ribbon_width)
         if settings.quality == "web":  # the position along the strand: for research tools, not for viewers
             hair = replace(hair, custom={k: v for k, v in hair.custom.items() if k != "_STRAND_T"})
     gltf = build_gltf(

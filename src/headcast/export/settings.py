@@ -7,6 +7,8 @@ from headcast.headmodel.base import MaterialRole
 
 GlbQuality = Literal["full", "web"]
 """How ``avatar.glb`` is written (:attr:`ExportSettings.quality`)."""
+HairPrimitive = Literal["lines", "ribbons"]
+"""The GLB's hair geometry (:attr:`ExportSettings.hair_primitive`; ``headcast.hair.gltf.StrandMode``)."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,12 @@ class ExportSettings:
         roughness: glTF PBR roughness factor of the skin material (metallic is 0).
         lash_texture_size: side in pixels of the lash cards' own RGBA texture (alpha-blended ``lashes``
             material; :mod:`headcast.texture.lashes`).
+        hair_primitive: the GLB's hair as ``"ribbons"`` (flat tapering quad strips, :mod:`headcast.hair.gltf`:
+            triangles every glTF viewer and Blender draw) or ``"lines"`` (a LINES primitive of up to
+            ``GLB_LINE_STRANDS`` strands: 1 px wide in three.js, not rendered by Blender).
+        hair_ribbon_strands: ribbons in the GLB (every k-th render strand; all of them are in ``hair.data``):
+            4000 of 2 mm cover the head like 8000 of 1.2 mm and keep the ``web`` GLB with hair under 5 MB.
+        hair_ribbon_width: ribbon width at the root in metres (tapering to 30 % at the tip).
         head_rig: give a model without a skeleton (ICT FaceKit) the Neck/Head/LeftEye/RightEye joints and skin of
             :mod:`headcast.export.rig` in the GLB (False: an unskinned head, as before).
         png_compress_level: zlib level 0–9 for the written PNGs (1: a 2048² texture encodes ~4× faster than
@@ -52,6 +60,9 @@ class ExportSettings:
     normal_epsilon: float = 1e-2
     roughness: float = 0.7
     head_rig: bool = True
+    hair_primitive: HairPrimitive = "ribbons"
+    hair_ribbon_strands: int = 4000
+    hair_ribbon_width: float = 0.002
     lash_texture_size: int = 512
     png_compress_level: int = 1
     quality: GlbQuality = "full"

@@ -11,11 +11,18 @@ Convention:
   4 colours), ``uint32`` default segments, ``float32`` default thickness, default transparency, default colour
   ``3 × float32``, 88 bytes of file info — then the arrays present, in that order: ``uint16`` segments per hair,
   ``float32 × 3`` points, ``float32`` thickness, ``float32`` transparency, ``float32 × 3`` colours (per point).
-* OBJ: one ``v`` per point and one ``l`` polyline element per strand (1-based indices).
+* OBJ: one ``v`` per point; each strand is a run of two-vertex ``l`` elements, one per segment, in order
+  (``l 1 2``, ``l 2 3``, ...; 1-based indices). One ``l`` listing a whole strand is valid OBJ, but Blender 3.4's
+  default importer (``wm.obj_import``) keeps only the first two vertices of each ``l`` element (a one-segment stub
+  per strand); segments sharing vertices import there, in Blender 5 and in the legacy importer as the whole chain of
+  edges. :func:`read_obj_polylines` joins an ``l`` element to the one before when it starts at that one's last
+  vertex, so it reads both layouts.
 * ``.tfx``: TressFX v3 (296-byte header, float3 positions) and v4 (160-byte header, float4 positions).
-* USD (``.usda``/``.usd``): a ``BasisCurves`` prim (linear, non-periodic) via Pixar's ``usd-core`` wheel, an
-  optional dependency (``pip install usd-core``). Alembic is not written: PyPI has no maintained Alembic geometry
-  writer (the PyPI package ``alembic`` is SQLAlchemy's migration tool).
+* USD (``.usda``/``.usdc``): a ``BasisCurves`` prim ``/hair`` (linear, non-periodic, y-up, metres) via Pixar's
+  ``usd-core`` wheel, the optional ``usd`` extra (``pip install usd-core==26.11``). Blender 4.2 and 5.0 import it as
+  a hair-curves object (``CURVES``), ``primvars:displayColor`` as the point attribute ``displayColor``. Alembic is
+  not written: PyPI has no maintained Alembic geometry writer (the PyPI package ``alembic`` is SQLAlchemy's
+  migration tool).
 """
 
 import struct
@@ -167,34 +174,57 @@ def read_hair(path: Path | str) -> tuple[list[NDArray[np.float32]], list[NDArray
 
 
 def write_obj_polylines(path: Path | str, strands: Polylines) -> Path:
-    """Write strands as OBJ ``l`` polyline elements (one object ``hair``)."""
+    """Write strands as OBJ polylines (one object ``hair``), one two-vertex ``l`` element per segment.
+
+    The layout (see the module docstring) is the one Blender 3.4's default OBJ importer reads whole: it gives a mesh
+    whose edges chain each strand's points root to tip, which *Object ▸ Convert ▸ Curve* turns into one poly
+    spline per strand (and *Convert ▸ Curves* into hair curves).
+
+    Args:
+        path: output ``.obj`` file.
+        strands: polylines, root first, at least 2 points each.
+
+    Raises:
+        ValueError: a strand with fewer than 2 points (it has no segment to write).
+    """
     path = Path(path)
     counts, pts = _flat(strands)
-    # one %-format call per block instead of one f-string per vertex (same text: float32 values are formatted as
-    # the doubles they convert to either way)
-    parts = ["# headcast strands (metres, +y up, +z forward)\no hair\n"]
+    if len(counts) and counts.min() < 2:
+        raise ValueError("OBJ polylines need at least 2 points per strand")
+    # segment k joins points k and k + 1 unless k is the last point of its strand (1-based ids); one %-format call
+    # for all of them instead of one f-string per line (the same text)
+    last = np.cumsum(counts) - 1
+    first_ids = np.delete(np.arange(len(pts)), last) + 1
+    segments = np.stack([first_ids, first_ids + 1], axis=1)
+    parts = ["# headcast strands (metres, +y up, +z forward); one l element per segment\no hair\n"]
     parts.append(("v %.6f %.6f %.6f\n" * len(pts)) % tuple(pts.astype(np.float64).ravel().tolist()))
-    ids = np.arange(1, len(pts) + 1)
-    if len(counts) and counts[0] > 0 and (counts == counts[0]).all():
-        n = int(counts[0])
-        parts.append((("l" + " %d" * n + "\n") * len(counts)) % tuple(ids.tolist()))
-    else:
-        bounds = np.concatenate([[0], np.cumsum(counts)])
-        parts.extend("l " + " ".join(map(str, ids[bounds[i] : bounds[i + 1]].tolist())) + "\n"
-                     for i in range(len(counts)))
+    parts.append(("l %d %d\n" * len(segments)) % tuple(segments.ravel().tolist()))
     path.write_text("".join(parts), encoding="ascii")
     return path
 
 
 def read_obj_polylines(path: Path | str) -> list[NDArray[np.float32]]:
-    """Read the ``v`` / ``l`` elements of an OBJ file as polylines."""
+    """Read the ``v`` / ``l`` elements of an OBJ file as polylines.
+
+    An ``l`` element that starts at the last vertex of the element before continues that polyline, so a strand
+    written one segment per element (:func:`write_obj_polylines`) comes back whole, as does one written as a single
+    element. Negative (relative) indices are resolved against the vertices read so far.
+
+    Returns:
+        ``(n_i, 3)`` float32 polylines in file order.
+    """
     verts: list[list[float]] = []
     polys: list[list[int]] = []
     for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
         if line.startswith("v "):
             verts.append([float(x) for x in line.split()[1:4]])
         elif line.startswith("l "):
-            polys.append([int(tok.split("/")[0]) - 1 for tok in line.split()[1:]])
+            ids = [int(tok.split("/")[0]) for tok in line.split()[1:]]
+            ids = [i - 1 if i > 0 else len(verts) + i for i in ids]
+            if polys and ids and polys[-1][-1] == ids[0]:
+                polys[-1].extend(ids[1:])
+            elif ids:
+                polys.append(ids)
     v = np.asarray(verts, dtype=np.float32).reshape(-1, 3)
     return [v[np.asarray(p)] for p in polys]
 
@@ -229,16 +259,24 @@ def write_usd_curves(
 ) -> Path:
     """Write strands as a USD ``BasisCurves`` prim ``/hair`` (linear; metres, y-up, ``metersPerUnit = 1``).
 
+    Convention:
+        USD colour primvars are linear RGB, so ``colors`` (sRGB, like every headcast colour) are converted with the
+        IEC 61966-2-1 transfer function before they are written; a DCC tool shows them as the bundle's pictures do.
+
     Args:
-        path: ``.usda`` (text) or ``.usd``/``.usdc`` file.
+        path: ``.usda`` (text) or ``.usd``/``.usdc`` (binary crate) file.
         strands: polylines, root first.
-        colors: per-point sRGB colours in [0, 1] written as ``primvars:displayColor`` (vertex interpolation).
-        width: curve width in metres.
+        colors: per-point sRGB colours in [0, 1], shaped like ``strands``, written as linear
+            ``primvars:displayColor`` (vertex interpolation); omitted when None.
+        width: curve width (diameter) in metres, one value for every point.
 
     Raises:
-        ImportError: ``usd-core`` is not installed.
+        ImportError: ``usd-core`` (the ``usd`` extra) is not installed.
+        ValueError: ``colors`` not shaped like ``strands``.
     """
     from pxr import Sdf, Usd, UsdGeom, Vt
+
+    from headcast.texture.lighting import srgb_to_linear
 
     path = Path(path)
     counts, pts = _flat(strands)
@@ -253,7 +291,9 @@ def write_usd_curves(
     curves.CreateWidthsAttr(Vt.FloatArray([float(width)]))
     curves.SetWidthsInterpolation(UsdGeom.Tokens.constant)
     if colors is not None:
-        cols = _flat(colors)[1]
+        cols = srgb_to_linear(_flat(colors)[1])
+        if cols.shape != pts.shape:
+            raise ValueError(f"colors have shape {cols.shape}, points {pts.shape}")
         primvar = curves.CreateDisplayColorPrimvar(UsdGeom.Tokens.vertex)
         primvar.Set(Vt.Vec3fArray.FromNumpy(np.ascontiguousarray(cols, dtype=np.float32)))
     stage.SetDefaultPrim(curves.GetPrim())

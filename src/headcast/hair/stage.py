@@ -9,7 +9,6 @@ photo's hair colour where they lie over its visible hair (``colour.photo_strand_
 """
 
 import hashlib
-import io
 import json
 import tempfile
 import threading
@@ -45,7 +44,6 @@ class HairSettings:
         analysis: photo analysis thresholds.
         reconstruct: fitting settings for ``"auto"``.
         grow: strand counts and seed for library styles.
-        ribbon_strands: strands in ``hair_ribbons.glb``.
         warn_iou: ``"auto"`` hair whose silhouette overlaps the photo's hair mask less than this (IoU at the fitted
             camera) gets a warning: the groom is not the photo's hair and a library style may serve better.
         photo_hairline: delimit the scalp by the photo's hairline where the photo shows it (``hair.hairline``;
@@ -61,7 +59,6 @@ class HairSettings:
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     reconstruct: ReconstructSettings = field(default_factory=ReconstructSettings)
     grow: GrowSettings = field(default_factory=GrowSettings)
-    ribbon_strands: int = 4000
     warn_iou: float = 0.6
     photo_hairline: bool = True
     hairline: HairlineSettings = field(default_factory=HairlineSettings)
@@ -291,13 +288,29 @@ def style_strands(name: str, head: HairHead, grow: GrowSettings | None = None) -
     return make_strands(style.params, head.scalp, head.sdf, grow, name=style.name)
 
 
-def hair_files(result: HairResult, settings: HairSettings) -> dict[str, bytes]:
-    """The bundle's hair files by name.
+HAIR_USD_NAME = "hair.usdc"
+"""The bundle's USD curves file: written only when ``usd-core`` (the ``usd`` extra) is installed."""
 
-    ``hair.json`` always; with strands also ``hair.data`` (USC, render strands), ``hair.hair`` (Cem Yuksel, render
-    strands with colours), ``hair_guides.obj`` (the valid guides as OBJ polylines; the render strands would make a
-    10 MB text file), ``hair_ribbons.glb`` (ribbon mesh) and, when ``usd-core`` is installed, ``hair.usdc``
-    (USD BasisCurves).
+
+def hair_files(result: HairResult, settings: HairSettings) -> dict[str, bytes]:
+    """The bundle's hair files by name: each representation of the groom once, in one format each.
+
+    ``hair.json`` always (style, colours, the stage's report). With strands:
+
+    * ``hair.data`` — the render strands in the USC-HairSalon layout: HairNet-style research code, and what
+      ``headcast eval`` restores a bundle's strands from.
+    * ``hair.hair`` — the render strands with per-point colours in Cem Yuksel's format: hair renderers and
+      research tools.
+    * ``hair.usdc`` — the render strands with per-point colours as a USD ``BasisCurves`` prim: the curves file
+      for DCC tools (Blender 4.2+ imports it as hair curves; Houdini, Maya and Unreal read USD). Only when
+      ``usd-core`` is installed.
+    * ``hair_guides.obj`` — the valid 32 × 32 guides as OBJ polylines (one ``l`` per segment, which Blender 3.4's
+      default importer reads whole): any tool with an OBJ importer, including Blender builds without USD; the render
+      strands as OBJ text would be ~17 MB (the guides: ~2 MB).
+
+    The three render-strand files differ in audience, not content. The ribbon mesh for engines and viewers is the
+    hair of ``avatar.glb`` (``headcast.export.glb``: every k-th render strand as ribbons, hanging from the head
+    rig's Head joint), not a file of its own. Colours are :func:`~headcast.hair.display.strand_colors` everywhere.
     """
     from headcast.hair.display import strand_colors
     from headcast.hair.formats import write_data, write_hair, write_obj_polylines, write_usd_curves
@@ -306,70 +319,18 @@ def hair_files(result: HairResult, settings: HairSettings) -> dict[str, bytes]:
     s = result.strands
     if s is None or s.num_strands == 0:
         return files
+    colors = strand_colors(s)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         write_data(folder / "hair.data", s.points)
-        write_hair(folder / "hair.hair", s.points, strand_colors(s))
+        write_hair(folder / "hair.hair", s.points, colors)
         write_obj_polylines(folder / "hair_guides.obj", s.guide_polylines)
         names = ["hair.data", "hair.hair", "hair_guides.obj"]
         try:  # optional: USD BasisCurves when usd-core is installed
-            write_usd_curves(folder / "hair.usdc", s.points)
-            names.append("hair.usdc")
+            write_usd_curves(folder / HAIR_USD_NAME, s.points, colors)
+            names.append(HAIR_USD_NAME)
         except ImportError:
             pass
         for name in names:
             files[name] = (folder / name).read_bytes()
-    files["hair_ribbons.glb"] = ribbon_glb_bytes(s, settings.ribbon_strands)
     return files
-
-
-def ribbon_glb_bytes(strands: Strands, max_strands: int) -> bytes:
-    """A GLB holding only the groom as a ribbon mesh (node ``hair``, model frame) for engines without lines."""
-    import pygltflib as gl
-
-    from headcast.hair.gltf import strand_geometry
-
-    geo = strand_geometry(strands, "ribbons", max_strands=max_strands)
-    blob = b""
-    views, accessors = [], []
-
-    def add(data: np.ndarray, kind: str, comp: int, target: int | None, bounds: bool = False) -> int:
-        nonlocal blob
-        blob += b"\0" * ((-len(blob)) % 4)
-        raw = np.ascontiguousarray(data).tobytes()
-        views.append(gl.BufferView(buffer=0, byteOffset=len(blob), byteLength=len(raw), target=target))
-        blob += raw
-        count = len(data)
-        acc = gl.Accessor(bufferView=len(views) - 1, componentType=comp, count=count, type=kind)
-        if bounds:
-            acc.min = [float(x) for x in data.min(axis=0)]
-            acc.max = [float(x) for x in data.max(axis=0)]
-        accessors.append(acc)
-        return len(accessors) - 1
-
-    attrs = gl.Attributes(
-        POSITION=add(geo.positions, gl.VEC3, gl.FLOAT, gl.ARRAY_BUFFER, bounds=True),
-        NORMAL=add(geo.normals, gl.VEC3, gl.FLOAT, gl.ARRAY_BUFFER) if geo.normals is not None else None,
-        COLOR_0=add(geo.colors, gl.VEC3, gl.FLOAT, gl.ARRAY_BUFFER),
-        **{k: add(v, gl.SCALAR, gl.FLOAT, gl.ARRAY_BUFFER) for k, v in geo.custom.items()},
-    )
-    indices = add(geo.indices, gl.SCALAR, gl.UNSIGNED_INT, gl.ELEMENT_ARRAY_BUFFER)
-    blob += b"\0" * ((-len(blob)) % 4)
-    doc = gl.GLTF2(
-        asset=gl.Asset(version="2.0", generator="headcast hair"),
-        scene=0,
-        scenes=[gl.Scene(nodes=[0])],
-        nodes=[gl.Node(name="hair", mesh=0)],
-        meshes=[gl.Mesh(name="hair", primitives=[gl.Primitive(attributes=attrs, indices=indices, material=0,
-                                                               mode=geo.mode)])],
-        materials=[gl.Material(name="hair", doubleSided=True,
-                               pbrMetallicRoughness=gl.PbrMetallicRoughness(metallicFactor=0.0, roughnessFactor=0.6))],
-        accessors=accessors,
-        bufferViews=views,
-        buffers=[gl.Buffer(byteLength=len(blob))],
-    )
-    doc.set_binary_blob(blob)
-    out = io.BytesIO()
-    data = b"".join(doc.save_to_bytes())
-    out.write(data)
-    return out.getvalue()
