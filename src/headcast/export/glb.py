@@ -274,6 +274,7 @@ def _build_groups(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAn
     sums = normal_sums(template, keep_tris)
     base_normals = vertex_normals(template, keep_tris)
     per_group: list[list[tuple[_SparseTarget, _SparseTarget | None]]] = [[] for _ in groups]
+    normal_epsilon = settings.web_normal_epsilon if settings.quality == "web" else settings.normal_epsilon
     for t in range(len(morphs.names)):
         delta = morphs.delta(model, t)
         normals = morphed_normals(template, keep_tris, delta, sums) if settings.normal_targets else None
@@ -283,7 +284,7 @@ def _build_groups(model: LinearHeadModel, settings: ExportSettings) -> _GroupsAn
             nrm = (
                 None
                 if normals is None
-                else _SparseTarget.from_deltas(normals[vid] - base_normals[vid], settings.normal_epsilon)
+                else _SparseTarget.from_deltas(normals[vid] - base_normals[vid], normal_epsilon)
             )
             per_group[g].append((pos, nrm))
     return groups, per_group
@@ -718,8 +719,9 @@ def _lash_image(model: LinearHeadModel, texture: UVTexture, groups: list[_Group]
     cols = np.clip((lash_uv[:, 0] * w).astype(int), 0, w - 1)
     rows = np.clip(((1.0 - lash_uv[:, 1]) * h).astype(int), 0, h - 1)
     colour = np.median(texture.image[rows, cols, :3].astype(np.float64), axis=0) / 255.0
-    rgba = lash_texture(model, colour, settings.lash_texture_size)
-    return None if rgba is None else png_bytes(rgba, settings.png_compress_level)
+    web = settings.quality == "web"
+    rgba = lash_texture(model, colour, settings.web_lash_texture_size if web else settings.lash_texture_size)
+    return None if rgba is None else png_bytes(rgba, 9 if web else settings.png_compress_level)
 
 
 def _texture_image(texture: UVTexture, settings: ExportSettings, texture_png: bytes | None) -> tuple[bytes, str]:

@@ -30,6 +30,8 @@ class ExportSettings:
         roughness: glTF PBR roughness factor of the skin material (metallic is 0).
         lash_texture_size: side in pixels of the lash cards' own RGBA texture (alpha-blended ``lashes``
             material; :mod:`headcast.texture.lashes`).
+        web_lash_texture_size: the same for the ``web`` GLB (256²: ~34 KB at PNG level 9, against ~113 KB for 512²
+            at level 1, which kept the head-only ``web`` GLB above 2.5 MB).
         hair_primitive: the GLB's hair as ``"ribbons"`` (flat tapering quad strips, :mod:`headcast.hair.gltf`:
             triangles every glTF viewer and Blender draw) or ``"lines"`` (a LINES primitive of up to
             ``GLB_LINE_STRANDS`` strands: 1 px wide in three.js, not rendered by Blender).
@@ -50,6 +52,8 @@ class ExportSettings:
         web_position_bits: bits per quantised position (and morph-target position delta) component in the ``web``
             GLB: 11 bits over the head mesh's ~0.32 m extent is a ~0.16 mm step (12 bits: ~0.2 MB more).
         web_normal_bits: bits per quantised normal component in the ``web`` GLB.
+        web_normal_epsilon: ``normal_epsilon`` of the ``web`` GLB: normal deltas under 0.02 (≈ 1.1°, about two steps
+            of its 8-bit normals) are dropped, ~30 KB less.
     """
 
     exclude_roles: tuple[MaterialRole, ...] = ("overlay",)
@@ -64,9 +68,11 @@ class ExportSettings:
     hair_ribbon_strands: int = 4000
     hair_ribbon_width: float = 0.002
     lash_texture_size: int = 512
+    web_lash_texture_size: int = 256
     png_compress_level: int = 1
     quality: GlbQuality = "full"
     web_texture_size: int = 1024
     web_jpeg_quality: int = 85
     web_position_bits: int = 11
     web_normal_bits: int = 8
+    web_normal_epsilon: float = 0.02
