@@ -5,9 +5,10 @@ configuration starts ``headcast serve`` as a subprocess (plus a private ``redis-
 every worker has loaded its pipeline, then:
 
 - latency: one job at a time, upload → ``done`` (polled every 50 ms), median over the photos;
-- variants (first configuration only): on one finished avatar, the time from ``POST .../variants`` to ``done`` for
-  an emotion change, a library hairstyle with a colour, and library hairstyles with the photo's hair colour (the
-  first computes the face parsing, later ones reuse it); the same hairstyle as a fresh upload for comparison;
+- variants (first configuration only): on one finished avatar, the time from ``POST .../variants`` to ``done`` (the
+  viewer's GLB and params.json published; the pictures and zip wait for a download) for an emotion change, a library
+  hairstyle with a colour, and library hairstyles with the photo's hair colour (read from the face parsing the
+  avatar's job stored); the same hairstyle as a fresh upload for comparison;
 - throughput: ``jobs_per_worker × workers`` uploads at once; jobs per minute from the first upload to the last
   ``done``, and the CPU seconds the service's processes used meanwhile (per job, and per wall second = the cores the
   workers actually got: on a shared machine, jobs/min can only scale as far as that allows).
@@ -178,8 +179,8 @@ def measure_variants(client: httpx.Client, photo: Path, hair: str) -> dict[str, 
     cases = [
         ("emotion happiness=0.8, no hair", {"hair": "none", "emotion": "happiness=0.8"}),
         ("style 'short', colour given", {"hair": "short", "hair_color": "#8b5a2b"}),
-        ("style 'bob', photo's colour (face parsing computed)", {"hair": "bob"}),
-        ("style 'long_wavy', photo's colour (parsing reused)", {"hair": "long_wavy"}),
+        ("style 'bob', photo's colour (the avatar's stored face parsing)", {"hair": "bob"}),
+        ("style 'long_wavy', photo's colour (stored face parsing)", {"hair": "long_wavy"}),
         ("style 'short', colour given, again (cached)", {"hair": "short", "hair_color": "#8b5a2b"}),
     ]
     for label, body in cases:

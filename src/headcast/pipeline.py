@@ -9,7 +9,8 @@ calls its steps with the user's :class:`headcast.options.Options`:
 * :meth:`Pipeline.dress` — the hair the options ask for (from the photo, a library style, or none);
 * :meth:`Pipeline.pose` — the emotion the options ask for (or the photo's own, recorded);
 * :meth:`Pipeline.make` — the three in order;
-* :meth:`Pipeline.write` — previews and the bundle (GLB, OBJ, params.json, hair files, zip).
+* :meth:`Pipeline.write` — previews and the bundle (GLB, OBJ, params.json, hair files, zip); or in two
+  stages, :meth:`Pipeline.write_viewer` (GLB and params.json) then :meth:`Pipeline.write_rest`.
 
 How the stages run is configured by one :class:`PipelineSettings` passed in (numbers, sizes, sub-settings); what
 the user chose is the :class:`Options` of each call.
@@ -40,6 +41,7 @@ from headcast.export.bundle import BundleManifest, write_bundle
 from headcast.export.glb import prepare_glb_export
 from headcast.export.obj import prepare_obj_export
 from headcast.export.settings import ExportSettings
+from headcast.export.staged import complete_bundle, write_viewer_files
 from headcast.fitting.correspondence import Correspondence, load_correspondence
 from headcast.fitting.fit import fit_head
 from headcast.fitting.outline import OutlineSettings, fit_outline_warp
@@ -272,33 +274,67 @@ class Pipeline:
 
     def write(self, avatar: Avatar, out_dir: Path | str) -> BundleManifest:
         """Render the preview and turntable and write the bundle (GLB, OBJ/MTL/PNG, params.json, pictures, zip)."""
-        views = self.settings.views
         timings = dict(avatar.timings)
         with _timed(timings, "render"):
-            cam = avatar.fit.camera
-            scale = min(1.0, views.preview_max_side / max(cam.width, cam.height))
-            strands = [] if avatar.hair is None else [strands_line_set(avatar.hair)]
-            rendered = render_avatar(avatar, camera=cam.scaled(scale), renderer=self.renderer,
-                                     settings=RenderSettings(supersample=2, strand_shading="kajiya_kay"),
-                                     strands=strands)
-            preview = preview_image(avatar.photo, rendered)
-            turntable = turntable_image(
-                avatar.model, avatar.fit.params, avatar.texture, yaws_deg=views.turntable_yaws_deg,
-                size=views.turntable_size, renderer=self.renderer,
-                strands=[] if avatar.hair is None else [strands_line_set(avatar.hair, max_strands=5000)],
-                settings=replace(TURNTABLE_SETTINGS, strand_shading="kajiya_kay") if strands else None,
-            )
-        # params.json carries the detected emotion and resting face, so the page's sliders match apply_emotion
-        stated = with_emotion_state(avatar, self.emotion_model) if avatar.model.expression_kind == "weights" else avatar
-        timed = replace(stated, timings=timings)
+            pictures = self.pictures(avatar)
+        timed = replace(self._with_emotion_state(avatar), timings=timings)
         extra = {} if avatar.hair_report is None else hair_files(avatar.hair_report, self.settings.hair)
-        manifest = write_bundle(timed, out_dir, self.settings.export,
-                                {"preview.png": preview, "turntable.png": turntable}, extra_files=extra)
+        manifest = write_bundle(timed, out_dir, self.settings.export, pictures, extra_files=extra)
         if self.flame is not None:
             from headcast.export.flame_params import write_flame_bundle_file
 
             manifest = write_flame_bundle_file(avatar, self.flame, manifest)
         return manifest
+
+    def write_viewer(self, avatar: Avatar, out_dir: Path | str) -> tuple[Path, Path]:
+        """The first stage of :meth:`write`: only ``avatar.glb`` and ``params.json``, what the web viewer loads.
+
+        :meth:`write_rest` adds the other files later (the web service's variants,
+        :mod:`headcast.export.staged`). Returns the two paths.
+        """
+        glb, params = write_viewer_files(self._with_emotion_state(avatar), out_dir, self.settings.export)
+        return glb.path, params.path
+
+    def write_rest(self, avatar: Avatar, out_dir: Path | str) -> BundleManifest:
+        """The second stage: pictures, OBJ, hair files (and ``flame_params.json``) and the zip.
+
+        ``out_dir`` holds the files :meth:`write_viewer` wrote for the same avatar; the two stages together write
+        :meth:`write`'s bundle.
+        """
+        extra = {} if avatar.hair_report is None else hair_files(avatar.hair_report, self.settings.hair)
+        manifest = complete_bundle(self._with_emotion_state(avatar), out_dir, self.settings.export,
+                                   self.pictures(avatar), extra_files=extra)
+        if self.flame is not None:
+            from headcast.export.flame_params import write_flame_bundle_file
+
+            manifest = write_flame_bundle_file(avatar, self.flame, manifest)
+        return manifest
+
+    def pictures(self, avatar: Avatar) -> dict[str, NDArray[np.uint8]]:
+        """``preview.png`` (the avatar over its photo) and ``turntable.png`` (the head from several sides).
+
+        Returns:
+            ``(H, W, 3)`` uint8 sRGB pixels by file name.
+        """
+        views = self.settings.views
+        cam = avatar.fit.camera
+        scale = min(1.0, views.preview_max_side / max(cam.width, cam.height))
+        strands = [] if avatar.hair is None else [strands_line_set(avatar.hair)]
+        rendered = render_avatar(avatar, camera=cam.scaled(scale), renderer=self.renderer,
+                                 settings=RenderSettings(supersample=2, strand_shading="kajiya_kay"),
+                                 strands=strands)
+        preview = preview_image(avatar.photo, rendered)
+        turntable = turntable_image(
+            avatar.model, avatar.fit.params, avatar.texture, yaws_deg=views.turntable_yaws_deg,
+            size=views.turntable_size, renderer=self.renderer,
+            strands=[] if avatar.hair is None else [strands_line_set(avatar.hair, max_strands=5000)],
+            settings=replace(TURNTABLE_SETTINGS, strand_shading="kajiya_kay") if strands else None,
+        )
+        return {"preview.png": preview, "turntable.png": turntable}
+
+    def _with_emotion_state(self, avatar: Avatar) -> Avatar:
+        """params.json carries the detected emotion and resting face, so the page's sliders match apply_emotion."""
+        return with_emotion_state(avatar, self.emotion_model) if avatar.model.expression_kind == "weights" else avatar
 
     # ------------------------------------------------------------------------------------------- resources
 

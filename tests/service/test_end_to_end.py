@@ -31,6 +31,7 @@ from headcast.service.entry import service_app
 pytestmark = pytest.mark.slow
 
 BUNDLE = {"avatar.zip", "avatar.glb", "preview.png", "turntable.png", "params.json"}
+VIEWER_FILES = {"avatar.glb", "params.json"}
 TIMING = {  # short leases so that a killed worker's job moves on within seconds
     "lease_seconds": 3.0,
     "heartbeat_seconds": 0.5,
@@ -110,6 +111,16 @@ def _wait(service: Service, url: str, auth: dict[str, str], timeout: float = 240
     raise AssertionError(f"{url} not finished after {timeout} s\n{service.log_tail()}")
 
 
+def _download(service: Service, url: str, auth: dict[str, str], timeout: float = 240.0) -> bytes:
+    """A file that may be made on request: asks again while the answer is 503 (Retry-After)."""
+    deadline = time.monotonic() + timeout
+    while (res := service.client.get(url, headers=auth)).status_code == 503:
+        assert res.headers["retry-after"] and time.monotonic() < deadline, service.log_tail()
+        time.sleep(0.2)
+    assert res.status_code == 200, (res.text, service.log_tail())
+    return res.content
+
+
 def _zip_names(content: bytes) -> set[str]:
     return {Path(n).name for n in zipfile.ZipFile(io.BytesIO(content)).namelist()}
 
@@ -156,15 +167,21 @@ def test_photo_to_bundle_then_variants(service: Service, portrait_bytes: bytes):
     variant = _wait(service, f"{variants}/{vid}", auth)
     hair_seconds = time.perf_counter() - start
     assert variant["status"] == "done", (variant, service.log_tail())
-    assert set(variant["files"]) == BUNDLE and variant["avatar"] == avatar_id
-    names = _zip_names(client.get(f"{variants}/{vid}/avatar.zip", headers=auth).content)
-    assert {"avatar.glb", "hair.json", "hair.data", "hair_ribbons.glb"} <= names
-    with zipfile.ZipFile(io.BytesIO(client.get(f"{variants}/{vid}/avatar.zip", headers=auth).content)) as z:
-        hair = json.loads(z.read(next(n for n in z.namelist() if n.endswith("hair.json"))))
-    assert hair["style"] == "short" and hair["strands"] > 0
-    assert hair["root_color"] == pytest.approx([0x8B / 255, 0x5A / 255, 0x2B / 255], abs=1e-3)
+    assert set(variant["files"]) == VIEWER_FILES and variant["avatar"] == avatar_id  # what the viewer loads
+    assert set(variant["on_request"]) == BUNDLE - VIEWER_FILES  # the rest is made when first downloaded
     variant_glb = client.get(f"{variants}/{vid}/avatar.glb", headers=auth).content
     assert variant_glb[:4] == b"glTF" and len(variant_glb) > len(glb)  # the strands are in it
+    zipped = _download(service, f"{variants}/{vid}/avatar.zip", auth)
+    assert {"avatar.glb", "hair.json", "hair.data", "preview.png", "head.obj"} <= _zip_names(
+        zipped)
+    with zipfile.ZipFile(io.BytesIO(zipped)) as z:
+        hair = json.loads(z.read(next(n for n in z.namelist() if n.endswith("hair.json"))))
+        assert z.read("avatar.glb") == variant_glb  # the GLB the viewer showed
+    assert hair["style"] == "short" and hair["strands"] > 0
+    assert hair["root_color"] == pytest.approx([0x8B / 255, 0x5A / 255, 0x2B / 255], abs=1e-3)
+    preview = client.get(f"{variants}/{vid}/preview.png", headers=auth)
+    assert preview.status_code == 200 and Image.open(io.BytesIO(preview.content)).size[0] > 100
+    assert set(client.get(f"{variants}/{vid}", headers=auth).json()["files"]) == BUNDLE
     again = client.post(variants, json={"hair": "short", "hair_color": "#8b5a2b"}, headers=auth).json()
     assert again == {"variant": vid, "status": "done", "cached": True}
 

@@ -1,4 +1,4 @@
-"""Worker tasks in-process: the fitted-state file, the hairstyle list and one thumbnail."""
+"""Worker tasks in-process: the fitted-state file, the hairstyle list, one thumbnail, a variant's bundle."""
 
 import io
 from pathlib import Path
@@ -112,3 +112,79 @@ def test_thumbnail_task_renders_the_style(ctx: TaskContext, asset_settings):
     assert image.shape == (256, 512, 3)
     assert image.std() > 10  # a head and hair, not a blank picture
     assert not any((Path(ctx.settings.data_dir) / "tmp").iterdir())  # scratch folder removed
+
+
+class _SecondStage:
+    """Stands in for the pipeline's ``write_rest``: records the folder it gets, adds pictures, an OBJ and a zip."""
+
+    def __init__(self) -> None:
+        self.given: dict[str, bytes] = {}
+
+    def write_rest(self, avatar, out_dir: Path) -> None:
+        import zipfile
+
+        self.given = {p.name: p.read_bytes() for p in out_dir.iterdir()}
+        for name in ("preview.png", "turntable.png", "head.obj"):
+            (out_dir / name).write_bytes(f"{name} of {avatar}".encode())
+        with zipfile.ZipFile(out_dir / "avatar.zip", "w") as archive:
+            for path in sorted(out_dir.iterdir()):
+                if path.name != "avatar.zip":
+                    archive.write(path, arcname=path.name)
+
+
+def _done_job(ctx: TaskContext, new: NewJob, files: dict[str, bytes] | None = None):
+    from headcast.service.storage import bundle_prefix
+
+    ctx.backend.store.create(new)
+    assert ctx.backend.store.claim(new.id, "w", 1, 60.0, 3).outcome == "claimed"
+    job = ctx.backend.store.get(new.id)
+    for name, data in (files or {}).items():
+        ctx.backend.storage.put_bytes(f"{bundle_prefix(job)}/{name}", data)
+    assert ctx.backend.store.finish(new.id, "w")
+    return ctx.backend.store.get(new.id)
+
+
+def test_bundle_task_adds_pictures_and_zip_beside_the_variants_glb(ctx: TaskContext, monkeypatch):
+    import zipfile
+
+    from headcast.errors import HeadcastError
+    from headcast.service import tasks
+    from headcast.service.bundles import request_bundle
+    from headcast.service.storage import bundle_prefix
+    from headcast.service.tasks import JobGoneError, make_bundle_files
+
+    stage = _SecondStage()
+    ctx = TaskContext(pipeline=stage, backend=ctx.backend, settings=ctx.settings, report=ctx.report,
+                      still_owner=ctx.still_owner)
+    monkeypatch.setattr(tasks, "_stored_avatar", lambda c, parent: f"fit of {parent.id}")
+    monkeypatch.setattr(tasks, "dress", lambda c, base, options, avatar_id: f"{base} with {options.hair}")
+    avatar = _done_job(ctx, NewJob(id="a" * 32, token_hash="h", options={"hair": "none"}, queue="ict"))
+    variant = _done_job(ctx, NewJob(id=f"{avatar.id}-{'b' * 20}", token_hash="h", kind="variant", parent=avatar.id,
+                                    options={"hair": "short", "hair_color": None, "emotion": None}, queue="ict"),
+                        {"avatar.glb": b"glTF published", "params.json": b'{"published": true}'})
+    job = request_bundle(ctx.backend, variant)
+    written: list[str] = []
+    put = ctx.backend.storage.put_bytes
+    monkeypatch.setattr(ctx.backend.storage, "put_bytes", lambda key, data: (written.append(key), put(key, data)))
+    make_bundle_files(ctx, job)
+
+    prefix = bundle_prefix(variant)
+    assert stage.given == {"avatar.glb": b"glTF published", "params.json": b'{"published": true}'}
+    assert [key.rpartition("/")[2] for key in written] == ["preview.png", "turntable.png", "avatar.zip"]  # zip last
+    storage = ctx.backend.storage
+    assert storage.get_bytes(f"{prefix}/preview.png") == f"preview.png of fit of {avatar.id} with short".encode()
+    assert not storage.exists(f"{prefix}/head.obj")  # only in the zip: never served on its own
+    with zipfile.ZipFile(storage.local_path(f"{prefix}/avatar.zip")) as archive:
+        assert archive.read("avatar.glb") == b"glTF published"  # the GLB the viewer showed, unchanged
+        assert {"head.obj", "params.json", "preview.png", "turntable.png"} <= set(archive.namelist())
+    assert storage.get_bytes(f"{prefix}/avatar.glb") == b"glTF published"
+    assert not any((Path(ctx.settings.data_dir) / "tmp").iterdir())  # scratch folder removed
+
+    ctx.backend.store.delete(variant.id)
+    with pytest.raises(JobGoneError):
+        make_bundle_files(ctx, job)
+    queued = ctx.backend.store.create(NewJob(id=variant.id, token_hash="h", kind="variant", parent=avatar.id,
+                                             options=variant.options, queue="ict"))
+    assert queued.status == "queued"
+    with pytest.raises(HeadcastError, match="queued"):
+        make_bundle_files(ctx, job)

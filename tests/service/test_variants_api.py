@@ -88,7 +88,7 @@ def test_variant_lifecycle(gateway: TestClient, png_bytes):
     assert status.status_code == 200
     assert status.json() == {
         "id": vid, "avatar": avatar_id, "status": "queued", "stage": "queued", "progress": 0.0, "error": None,
-        "error_code": None, "files": [],
+        "error_code": None, "files": [], "on_request": [],
         "options": {"hair": "short", "hair_color": "#8b5a2b", "emotion": "happiness=0.8,surprise=0.3"},
     }
     assert gateway.get(f"{url}/{vid}/avatar.glb", headers=auth).status_code == 409
@@ -101,10 +101,11 @@ def test_variant_lifecycle(gateway: TestClient, png_bytes):
     _finish(gateway, f"{avatar_id}-{vid}", {"avatar.glb": b"glTF variant", "avatar.zip": b"PK zip"})
     done = gateway.get(f"{url}/{vid}", headers=auth).json()
     assert done["status"] == "done" and done["progress"] == 1.0 and done["files"] == ["avatar.zip", "avatar.glb"]
+    assert done["on_request"] == ["preview.png", "turntable.png"]
     glb = gateway.get(f"{url}/{vid}/avatar.glb", headers=auth)
     assert glb.status_code == 200 and glb.content == b"glTF variant"
     assert glb.headers["content-type"] == "model/gltf-binary"
-    assert gateway.get(f"{url}/{vid}/preview.png", headers=auth).status_code == 404
+    assert gateway.get(f"{url}/{vid}/hair.data", headers=auth).status_code == 404  # not a downloadable name
     cached = gateway.post(url, json=body, headers=auth).json()
     assert cached == {"variant": vid, "status": "done", "cached": True}
     with gateway.stream("GET", f"{url}/{vid}/events", headers=auth) as events:
@@ -130,6 +131,107 @@ def test_failed_variant_is_queued_again(gateway: TestClient, png_bytes):
     retry = gateway.post(url, json={"hair": "none", "emotion": "anger=1"}, headers=auth).json()
     assert retry == {"variant": vid, "status": "queued", "cached": False}
     assert store.get(f"{avatar_id}-{vid}").attempts == 0
+
+
+def _done_variant(client: TestClient, png_bytes, body: dict | None = None) -> tuple[str, str, dict[str, str]]:
+    """A finished avatar and a finished variant of it whose job published only the viewer's files."""
+    avatar_id, auth = _avatar(client, png_bytes)
+    _finish(client, avatar_id)
+    vid = client.post(f"/api/avatars/{avatar_id}/variants", json=body or {"hair": "short"}, headers=auth).json()
+    _finish(client, f"{avatar_id}-{vid['variant']}", {"avatar.glb": b"glTF variant", "params.json": b"{}"})
+    return avatar_id, vid["variant"], auth
+
+
+def _play_bundle_worker(client: TestClient, job_id: str, files: dict[str, bytes], fail: str | None = None) -> None:
+    """Play a worker on a variant's bundle job: claim it, store ``files`` into the variant's bundle, finish."""
+    from headcast.service.bundles import bundle_variant_id
+
+    backend = client.app.state.backend
+    assert backend.store.claim(job_id, "bundle-owner", 1, 60.0, 3).outcome == "claimed"
+    if fail is not None:
+        assert backend.store.fail(job_id, "bundle-owner", "internal", fail)
+        return
+    variant = backend.store.get(bundle_variant_id(backend.store.get(job_id)))
+    for name, data in files.items():
+        backend.storage.put_bytes(f"{bundle_prefix(variant)}/{name}", data)
+    assert backend.store.finish(job_id, "bundle-owner")
+
+
+def test_variant_pictures_and_zip_are_made_on_first_download(gateway: TestClient, png_bytes):
+    avatar_id, vid, auth = _done_variant(gateway, png_bytes)
+    url = f"/api/avatars/{avatar_id}/variants/{vid}"
+    status = gateway.get(url, headers=auth).json()
+    assert status["status"] == "done" and status["files"] == ["avatar.glb", "params.json"]
+    assert status["on_request"] == ["avatar.zip", "preview.png", "turntable.png"]
+    store = gateway.app.state.store
+    bundle_id = f"{avatar_id}-{vid}-bundle"
+    assert store.get(bundle_id) is None  # nothing is made before someone asks
+
+    first = gateway.get(f"{url}/avatar.zip", headers=auth)
+    assert first.status_code == 503 and first.headers["retry-after"] == "1" and first.json()["code"] == "not_ready"
+    job = store.get(bundle_id)
+    assert job is not None and job.kind == "bundle" and job.status == "queued" and job.parent == avatar_id
+    assert job.options == {"variant": vid} and job.queue == "ict"
+    assert gateway.get(f"{url}/preview.png", headers=auth).status_code == 503  # the same job, not a second one
+    assert store.get(bundle_id).created == job.created
+    assert gateway.get(f"{url}/avatar.glb", headers=auth).status_code == 200  # the viewer's files never wait
+
+    _play_bundle_worker(gateway, bundle_id, {"preview.png": b"png preview", "turntable.png": b"png turntable",
+                                             "avatar.zip": b"PK variant zip"})
+    zipped = gateway.get(f"{url}/avatar.zip", headers=auth)
+    assert zipped.status_code == 200 and zipped.content == b"PK variant zip"
+    assert zipped.headers["content-type"] == "application/zip"
+    assert gateway.get(f"{url}/preview.png", headers=auth).content == b"png preview"
+    done = gateway.get(url, headers=auth).json()
+    assert done["on_request"] == [] and set(done["files"]) == {"avatar.zip", "avatar.glb", "preview.png",
+                                                               "turntable.png", "params.json"}
+    with gateway.stream("GET", f"{url}/events", headers=auth) as events:
+        assert '"on_request":[]' in "".join(events.iter_text())
+
+    # the avatar's own files are never lazy, and deleting the avatar takes the bundle job with it
+    assert gateway.get(f"/api/avatars/{avatar_id}/avatar.glb", headers=auth).status_code == 200
+    assert gateway.delete(f"/api/avatars/{avatar_id}", headers=auth).status_code == 204
+    assert store.get(bundle_id) is None
+
+
+def test_failed_variant_bundle_is_reported_once_then_retried(gateway: TestClient, png_bytes):
+    avatar_id, vid, auth = _done_variant(gateway, png_bytes, {"hair": "bob", "hair_color": "#102030"})
+    url = f"/api/avatars/{avatar_id}/variants/{vid}"
+    bundle_id = f"{avatar_id}-{vid}-bundle"
+    assert gateway.get(f"{url}/turntable.png", headers=auth).status_code == 503
+    _play_bundle_worker(gateway, bundle_id, {}, fail="renderer lost")
+    failed = gateway.get(f"{url}/turntable.png", headers=auth)
+    assert failed.status_code == 500 and failed.json()["code"] == "files_failed"
+    assert "renderer lost" in failed.json()["message"]
+    store = gateway.app.state.store
+    assert store.get(bundle_id) is None  # reported: the next download asks again
+    again = gateway.get(f"{url}/turntable.png", headers=auth)
+    assert again.status_code == 503 and store.get(bundle_id).status == "queued"
+
+
+def test_variant_bundle_is_made_again_when_its_files_are_gone(gateway: TestClient, png_bytes):
+    """A done bundle job whose files went (the variant was made again: new folder) is replaced, not trusted."""
+    avatar_id, vid, auth = _done_variant(gateway, png_bytes)
+    url = f"/api/avatars/{avatar_id}/variants/{vid}"
+    bundle_id = f"{avatar_id}-{vid}-bundle"
+    assert gateway.get(f"{url}/avatar.zip", headers=auth).status_code == 503
+    _play_bundle_worker(gateway, bundle_id, {"preview.png": b"p", "turntable.png": b"t", "avatar.zip": b"PK"})
+    backend = gateway.app.state.backend
+    variant = backend.store.get(f"{avatar_id}-{vid}")
+    backend.storage.delete_prefix(f"{bundle_prefix(variant)}/avatar.zip")
+    assert gateway.get(f"{url}/preview.png", headers=auth).status_code == 200  # still there: no new job
+    assert backend.store.get(bundle_id).status == "done"
+    assert gateway.get(f"{url}/avatar.zip", headers=auth).status_code == 503
+    assert backend.store.get(bundle_id).status == "queued"
+
+
+def test_variant_files_before_done_are_409_and_queue_nothing(gateway: TestClient, png_bytes):
+    avatar_id, auth = _avatar(gateway, png_bytes)
+    _finish(gateway, avatar_id)
+    vid = gateway.post(f"/api/avatars/{avatar_id}/variants", json={"hair": "none"}, headers=auth).json()["variant"]
+    res = gateway.get(f"/api/avatars/{avatar_id}/variants/{vid}/avatar.zip", headers=auth)
+    assert res.status_code == 409 and res.json()["code"] == "not_ready"
+    assert gateway.app.state.store.get(f"{avatar_id}-{vid}-bundle") is None
 
 
 def test_bad_variant_options_are_422(gateway: TestClient, png_bytes):

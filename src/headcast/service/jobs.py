@@ -17,9 +17,10 @@ from headcast.options import JSONValue
 JobStatus = Literal["queued", "running", "done", "failed"]
 """Where a job is."""
 
-JobKind = Literal["avatar", "variant", "hairstyles", "thumbnail"]
-"""What a job makes: an avatar from a photo, a variant of a finished avatar (other hair or emotion), the
-hairstyle list, or one hairstyle thumbnail."""
+JobKind = Literal["avatar", "variant", "bundle", "hairstyles", "thumbnail"]
+"""What a job makes: an avatar from a photo, a variant of a finished avatar (other hair or emotion: the files the
+viewer loads), the rest of a variant's files (pictures and zip, once asked for: :mod:`headcast.service.bundles`),
+the hairstyle list, or one hairstyle thumbnail."""
 
 ClaimOutcome = Literal["claimed", "busy", "final", "gone", "lost"]
 """Result of a claim: claimed; ``busy`` (another worker holds a live lease); ``final`` (done or failed
@@ -40,18 +41,21 @@ class Job:
     """One job.
 
     Attributes:
-        id: the job id (public, not a secret). Avatars: 32 hex digits; variants: ``<avatar id>-<variant id>``.
-        token_hash: SHA-256 hex of the bearer token (the token itself is never stored); a variant has its avatar's;
+        id: the job id (public, not a secret). Avatars: 32 hex digits; variants: ``<avatar id>-<variant id>``;
+            a variant's bundle: ``<avatar id>-<variant id>-bundle``.
+        token_hash: SHA-256 hex of the bearer token (the token itself is never stored); a variant (and its
+            bundle) has its avatar's;
             background jobs have ``""``, which no token hashes to.
         kind: what the job makes.
-        parent: the avatar a variant belongs to (None for other kinds).
+        parent: the avatar a variant or a variant's bundle belongs to (None for other kinds).
         queue: the back-end queue it was sent to (workers take jobs of their own queue only).
         status: queued, running, done or failed.
         stage: what the worker is doing (``queued``, ``starting``, ``reconstructing``, ``hair``, ``rendering``, ...).
         progress: fraction done in [0, 1].
         error: message for the user when failed.
         error_code: machine-readable reason when failed (``no_face``, ``multiple_faces``, ``input_image``, ...).
-        options: the stored request options (emotion, hair, hair colour, faces; a thumbnail's ``style``).
+        options: the stored request options (emotion, hair, hair colour, faces; a thumbnail's ``style``; a
+            bundle's ``variant``).
         input_name: file name of the uploaded photo (avatars; ``""`` for other kinds).
         created, updated, started, finished: Unix times, seconds.
         attempts: how many times a worker claimed the job.

@@ -13,7 +13,8 @@ Layout::
     jobs/<avatar id>/bundle/<file>               the finished avatar's files
     jobs/<avatar id>/state/fit.npz               fitted head + texture, reused by variants (worker-private)
     jobs/<avatar id>/state/parsing.png           face-parsing classes, once a job needed them (worker-private)
-    jobs/<avatar id>/variants/<vid>/bundle/<file>   a variant's files
+    jobs/<avatar id>/variants/<vid>/bundle/<file>   a variant's files: avatar.glb and params.json from its job,
+                                                    preview.png, turntable.png and avatar.zip once asked for
     hairstyles/<catalogue version>/index.json    the hairstyle list
     hairstyles/<catalogue version>/<name>.png    thumbnails
 """

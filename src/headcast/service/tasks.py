@@ -2,9 +2,13 @@
 
 - ``avatar``: photo → detection, fit, texture (the composition's ``reconstruct``) → the fitted state is
   stored (``state/fit.npz``) → hair and emotion (:func:`dress`) → bundle.
-- ``variant``: the avatar's stored state → :func:`dress` with the variant's hair, colour and emotion → bundle. No
-  detection, fitting or texturing; the face-parsing classes a hair style needs are computed once per avatar and
-  stored (``state/parsing.png``). A missing or stale state falls back to reconstructing from the photo.
+- ``variant``: the avatar's stored state → :func:`dress` with the variant's hair, colour and emotion → only the
+  files the page's viewer loads (``avatar.glb``, ``params.json``). No detection, fitting or texturing; the
+  face-parsing classes a hair style needs are stored once per avatar (``state/parsing.png``). A missing or stale
+  state falls back to reconstructing from the photo.
+- ``bundle``: the rest of a variant's files (pictures, OBJ, hair files, zip), queued by the gateway when one of
+  them is first downloaded (:mod:`headcast.service.bundles`): the same dressing again (deterministic, ~0.2-0.5 s),
+  then the pictures and the zip, which holds the published GLB and params.json unchanged.
 - ``hairstyles``: the library's list → ``index.json``; then one ``thumbnail`` job per style.
 - ``thumbnail``: one style rendered on the mean head → ``<name>.png``.
 
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING
 from headcast.errors import HeadcastError
 from headcast.options import HAIR_NONE, OptionError, Options
 from headcast.service.backend import Backend
+from headcast.service.bundles import ON_REQUEST_FILES, VIEWER_FILES, bundle_variant_id
 from headcast.service.catalogue import (
     CatalogueIndex,
     HairstyleEntry,
@@ -79,6 +84,7 @@ def run_task(ctx: TaskContext, job: Job) -> None:
     makers: dict[str, Callable[[TaskContext, Job], None]] = {
         "avatar": make_avatar_files,
         "variant": make_variant_files,
+        "bundle": make_bundle_files,
         "hairstyles": make_hairstyle_list,
         "thumbnail": make_thumbnail,
     }
@@ -120,18 +126,56 @@ def make_avatar_files(ctx: TaskContext, job: Job) -> None:
     ctx.report("reconstructing", 0.1)
     base = ctx.pipeline.reconstruct(_photo(ctx, job), options)
     ctx.backend.storage.put_bytes(state_key(job.id, FIT_STATE), fit_state_bytes(base))
-    _publish(ctx, dress(ctx, base, options, job.id), bundle_prefix(job))
+    if base.parsing is not None:  # the variants' library styles without a colour read it; no second parse
+        _store_parsing(ctx, job.id, base.parsing)
+    _publish(ctx, dress(ctx, base, options, job.id), bundle_prefix(job), ctx.pipeline.write)
 
 
 def make_variant_files(ctx: TaskContext, job: Job) -> None:
-    """Dress the parent avatar's stored head with the variant's options and publish the bundle."""
+    """Dress the parent avatar's stored head with the variant's options and publish the viewer's files.
+
+    The pictures and the zip are left to the variant's ``bundle`` job (:func:`make_bundle_files`), made when
+    someone asks for them: a try-on in the page needs only the GLB.
+    """
     options = job_options(job)
     parent = ctx.backend.store.get(job.parent or "")
     if parent is None:
         raise JobGoneError("the avatar of this variant was deleted")
     ctx.report("loading", 0.05)
     base = _stored_avatar(ctx, parent)
-    _publish(ctx, dress(ctx, base, options, parent.id), bundle_prefix(job))
+    _publish(ctx, dress(ctx, base, options, parent.id), bundle_prefix(job), ctx.pipeline.write_viewer)
+
+
+def make_bundle_files(ctx: TaskContext, job: Job) -> None:
+    """Add a finished variant's pictures and zip (and the files only the zip holds) beside its GLB.
+
+    The variant is dressed again from the stored state (dressing is deterministic: the zip's hair files are those
+    of the GLB's hair); the published ``avatar.glb`` and ``params.json`` go into the zip unchanged. Each file is
+    stored with one rename, pictures first and the zip last.
+    """
+    store = ctx.backend.store
+    variant, parent = store.get(bundle_variant_id(job)), store.get(job.parent or "")
+    if variant is None or parent is None:
+        raise JobGoneError("the variant or its avatar was deleted")
+    if variant.status != "done":  # the gateway asks only for done variants; this one was made again since
+        raise HeadcastError(f"the variant is {variant.status}; its files are made once it is done")
+    options = job_options(variant)
+    ctx.report("loading", 0.05)
+    avatar = dress(ctx, _stored_avatar(ctx, parent), options, parent.id)
+    ctx.report("rendering", 0.7)
+    storage = ctx.backend.storage
+    prefix = bundle_prefix(variant)
+    work = storage.scratch_dir()
+    try:
+        for name in VIEWER_FILES:
+            (work / name).write_bytes(storage.get_bytes(f"{prefix}/{name}"))
+        ctx.pipeline.write_rest(avatar, work)
+        for name in sorted(ON_REQUEST_FILES, key=lambda n: n == "avatar.zip"):  # the zip last
+            if not ctx.still_owner():
+                raise JobGoneError("the job was deleted or taken over while it ran")
+            storage.put_bytes(f"{prefix}/{name}", (work / name).read_bytes())
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _stored_avatar(ctx: TaskContext, parent: Job) -> Avatar:
@@ -153,16 +197,18 @@ def dress(ctx: TaskContext, base: Avatar, options: Options, avatar_id: str) -> A
     """``base`` (no hair, the photo's expression) with the hair and emotion of ``options``.
 
     The composition's ``dress`` and ``pose`` steps, with the photo's face-parsing classes kept in the avatar's
-    storage.
-    The classes are computed only when they change the result (:func:`headcast.pipeline.needs_parsing`), once
-    per avatar: every variant of it reuses them.
+    storage. The classes are needed only when they change the result (:func:`headcast.pipeline.needs_parsing`):
+    ``base``'s own (a fresh reconstruction), else the stored ones (the avatar job stores those its reconstruction
+    computed), else computed once and stored: every variant of an avatar reuses them.
     """
     from headcast.pipeline import needs_parsing
 
     avatar = base
     if options.hair != HAIR_NONE:
         ctx.report("hair", 0.4)
-        classes = _parsing_classes(ctx, base.photo, avatar_id) if needs_parsing(options) else None
+        classes = None
+        if needs_parsing(options):
+            classes = base.parsing if base.parsing is not None else _parsing_classes(ctx, base.photo, avatar_id)
         avatar = ctx.pipeline.dress(base, options, classes)
     if options.emotion is not None:
         ctx.report("emotion", 0.6)
@@ -187,19 +233,30 @@ def _parsing_classes(ctx: TaskContext, photo: Photo, avatar_id: str) -> FaceClas
         pass
     computed = ctx.pipeline.parse_face(photo.pixels)
     if computed is not None:
-        buf = io.BytesIO()
-        Image.fromarray(np.ascontiguousarray(computed, dtype=np.uint8)).save(buf, "PNG", compress_level=1)
-        storage.put_bytes(key, buf.getvalue())
+        _store_parsing(ctx, avatar_id, computed)
     return computed
 
 
-def _publish(ctx: TaskContext, avatar: Avatar, prefix: str) -> None:
-    """Render and write the bundle into a scratch folder, then publish it if this attempt still holds the job."""
+def _store_parsing(ctx: TaskContext, avatar_id: str, classes: FaceClasses) -> None:
+    """Keep the photo's ``(H, W)`` uint8 face-parsing classes as ``state/parsing.png`` (lossless, ~10 ms)."""
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(classes, dtype=np.uint8)).save(buf, "PNG", compress_level=1)
+    ctx.backend.storage.put_bytes(state_key(avatar_id, PARSING), buf.getvalue())
+
+
+def _publish(ctx: TaskContext, avatar: Avatar, prefix: str, write: Callable[[Avatar, Path], object]) -> None:
+    """Write files into a scratch folder, then publish them if this attempt still holds the job.
+
+    ``write`` is the pipeline's ``write`` (the whole bundle) or ``write_viewer`` (the GLB and params.json).
+    """
     ctx.report("rendering", 0.7)
     storage = ctx.backend.storage
     work = storage.scratch_dir()
     try:
-        ctx.pipeline.write(avatar, work)
+        write(avatar, work)
         if not ctx.still_owner():
             raise JobGoneError("the job was deleted or taken over while it ran")
         storage.publish_dir(work, prefix)

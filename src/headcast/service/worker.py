@@ -10,7 +10,8 @@ The pipeline (numpy, MediaPipe, moderngl, ...) is imported inside the functions,
 gateway can start worker processes without importing the numeric stack itself.
 
 Stages and progress: ``starting`` 0.0 → avatars ``reconstructing`` 0.1 / variants ``loading`` 0.05 → ``hair`` 0.4
-→ ``emotion`` 0.6 → ``rendering`` 0.7 (preview, turntable, GLB, zip) → ``done`` 1.0.
+→ ``emotion`` 0.6 → ``rendering`` 0.7 (avatars: preview, turntable, GLB, zip; variants: GLB and params.json only)
+→ ``done`` 1.0. A variant's ``bundle`` job: ``loading`` 0.05 → ``hair`` 0.4 → ``rendering`` 0.7 → ``done``.
 """
 
 import logging
@@ -163,9 +164,12 @@ def process_job(runtime: WorkerRuntime, job: Job, owner: str) -> None:
         store.fail(job.id, owner, "internal", f"internal error ({type(err).__name__}); the team has been told")
     finally:
         heartbeat.stopped.set()
-        if job.kind in ("avatar", "variant") and store.get(job.id) is None:  # deleted while it ran
-            orphan = job.kind == "variant" and job.parent is not None and store.get(job.parent) is None
-            storage.delete_prefix(avatar_prefix(job.parent or "") if orphan else job_prefix(job))
+        if job.kind in ("avatar", "variant", "bundle") and store.get(job.id) is None:  # deleted while it ran
+            orphan = job.kind != "avatar" and job.parent is not None and store.get(job.parent) is None
+            if orphan:
+                storage.delete_prefix(avatar_prefix(job.parent or ""))
+            elif job.kind != "bundle":  # a bundle job's row alone goes when it is replaced: its files stay
+                storage.delete_prefix(job_prefix(job))
     log.info("job %s (%s) took %.2f s", job.id, job.kind, time.perf_counter() - start)
 
 

@@ -90,7 +90,7 @@ class JobStatusBase(BaseModel):
     progress: float = Field(ge=0.0, le=1.0)
     error: str | None = None
     error_code: str | None = Field(default=None, description="no_face, multiple_faces, input_image, bad_option, ...")
-    files: list[str] = Field(default_factory=list, description="downloadable files once done")
+    files: list[str] = Field(default_factory=list, description="files ready to download (once done)")
 
 
 class AvatarStatus(JobStatusBase):
@@ -100,10 +100,19 @@ class AvatarStatus(JobStatusBase):
 
 
 class VariantStatus(JobStatusBase):
-    """Where a variant's job is; ``id`` is the variant id."""
+    """Where a variant's job is; ``id`` is the variant id.
+
+    A done variant has the files the page's viewer loads (``avatar.glb``, ``params.json``) at once; its pictures
+    and zip are made when first downloaded (``on_request``).
+    """
 
     avatar: str = Field(description="the avatar's id")
     options: VariantOptions
+    on_request: list[str] = Field(
+        default_factory=list,
+        description="files of the done variant made when first downloaded: until they are ready (a few seconds) "
+                    "their download answers 503 with Retry-After",
+    )
 
 
 class VariantCreated(BaseModel):
