@@ -22,7 +22,8 @@ from setuptools.errors import ExecError
 ROOT = Path(__file__).resolve().parent
 PACKAGE = ROOT / "src" / "headcast"
 WEB_FILES = (
-    *(f"service/static/{name}" for name in ("app.js", "emotion.js", "viewer.js")),
+    *(f"service/static/{name}" for name in ("app.js", "emotion.js", "viewer.js", "puppet.js")),
+    "service/static/mediapipe/vision_wasm_internal.js", "service/static/mediapipe/vision_wasm_internal.wasm",
     "service/static/swagger-ui/swagger-ui-bundle.js", "service/static/swagger-ui/swagger-ui.css",
     "export/node/compress.mjs",
 )

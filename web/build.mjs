@@ -3,6 +3,10 @@
 //   src/headcast/service/static/app.js          src/app.js: the page's script (loaded by index.html)
 //   src/headcast/service/static/emotion.js      src/emotion.js: the emotion names, option parser and maths
 //   src/headcast/service/static/viewer.js       src/viewer.js + three.js: the 3D viewer (app.js imports it lazily)
+//   src/headcast/service/static/puppet.js       src/puppet.js + src/tracking.js + @mediapipe/tasks-vision: the
+//                                               webcam puppet (app.js imports it when the camera is switched on)
+//   src/headcast/service/static/mediapipe/      MediaPipe's vision wasm (loader script + binary, SIMD build) from
+//                                               @mediapipe/tasks-vision, which puppet.js loads (Apache-2.0)
 //   src/headcast/service/static/swagger-ui/     Swagger UI's prebuilt browser files from swagger-ui-dist, served
 //                                               locally for the API docs at /docs (headcast/service/api/docs.py)
 //   src/headcast/export/node/compress.mjs       tools/compress.mjs + glTF-Transform + meshoptimizer: the `web`
@@ -26,7 +30,7 @@ const staticDir = join(here, "..", "src", "headcast", "service", "static");
 const exportNodeDir = join(here, "..", "src", "headcast", "export", "node");
 
 const srcDir = join(here, "src");
-const ENTRIES = ["app.js", "emotion.js", "viewer.js"];
+const ENTRIES = ["app.js", "emotion.js", "viewer.js", "puppet.js"];
 
 /** esbuild plugin: `import ... from "./emotion.js"` (or `import("./viewer.js")`) of another entry stays external. */
 const siblingEntries = {
@@ -63,6 +67,17 @@ for (const name of ["swagger-ui-bundle.js", "swagger-ui-bundle.js.LICENSE.txt", 
 }
 const css = readFileSync(join(swaggerDir, "swagger-ui.css"), "utf8");
 writeFileSync(join(docsDir, "swagger-ui.css"), css.replace(/\s*\/\*# sourceMappingURL=[^*]*\*\/\s*$/, "\n"));
+
+// MediaPipe's vision wasm for the webcam puppet: the SIMD build (every browser that runs WebGL 2 has wasm SIMD),
+// loaded by puppet.js from /static/mediapipe/ with the package's licence beside it.
+const visionDir = join(dirname(createRequire(import.meta.url).resolve("@mediapipe/tasks-vision")), "wasm");
+const mediapipeDir = join(staticDir, "mediapipe");
+rmSync(mediapipeDir, { recursive: true, force: true });
+mkdirSync(mediapipeDir, { recursive: true });
+writeFileSync(join(mediapipeDir, ".gitignore"), "# written by web/build.mjs: generated files, not kept in git\n*\n");
+for (const name of ["vision_wasm_internal.js", "vision_wasm_internal.wasm"]) {
+  copyFileSync(join(visionDir, name), join(mediapipeDir, name));
+}
 
 // The GLB compressor for node: one self-contained ES module. glTF-Transform's functions package reaches `sharp` (a
 // native image library) only for texture resizing and encoding, which the compressor never asks for (Python writes

@@ -4,7 +4,7 @@ The page (``stock.html``) has the stock GLTFLoader, MeshoptDecoder and the loade
 
     python tools/threejs/render_stock.py --out DIR AVATAR.glb [MORE.glb ...] [--yaw 0 --yaw 90]
 
-Writes ``DIR/<glb stem>_yaw<deg>.png`` (320²) per GLB and yaw (0 = the face's front, 90 = seen from the head's
+Writes ``DIR/<glb stem>_yaw<deg>.png`` (``--size``², default 320²) per GLB and yaw (0 = the face's front, 90 = seen from the head's
 left) and prints one line ``HEADCAST_STOCK {json}``: per GLB the skinned meshes' bone names, each mesh's material
 (name, three.js type, transparent) and the animation names. three.js comes from ``web/node_modules/three`` (the
 web page's locked copy, ``npm ci`` in web/); Chromium is Debian's (``HEADCAST_CHROMIUM`` overrides), driven by
@@ -57,7 +57,7 @@ def chromium() -> str:
     raise SystemExit("Chromium is not installed (apt-get install chromium)")
 
 
-def render_stock(glbs: list[Path], out: Path, yaws: list[float]) -> dict[str, dict]:
+def render_stock(glbs: list[Path], out: Path, yaws: list[float], size: int = 320) -> dict[str, dict]:
     """Render every GLB at every yaw into ``out``; returns the loader's report per GLB file name."""
     from playwright.sync_api import sync_playwright
 
@@ -71,10 +71,10 @@ def render_stock(glbs: list[Path], out: Path, yaws: list[float]) -> dict[str, di
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_FLAGS, headless=True)
-            page = browser.new_page(viewport={"width": 320, "height": 320})
+            page = browser.new_page(viewport={"width": size, "height": size})
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"http://127.0.0.1:{server.server_port}/stock.html")
+            page.goto(f"http://127.0.0.1:{server.server_port}/stock.html?size={size}")
             page.wait_for_function("window.stockReady === true", timeout=60_000)
             for key, path in names.items():
                 for yaw in yaws:
@@ -95,8 +95,9 @@ def main() -> None:
     parser.add_argument("glbs", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--yaw", type=float, action="append", help="degrees; default 0 and 90")
+    parser.add_argument("--size", type=int, default=320, help="picture side, pixels")
     args = parser.parse_args()
-    report = render_stock(args.glbs, args.out, args.yaw or [0.0, 90.0])
+    report = render_stock(args.glbs, args.out, args.yaw or [0.0, 90.0], args.size)
     print("HEADCAST_STOCK " + json.dumps(report), flush=True)
 
 

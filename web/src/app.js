@@ -27,9 +27,12 @@ const STAGE_NAMES = {
   emotion: "Setting the emotion",
   hair: "Fitting the hair",
   rendering: "Rendering and packing the files",
+  packing: "Making the pictures and the zip",
   done: "Done",
   failed: "Failed",
 };
+// a variant's job writes only the GLB the viewer loads; its pictures and zip are made when first downloaded
+const VARIANT_STAGE_NAMES = { ...STAGE_NAMES, rendering: "Writing the 3D head" };
 const ERROR_TEXT = {
   no_face: "No face was found in this photo. Try a photo where one face looks at the camera.",
   multiple_faces: "This photo shows several faces. Crop it to one person.",
@@ -50,6 +53,7 @@ const SIGNATURES = [
 const state = {
   photo: null, // the checked File
   job: null, // {id, token}
+  puppet: null, // the webcam puppet (web/src/puppet.js) while the camera drives the avatar
   status: null, // last status JSON
   glb: null, // ArrayBuffer of what the viewer shows
   variant: null, // {id, hair, hair_color} of the shown variant; null = the original avatar
@@ -93,13 +97,29 @@ async function api(path, options = {}) {
   return res;
 }
 
+/**
+ * GET a file with the token. A variant's zip and pictures are made on their first download: the server answers 503
+ * with Retry-After until they are ready (`onWait()` is called then), and this asks again; it never gets a partial
+ * file. Other errors throw.
+ */
+async function fetchFile(path, onWait = () => {}) {
+  for (let attempt = 0; ; attempt++) {
+    const res = await fetch(path, { headers: auth() });
+    if (res.ok) return res;
+    if (res.status !== 503 || attempt >= 300) throw new Error(await errorText(res));
+    onWait();
+    const seconds = Math.min(2, Math.max(0.25, Number(res.headers.get("Retry-After")) || 1));
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+  }
+}
+
 function avatarPath(name) {
   const v = state.variant;
   return v ? `/api/avatars/${state.job.id}/variants/${v.id}/${name}` : `/api/avatars/${state.job.id}/${name}`;
 }
 
-function showProgress(prefix, stage, progress) {
-  $(`${prefix}stage`).textContent = STAGE_NAMES[stage] || stage.replace(/[_-]/g, " ");
+function showProgress(prefix, stage, progress, names = STAGE_NAMES) {
+  $(`${prefix}stage`).textContent = names[stage] || stage.replace(/[_-]/g, " ");
   $(`${prefix}progress`).value = progress;
   $(`${prefix}percent`).textContent = `${Math.round(progress * 100)} %`;
 }
@@ -270,16 +290,30 @@ function showStatus(status) {
   markStages(stage);
 }
 
-/** Follow the job's events until it is done or failed; falls back to polling when the stream breaks. */
-async function follow() {
+/** Follow the avatar's job until it is done or failed, showing its progress. */
+function follow() {
+  return followJob(`/api/avatars/${state.job.id}`, showStatus);
+}
+
+/**
+ * Follow a job (`url`: its status; `url`/events: its server-sent events) until it is done or failed; `onStatus`
+ * gets each status. Falls back to polling every `pollMs` when the stream breaks. `stillWanted()` false stops
+ * following (then null is returned).
+ */
+async function followJob(url, onStatus, { pollMs = 1000, stillWanted = () => true } = {}) {
   let last = null;
+  const final = (s) => s && (s.status === "done" || s.status === "failed");
   try {
-    const res = await api(`/api/avatars/${state.job.id}/events`);
+    const res = await api(`${url}/events`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = "";
-    for (;;) {
+    while (!final(last)) {
       const { value, done } = await reader.read();
       if (done) break;
+      if (!stillWanted()) {
+        reader.cancel();
+        return null;
+      }
       buffer += value;
       let end;
       while ((end = buffer.indexOf("\n\n")) >= 0) {
@@ -287,16 +321,17 @@ async function follow() {
         buffer = buffer.slice(end + 2);
         const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
         if (block.startsWith("event: deleted")) throw new Error("This avatar was deleted.");
-        if (block.startsWith("event: status") && data) { last = JSON.parse(data); showStatus(last); }
+        if (block.startsWith("event: status") && data) { last = JSON.parse(data); onStatus(last); }
       }
     }
   } catch (err) {
     if (/deleted|no avatar/.test(String(err.message))) throw err;
   }
-  while (!last || (last.status !== "done" && last.status !== "failed")) {
-    last = await (await api(`/api/avatars/${state.job.id}`)).json();
-    showStatus(last);
-    if (last.status !== "done" && last.status !== "failed") await new Promise((r) => setTimeout(r, 1000));
+  while (!final(last)) {
+    if (last) await new Promise((r) => setTimeout(r, pollMs));
+    if (!stillWanted()) return null;
+    last = await (await api(url)).json();
+    onStatus(last);
   }
   return last;
 }
@@ -431,8 +466,55 @@ function setSliders(values) {
   });
 }
 
+// ----------------------------------------------------------------------------------- webcam puppeteering
+
+/**
+ * "Drive with my camera": web/src/puppet.js (MediaPipe Face Landmarker from the gateway's own files) tracks the
+ * face and the viewer shows its pose (HeadViewer.setCameraPose); a second click stops the camera.
+ */
+async function toggleCamera() {
+  const button = $("camera-drive");
+  const status = $("camera-status");
+  if (state.puppet?.running) {
+    state.puppet.stop();
+    state.puppet = null;
+    button.setAttribute("aria-pressed", "false");
+    button.textContent = "Drive with my camera";
+    status.textContent = "";
+    return;
+  }
+  if (!state.viewer) return;
+  if (!window.isSecureContext || !navigator.mediaDevices?.getUserMedia) {
+    status.textContent = "The camera needs the page over https:// (or on localhost).";
+    return;
+  }
+  button.disabled = true;
+  status.textContent = "Starting the camera…";
+  try {
+    const { CameraPuppet } = await import("./puppet.js");
+    const viewer = state.viewer;
+    const puppet = new CameraPuppet({
+      targetNames: viewer.targetNames,
+      onPose: (pose, stats) => {
+        viewer.setCameraPose(pose, stats, puppet.running);
+        status.textContent = puppet.running ? (pose ? `Tracking · ${stats.fps.toFixed(0)} fps` : "No face seen") : "";
+      },
+    });
+    state.puppet = puppet;
+    await puppet.start();
+    button.setAttribute("aria-pressed", "true");
+    button.textContent = "Stop camera";
+  } catch (err) {
+    state.puppet = null;
+    status.textContent = err?.name === "NotAllowedError" ? "The camera was not allowed." : `No camera: ${err.message}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function setupEmotionControls() {
   buildSliders();
+  $("camera-drive").addEventListener("click", () => toggleCamera());
   $("emotion-mode").addEventListener("change", () => state.viewer?.configureEmotion({ mode: $("emotion-mode").value }));
   $("emotion-pose").addEventListener("change", () => state.viewer?.configureEmotion({ pose: $("emotion-pose").checked }));
   $("emotion-reset").addEventListener("click", () => {
@@ -546,11 +628,12 @@ async function runVariant(options, prefix, stillWanted) {
   });
   const created = await res.json();
   let status = created;
-  while (status.status !== "done" && status.status !== "failed") {
-    await new Promise((r) => setTimeout(r, 500));
-    if (!stillWanted()) return null;
-    status = await (await api(`/api/avatars/${state.job.id}/variants/${created.variant}`)).json();
-    showProgress(prefix, status.status === "queued" ? "queued" : status.stage || status.status, status.progress ?? 0);
+  if (status.status !== "done") {
+    const show = (s) => showProgress(prefix, s.status === "queued" ? "queued" : s.stage || s.status, s.progress ?? 0,
+      VARIANT_STAGE_NAMES);
+    status = await followJob(`/api/avatars/${state.job.id}/variants/${created.variant}`, show,
+      { pollMs: 500, stillWanted });
+    if (!status) return null;
   }
   if (status.status === "failed") throw new Error(ERROR_TEXT[status.error_code] || status.error || "the variant failed");
   showProgress(prefix, "done", 1);
@@ -641,10 +724,20 @@ function saveBlob(blob, filename) {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-async function download(name) {
-  const blob = await (await api(avatarPath(name))).blob();
-  const suffix = state.variant ? `-${state.variant.hair}` : "";
-  saveBlob(blob, `headcast-${state.job.id.slice(0, 8)}${suffix}.${name.split(".").pop()}`);
+/** Download a file of what is shown; a variant's zip may first be made by the server (the button says so). */
+async function download(name, button) {
+  const label = button.textContent;
+  try {
+    const res = await fetchFile(avatarPath(name), () => {
+      button.textContent = "Preparing…";
+      button.disabled = true;
+    });
+    const suffix = state.variant ? `-${state.variant.hair}` : "";
+    saveBlob(await res.blob(), `headcast-${state.job.id.slice(0, 8)}${suffix}.${name.split(".").pop()}`);
+  } finally {
+    button.textContent = label;
+    button.disabled = false;
+  }
 }
 
 /** The server's own render of what the sliders show (emotion baked in, current hair), downloaded as a zip. */
@@ -655,7 +748,9 @@ async function downloadWithEmotion() {
   const vid = await runVariant({ hair: state.hair, hair_color: state.hairColor, emotion }, "bake-",
     () => seq === state.bakeSeq);
   if (!vid) return;
-  const blob = await (await api(`/api/avatars/${state.job.id}/variants/${vid}/avatar.zip`)).blob();
+  const res = await fetchFile(`/api/avatars/${state.job.id}/variants/${vid}/avatar.zip`,
+    () => showProgress("bake-", "packing", 0.9));
+  const blob = await res.blob();
   saveBlob(blob, `headcast-${state.job.id.slice(0, 8)}-${(emotion || "photo").replace(/[=,.]/g, "-")}.zip`);
   $("bake-job").hidden = true;
   document.body.dataset.baked = vid;
@@ -663,7 +758,7 @@ async function downloadWithEmotion() {
 
 function setupKeepControls() {
   for (const [id, name] of [["download-zip", "avatar.zip"], ["download-glb", "avatar.glb"]]) {
-    $(id).addEventListener("click", () => download(name).catch((err) => setError(`Download: ${err.message}`)));
+    $(id).addEventListener("click", () => download(name, $(id)).catch((err) => setError(`Download: ${err.message}`)));
   }
   $("download-emotion").addEventListener("click", () => downloadWithEmotion().catch((err) => {
     $("bake-job").hidden = true;

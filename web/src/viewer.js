@@ -14,6 +14,7 @@ import * as THREE from "three";
 import { GLTFLoader } from "three/examples/jsm/loaders/GLTFLoader.js";
 import { MeshoptDecoder } from "three/examples/jsm/libs/meshopt_decoder.module.js";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
+import { applyMatrix3ToVectors, applyMatrix4ToPoints, applyQuaternionToVectors, floatComponents } from "./attributes.js";
 import { EMOTIONS, EmotionRig, neckPivotFromPositions } from "./emotion.js";
 
 const DEG = Math.PI / 180;
@@ -29,10 +30,17 @@ function disposeTree(object) {
   });
 }
 
-/** `attr` with float32 components as the shader sees them (normalised integers divided out); itself if so. */
+/**
+ * `attr` with float32 components as the shader sees them (normalised integers divided out); itself if so. Whole
+ * typed arrays at once (attributes.js); three.js's per-vertex getters only for an array type it cannot normalise.
+ */
 function floatAttribute(attr) {
   if (attr.array instanceof Float32Array && !attr.normalized && !attr.isInterleavedBufferAttribute) return attr;
   const size = attr.itemSize;
+  const fast = attr.isInterleavedBufferAttribute
+    ? floatComponents(attr.data.array, size, attr.count, attr.data.stride, attr.offset, attr.normalized)
+    : floatComponents(attr.array, size, attr.count, size, 0, attr.normalized);
+  if (fast) return new THREE.BufferAttribute(fast, size);
   const get = [attr.getX, attr.getY, attr.getZ, attr.getW].slice(0, size);
   const out = new Float32Array(attr.count * size);
   for (let i = 0; i < attr.count; i++) {
@@ -47,6 +55,11 @@ function floatAttribute(attr) {
  * the hair subset read attribute arrays as metres in the avatar's frame, so every drawable gets float attributes
  * in the scene's frame and an identity transform under the scene root. Normals and their deltas only turn with
  * the node (a uniform scale leaves directions alone). A `full` GLB's nodes are identities: arrays are unchanged.
+ * The head is skinned (Neck, Head, LeftEye, RightEye joints at rest): glTF forbids a transform on a skinned mesh's
+ * node, so the quantiser put the dequantisation into the inverse bind matrices; it is taken out of them (the mesh's
+ * rest transform = bone world × inverse bind × bind matrix, the same for every bone at rest) and the inverses
+ * are recomputed from the bones, so skinning moves nothing until a bone turns. The hair hangs from the Head joint;
+ * it is baked into the scene's frame like any node.
  */
 function flattenQuantized(scene) {
   scene.updateMatrixWorld(true);
@@ -56,23 +69,30 @@ function flattenQuantized(scene) {
     if (o.isMesh || o.isLine || o.isPoints) drawables.push(o);
   });
   const identity = new THREE.Matrix4();
-  for (const o of drawables) {
-    const matrix = rootInverse.clone().multiply(o.matrixWorld);
+  // every rest transform first: the primitives of the head share one skeleton, whose inverses are reset below
+  const matrices = drawables.map((o) => rootInverse.clone().multiply(o.isSkinnedMesh ? restSkinMatrix(o) : o.matrixWorld));
+  const skeletons = new Set();
+  drawables.forEach((o, k) => {
+    const matrix = matrices[k];
     const geometry = o.geometry;
     for (const [name, attr] of Object.entries(geometry.attributes)) geometry.setAttribute(name, floatAttribute(attr));
     for (const [name, list] of Object.entries(geometry.morphAttributes)) {
       geometry.morphAttributes[name] = list.map(floatAttribute);
     }
-    if (matrix.equals(identity)) continue;
+    if (o.isSkinnedMesh) {
+      skeletons.add(o.skeleton);
+      o.bindMatrix.identity();
+      o.bindMatrixInverse.identity();
+    }
+    if (matrix.equals(identity)) return;
     const turn = new THREE.Quaternion();
     matrix.decompose(new THREE.Vector3(), turn, new THREE.Vector3());
     const linear = new THREE.Matrix3().setFromMatrix4(matrix);
-    geometry.attributes.position.applyMatrix4(matrix);
-    for (const delta of geometry.morphAttributes.position ?? []) delta.applyMatrix3(linear);
+    // float32 item-size-3 arrays now (floatAttribute): transformed whole, as Vector3.applyMatrix4 / 3 / Quaternion do
+    applyMatrix4ToPoints(geometry.attributes.position.array, matrix.elements);
+    for (const delta of geometry.morphAttributes.position ?? []) applyMatrix3ToVectors(delta.array, linear.elements);
     for (const attr of [geometry.attributes.normal, ...(geometry.morphAttributes.normal ?? [])]) {
-      if (!attr) continue;
-      const v = new THREE.Vector3();
-      for (let i = 0; i < attr.count; i++) attr.setXYZ(i, ...v.fromBufferAttribute(attr, i).applyQuaternion(turn));
+      if (attr) applyQuaternionToVectors(attr.array, turn);
     }
     // the loader's bounds (which allow for the morph targets) move with the vertices; computeBoundingBox() would
     // add up every target's extent instead
@@ -84,8 +104,15 @@ function flattenQuantized(scene) {
     o.quaternion.identity();
     o.scale.set(1, 1, 1);
     o.updateMatrix();
-  }
+  });
   scene.updateMatrixWorld(true);
+  for (const skeleton of skeletons) skeleton.calculateInverses();
+}
+
+/** World transform of a skinned mesh's vertices at rest: its first bone's world matrix × inverse bind × bind. */
+function restSkinMatrix(mesh) {
+  const skeleton = mesh.skeleton;
+  return skeleton.bones[0].matrixWorld.clone().multiply(skeleton.boneInverses[0]).multiply(mesh.bindMatrix);
 }
 
 /** Rows of a dense (N×3) morph delta array that move: indices and their deltas. */
@@ -230,6 +257,10 @@ export class HeadViewer {
     this.wireframe = false;
     this.hairVisible = true;
     this.frames = 0;
+    this.cameraPose = null; // the webcam puppet's smoothed pose (web/src/tracking.js), null when it is off
+    this.cameraStats = { active: false, frames: 0, fps: 0, detectMs: 0 };
+    this.loads = 0; // GLBs shown (load() resolved)
+    this.lastLoad = null; // the last load(): performance.now() of its first frame, its duration and parts (ms)
     // ms: slider work (MLP + morph update); drawing one frame; slider event → frame drawn (incl. waiting for it)
     this.stats = { work: [], render: [], frame: [] };
     this.syncFrames = false; // benchmark: read one pixel after drawing so the time includes the GPU's work
@@ -258,14 +289,23 @@ export class HeadViewer {
     this.requestRender();
   }
 
-  /** Show a GLB (ArrayBuffer). `keepView`: keep the camera's direction (a variant of the same head). */
+  /**
+   * Show a GLB (ArrayBuffer). `keepView`: keep the camera's direction (a variant of the same head).
+   *
+   * Resolves once the first frame with the new head is drawn. Timing hook (benchmarks, tests): the canvas's
+   * `data-glb-loads` then counts the GLBs shown and `data-glb-shown-at` is that frame's performance.now();
+   * `lastLoad` has the time from this call to it (`ms`) and its parts: `parseMs` (glTF parse, meshopt decode),
+   * `prepareMs` (dequantise, CPU morphs, hair subset, emotion rig) and `frameMs` (the first frame).
+   */
   async load(glb, { keepView = false } = {}) {
+    const start = performance.now();
     const gltf = await new GLTFLoader().setMeshoptDecoder(MeshoptDecoder).parseAsync(glb, "");
+    const parsed = performance.now();
     flattenQuantized(gltf.scene);
-    if (this.model) {
-      this.pose.remove(this.model);
-      disposeTree(this.model);
-    }
+    // The old head is disposed only after the new one's first frame: its materials keep three.js's compiled shader
+    // programs alive for the new materials (the same kinds), which SwiftShader would otherwise compile again.
+    const previous = this.model;
+    if (previous) this.pose.remove(previous);
     this.model = gltf.scene;
     this.pose.add(this.model);
     this.morphMeshes = [];
@@ -274,6 +314,7 @@ export class HeadViewer {
     let names = null;
     let weights = null;
     let sources = null;
+    const bones = {};
     this.model.traverse((o) => {
       if (o.isMesh && o.morphTargetInfluences) {
         this.morphMeshes.push(o);
@@ -282,20 +323,30 @@ export class HeadViewer {
           weights = Array.from(o.morphTargetInfluences);
           sources = o.userData?.targetSources ?? null; // mesh.extras (headcast.export.morphs.target_sources)
         }
-        // The lash cards (the double-sided primitive) are drawn from an atlas region without lashes: opaque,
-        // they look like black eyeliner. Hidden, as in the server's own renders (headcast.render.views).
+        // GLBs before the lash texture drew the lash cards (then "double_sided") from an atlas region without
+        // lashes: opaque, they looked like black eyeliner, so they are hidden. The "lashes" material is
+        // alpha-blended with its own texture of single lashes (headcast.texture.lashes).
         if (o.material?.name === "double_sided") o.visible = false;
         o.frustumCulled = false; // morphs move vertices outside the static bounds
         if (!pivotSource && o.material?.name === "head") pivotSource = o.geometry.attributes.position.array;
       }
       if (o.name === "hair" && !this.hair) this.hair = o;
+      if (o.isBone) bones[o.name] = o;
     });
+    // the head rig (headcast.export.rig): the camera turns Head and the eyes; the hair, baked into the scene's
+    // frame by flattenQuantized, hangs from Head again so that it turns with it
+    this.bones = bones;
+    if (this.hair && bones.Head) {
+      this.model.updateMatrixWorld(true);
+      bones.Head.attach(this.hair);
+    }
     this.targetNames = names ?? [];
     this.baseWeights = weights ?? [];
     this.targetSources = sources;
     this.pivot = pivotSource ? neckPivotFromPositions(pivotSource) : [0, 0, 0]; // before any morph is applied
     this.morphs = this.morphMeshes.map((mesh) => new CpuMorph(mesh));
     this.weights = Float64Array.from(this.baseWeights);
+    this.targetIndex = new Map(this.targetNames.map((name, i) => [name, i]));
     this.hairPreview = this.hair ? hairSubset(this.hair, this.hairPreviewSegments) : null;
     this.interacting = false;
     this.showHair();
@@ -303,8 +354,15 @@ export class HeadViewer {
     this.frame({ keepDirection: keepView });
     if (this.rigOptions) this.configureEmotion(this.rigOptions); // rebuilt for these targets, sliders kept
     else this.applyEmotion(); // the GLB's own weights
+    const prepared = performance.now();
     this.requestRender();
-    await this.nextFrame();
+    const shownAt = await this.nextFrame();
+    if (previous) disposeTree(previous);
+    this.loads += 1;
+    this.lastLoad = { shownAt, ms: shownAt - start, parseMs: parsed - start, prepareMs: prepared - parsed,
+      frameMs: shownAt - prepared };
+    this.canvas.dataset.glbLoads = String(this.loads);
+    this.canvas.dataset.glbShownAt = String(shownAt);
     return { targetNames: this.targetNames, baseWeights: this.baseWeights, hasHair: !!this.hair, pivot: this.pivot };
   }
 
@@ -455,10 +513,50 @@ export class HeadViewer {
       matrix = result.matrix;
     }
     this.weights.set(weights);
+    this.applyCameraPose();
     for (const morph of this.morphs) morph.apply(this.weights, { exact });
     if (matrix) this.pose.matrix.fromArray(matrix); else this.pose.matrix.identity();
     this.pose.matrixWorldNeedsUpdate = true;
     this.requestRender();
+  }
+
+  /**
+   * The webcam puppet's pose (web/src/tracking.js: `{weights, head, eyes}`, smoothed) or null; `stats` the
+   * puppet's frames, frames per second and detection ms, `active` whether the camera runs. How it mixes with the
+   * sliders: a tracked ARKit target shows the camera's weight plus what the sliders add to the photo's weight
+   * (clamped to [0, 1]), so the face follows the user and an emotion slider still pushes it; other targets
+   * (visemes, the model's extras, gaze) stay the sliders'. The head turns by the Head joint (on top of the sliders'
+   * head movement, which turns the whole avatar), the eyes by their joints.
+   */
+  setCameraPose(pose, stats = {}, active = !!pose) {
+    this.cameraPose = pose;
+    this.cameraStats = { ...this.cameraStats, ...stats, active };
+    if (pose) this.markInteraction();
+    this.applyEmotion({ exact: !pose });
+  }
+
+  /** Mix `cameraPose` into `this.weights` and set the rig's bones (at rest without a pose). */
+  applyCameraPose() {
+    const pose = this.cameraPose;
+    if (pose) {
+      for (const [name, w] of Object.entries(pose.weights)) {
+        const i = this.targetIndex?.get(name);
+        if (i === undefined) continue;
+        const fromSliders = this.weights[i] - this.baseWeights[i];
+        this.weights[i] = Math.min(1, Math.max(0, w + fromSliders));
+      }
+    }
+    const bones = this.bones ?? {};
+    if (bones.Head) {
+      if (pose?.head) bones.Head.quaternion.set(...pose.head);
+      else bones.Head.quaternion.identity();
+    }
+    for (const eye of ["LeftEye", "RightEye"]) {
+      if (!bones[eye]) continue;
+      const angles = pose?.eyes?.[eye];
+      if (angles) bones[eye].quaternion.setFromEuler(new THREE.Euler(angles[0], angles[1], 0, "YXZ"));
+      else bones[eye].quaternion.identity();
+    }
   }
 
   requestRender() {
@@ -497,6 +595,7 @@ export class HeadViewer {
     return {
       loaded: !!this.model,
       frames: this.frames,
+      loads: this.loads,
       targetNames: this.targetNames ?? [],
       targetSources: this.targetSources ?? null,
       influences: this.weights ? Array.from(this.weights) : [],
@@ -505,6 +604,8 @@ export class HeadViewer {
       emotionActive: this.emotionActive,
       poseMatrix: this.pose.matrix.toArray(),
       pivot: this.pivot,
+      camera: { ...this.cameraStats },
+      headBone: this.bones?.Head ? this.bones.Head.quaternion.toArray() : null,
       hasHair: !!this.hair,
       hairVisible: !!(this.hair?.visible || this.hairPreview?.visible),
       interacting: this.interacting,

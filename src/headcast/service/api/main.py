@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import headcast
 from headcast.service.api.deps import ApiError
 from headcast.service.api.docs import add_api_docs
-from headcast.service.api.routes import avatars, hairstyles, variants, web
+from headcast.service.api.routes import avatars, hairstyles, tracking, variants, web
 from headcast.service.backend import open_backend
 from headcast.service.catalogue import catalogue_version, ensure_catalogue
 from headcast.service.config import ServiceSettings
@@ -112,4 +112,5 @@ def create_app(settings: ServiceSettings | None = None, worker_target: "WorkerTa
     app.include_router(variants.router)
     app.include_router(hairstyles.router)
     app.include_router(web.router)
+    app.include_router(tracking.router)
     return app
